@@ -1,0 +1,2 @@
+// placeholder: kernels land here
+export const elementwise_PLACEHOLDER: i32 = 0;

@@ -1,0 +1,2 @@
+// placeholder: kernels land here
+export const sgns_PLACEHOLDER: i32 = 0;

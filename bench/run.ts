@@ -1,0 +1,44 @@
+// `npm run bench [-- --json] [-- --filter gemm] [-- --quick]`
+// Runs every benchmark case: validates it, times it beside its baseline, prints a table
+// (or, with --json, one JSON array of results with stable names).
+import { formatTable, runCase, type BenchCase, type BenchResult, type RunOptions } from "./harness.js";
+import * as gemm from "./gemm.bench.js";
+
+type Suite = { name: string; cases: () => Promise<BenchCase[]> };
+const SUITES: Suite[] = [
+  { name: "gemm", cases: gemm.cases },
+];
+
+export async function runBenchmarks(args: { json?: boolean; filter?: string; quick?: boolean; log?: (s: string) => void }): Promise<BenchResult[]> {
+  const opt: RunOptions = args.quick
+    ? { timeMs: 100, iterations: 3, baselineTimeMs: 50 }
+    : { timeMs: 1000, iterations: 10, baselineTimeMs: 500 };
+  const log = args.log ?? ((s: string) => process.stderr.write(s + "\n"));
+  const results: BenchResult[] = [];
+  for (const suite of SUITES) {
+    const cases = (await suite.cases()).filter((c) => !args.filter || c.name.includes(args.filter));
+    for (const c of cases) {
+      if (!args.json) log(`running ${c.name} ...`);
+      results.push(await runCase(c, opt));
+    }
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const json = argv.includes("--json");
+  const quick = argv.includes("--quick");
+  const fi = argv.indexOf("--filter");
+  const filter = fi >= 0 ? argv[fi + 1] : undefined;
+  const results = await runBenchmarks({ json, filter, quick });
+  if (json) process.stdout.write(JSON.stringify(results, null, 2) + "\n");
+  else process.stdout.write(formatTable(results) + "\n");
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e) => {
+    process.stderr.write(`bench: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
+}

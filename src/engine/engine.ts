@@ -1,0 +1,73 @@
+// Loading the encore wasm engine and binding it to a memory plan.
+//
+// The host owns one WebAssembly.Memory, sized once from the plan and never grown. The
+// module is instantiated twice: first a throw-away probe instance on a one-page memory,
+// to read the static data size (heap_base) and the kernels' workspace sizes (pure
+// functions); then the real instance on the planned memory. Instantiating an already
+// compiled module is cheap, and this keeps the layout free of guessed constants.
+//
+// Instantiation goes through @assemblyscript/loader, which accepts bytes, a Response or
+// a compiled Module alike and decodes the engine's abort messages (debug builds). Kernels
+// are then called on the raw instance exports, not on the loader's demangled wrappers,
+// which spread their arguments into a fresh array on every call (hot loops allocate nothing).
+//
+// No `node:` imports here: this runs in browsers, Web Workers and edge runtimes.
+
+import { instantiate } from "@assemblyscript/loader";
+import type { EngineExports } from "./kernels.js";
+import { MemoryPlan, type Layout } from "./plan.js";
+
+/** Where the wasm comes from: its bytes, a compiled Module, a fetch Response, or a URL to fetch. */
+export type WasmSource = BufferSource | WebAssembly.Module | Response | Promise<Response> | URL | string;
+
+export class Engine {
+  private constructor(
+    readonly memory: WebAssembly.Memory,
+    readonly module: WebAssembly.Module,
+    readonly x: EngineExports,
+    readonly plan: MemoryPlan,
+    readonly layout: Layout,
+    readonly gemmWorkspace: number,
+  ) {}
+
+  /**
+   * Compile (if needed) and instantiate the engine on a fresh memory laid out by `plan`.
+   * The plan is frozen afterwards: its regions and parameter views are valid from now on.
+   */
+  static async load(source: WasmSource, plan: MemoryPlan = new MemoryPlan()): Promise<Engine> {
+    const module = await compileSource(source);
+    const probe = await instantiateOn(module, new WebAssembly.Memory({ initial: 1, maximum: 1 }));
+    const ws = plan.region("gemm.workspace", "scratch", (x) => x.gemm_workspace_bytes());
+    const layout = plan.computeLayout(probe.heap_base(), probe);
+    const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
+    const x = await instantiateOn(module, memory);
+    plan.bind(memory);
+    return new Engine(memory, module, x, plan, layout, ws.ptr);
+  }
+
+  /** Current memory size in bytes (constant for the engine's life). */
+  get byteLength(): number {
+    return this.memory.buffer.byteLength;
+  }
+}
+
+async function compileSource(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (typeof source === "string" || source instanceof URL) {
+    const response = await fetch(source);
+    if (!response.ok) throw new Error(`could not fetch the encore engine from ${String(source)}: HTTP ${response.status}`);
+    return WebAssembly.compile(await response.arrayBuffer());
+  }
+  const awaited = await source;
+  if (isResponse(awaited)) return WebAssembly.compile(await awaited.arrayBuffer());
+  return WebAssembly.compile(awaited as BufferSource);
+}
+
+function isResponse(x: unknown): x is Response {
+  return typeof Response !== "undefined" && x instanceof Response;
+}
+
+async function instantiateOn(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<EngineExports> {
+  const { instance } = await instantiate(module, { env: { memory } });
+  return instance.exports as unknown as EngineExports;
+}
