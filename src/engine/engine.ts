@@ -42,7 +42,9 @@ export class Engine {
     const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
     const x = await instantiateOn(module, memory);
     plan.bind(memory);
-    return new Engine(memory, module, x, plan, layout, ws.ptr);
+    const engine = new Engine(memory, module, x, plan, layout, ws.ptr);
+    plan.attach(engine);
+    return engine;
   }
 
   /** Current memory size in bytes (constant for the engine's life). */

@@ -12,6 +12,7 @@
 // This file imports nothing from Node: it runs in browsers and edge runtimes too.
 
 import type { EngineExports } from "./kernels.js";
+import type { Engine } from "./engine.js";
 
 export const ALIGN = 16;
 
@@ -196,6 +197,19 @@ export class MemoryPlan {
 
   get isBound(): boolean {
     return this.frozen;
+  }
+
+  private attached: Engine | null = null;
+
+  /** The engine this plan was laid out for (layers built on the plan call kernels through it). */
+  get engine(): Engine {
+    if (this.attached === null) throw new Error("the memory plan has no engine yet: call Engine.load(source, plan) first");
+    return this.attached;
+  }
+
+  /** @internal */
+  attach(engine: Engine): void {
+    this.attached = engine;
   }
 
   /** @internal */
