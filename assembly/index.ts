@@ -9,3 +9,4 @@ export * from "./optim";
 export * from "./topk";
 export * from "./gru";
 export * from "./sgns";
+export * from "./gather";
