@@ -1,2 +1,109 @@
-// placeholder: kernels land here
-export const dense_PLACEHOLDER: i32 = 0;
+// Dense (fully connected) layer, forward and backward, llm.c style.
+//
+// Dimensions: B batch rows, I input features, O output features.
+// Layout: inp (B,I), w (I,O), bias (O), out (B,O), all row-major f32; pointers are byte
+// addresses (4-byte aligned suffices). `act` is an activation code of elementwise.ts
+// (0 identity, 1 relu, 2 tanh, 3 sigmoid). A null pointer (0) means "absent" where noted.
+// `ws` is the gemm workspace (gemm_workspace_bytes() bytes).
+//
+// Backward ACCUMULATES into the parameter gradients dw and dbias (clear them with fill_f32
+// before a batch), so several backward passes can share one optimiser step.
+
+import { gemm_f32_nn, gemm_f32_nt, gemm_f32_tn } from "./gemm";
+import { act_forward_f32, act_backward_f32, ACT_IDENTITY, ACT_RELU, ACT_TANH, ACT_SIGMOID } from "./elementwise";
+import { sigmoid_v128, sigmoid_f32s, tanh_v128, tanh_f32s } from "./mathx";
+
+// out(B,O) = act(inp(B,I) · w(I,O) + bias(O)); bias = 0 means no bias.
+// out must not overlap inp or w.
+export function dense_forward(B: i32, I: i32, O: i32, inp: usize, w: usize, bias: usize,
+                              out: usize, act: i32, ws: usize): void {
+  if (B <= 0 || O <= 0) return;
+  gemm_f32_nn(B, O, I, inp, I, w, O, out, O, 0, ws);
+  if (bias == 0) {
+    act_forward_f32(B * O, out, out, act);
+    return;
+  }
+  for (let b = 0; b < B; b++) bias_act_row(O, out + (<usize>(b * O) << 2), bias, act);
+}
+
+// row(O) = act(row(O) + bias(O)), in place: the fused epilogue of dense_forward.
+function bias_act_row(O: i32, row: usize, bias: usize, act: i32): void {
+  let j = 0;
+  if (act == ACT_IDENTITY) {
+    for (; j + 4 <= O; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(row + o, f32x4.add(v128.load(row + o), v128.load(bias + o)));
+    }
+    for (; j < O; j++) {
+      const o = <usize>j << 2;
+      store<f32>(row + o, load<f32>(row + o) + load<f32>(bias + o));
+    }
+  } else if (act == ACT_RELU) {
+    const zero = f32x4.splat(0);
+    for (; j + 4 <= O; j += 4) {
+      const o = <usize>j << 2;
+      const v = f32x4.add(v128.load(row + o), v128.load(bias + o));
+      v128.store(row + o, v128.andnot(v, f32x4.lt(v, zero)));
+    }
+    for (; j < O; j++) {
+      const o = <usize>j << 2;
+      const v = load<f32>(row + o) + load<f32>(bias + o);
+      store<f32>(row + o, v < 0 ? <f32>0 : v);
+    }
+  } else if (act == ACT_TANH) {
+    for (; j + 4 <= O; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(row + o, tanh_v128(f32x4.add(v128.load(row + o), v128.load(bias + o))));
+    }
+    for (; j < O; j++) {
+      const o = <usize>j << 2;
+      store<f32>(row + o, tanh_f32s(load<f32>(row + o) + load<f32>(bias + o)));
+    }
+  } else if (act == ACT_SIGMOID) {
+    for (; j + 4 <= O; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(row + o, sigmoid_v128(f32x4.add(v128.load(row + o), v128.load(bias + o))));
+    }
+    for (; j < O; j++) {
+      const o = <usize>j << 2;
+      store<f32>(row + o, sigmoid_f32s(load<f32>(row + o) + load<f32>(bias + o)));
+    }
+  } else {
+    unreachable();
+  }
+}
+
+// Given out(B,O) from forward and dout(B,O):
+//   dpre(B,O)  = dout ⊙ act'(out)              (dpre may equal dout: computed in place)
+//   dw(I,O)   += inpᵀ(I,B) · dpre(B,O)
+//   dbias(O)  += Σ_b dpre(b,:)                 (skipped when dbias = 0)
+//   dinp(B,I)  = dpre(B,O) · wᵀ(O,I)           (acc_dinp = 1: += instead; skipped when dinp = 0)
+// dpre must not overlap inp, w, dw, dbias or dinp; dinp must not overlap anything else.
+export function dense_backward(B: i32, I: i32, O: i32, inp: usize, w: usize, out: usize,
+                               dout: usize, dpre: usize, dinp: usize, dw: usize, dbias: usize,
+                               act: i32, acc_dinp: i32, ws: usize): void {
+  if (B <= 0 || O <= 0) {
+    // no terms: parameter gradients get nothing added, dinp(B,I) = 0 unless accumulating
+    if (dinp != 0 && acc_dinp == 0 && B > 0 && I > 0) {
+      for (let i = 0; i < B * I; i++) store<f32>(dinp + (<usize>i << 2), 0);
+    }
+    return;
+  }
+  act_backward_f32(B * O, out, dout, dpre, act);
+  if (I > 0) gemm_f32_tn(I, O, B, inp, I, dpre, O, dw, O, 1, ws);
+  if (dbias != 0) {
+    for (let b = 0; b < B; b++) {
+      const row = dpre + (<usize>(b * O) << 2);
+      let j = 0;
+      for (; j + 4 <= O; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(dbias + o, f32x4.add(v128.load(dbias + o), v128.load(row + o)));
+      }
+      for (; j < O; j++) {
+        const o = <usize>j << 2;
+        store<f32>(dbias + o, load<f32>(dbias + o) + load<f32>(row + o));
+      }
+    }
+  }
+  if (dinp != 0 && I > 0) gemm_f32_nt(B, I, O, dpre, O, w, O, dinp, I, acc_dinp, ws);
+}
