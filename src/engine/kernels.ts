@@ -47,34 +47,7 @@ export interface EngineExports {
             beta1: number, beta2: number, eps: number, weight_decay: number, t: number): void;
   sumsq_f32(n: number, x: number): number;
   soft_update_f32(n: number, target: number, src: number, tau: number): void;
-}
 
-export interface EngineExports {
-  // assembly/elementwise.ts
-  fill_f32(n: number, x: number, value: number): void;
-  copy_f32(n: number, src: number, dst: number): void;
-  scale_f32(n: number, x: number, s: number): void;
-  bias_add_f32(B: number, O: number, x: number, bias: number): void;
-  act_forward_f32(n: number, x: number, y: number, act: number): void;
-  act_backward_f32(n: number, y: number, dy: number, dx: number, act: number): void;
-
-  // assembly/dense.ts
-  dense_forward(B: number, I: number, O: number, inp: number, w: number, bias: number, out: number, act: number, ws: number): void;
-  dense_backward(B: number, I: number, O: number, inp: number, w: number, out: number, dout: number, dpre: number,
-                 dinp: number, dw: number, dbias: number, act: number, acc_dinp: number, ws: number): void;
-
-  // assembly/loss.ts
-  mse_forward(n: number, pred: number, target: number): number;
-  mse_backward(n: number, pred: number, target: number, dpred: number): void;
-
-  // assembly/optim.ts
-  adam_step(n: number, param: number, grad: number, m: number, v: number, lr: number, beta1: number, beta2: number,
-            eps: number, weight_decay: number, t: number): void;
-  sumsq_f32(n: number, x: number): number;
-  soft_update_f32(n: number, target: number, src: number, tau: number): void;
-}
-
-export interface EngineExports {
   // assembly/gather.ts
   gather_rows_f32(R: number, idx: number, E: number, D: number, out: number): void;
   copy_2d_f32(R: number, C: number, src: number, lds: number, dst: number, ldd: number): void;
