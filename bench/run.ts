@@ -5,12 +5,14 @@ import { formatTable, runCase, type BenchCase, type BenchResult, type RunOptions
 import * as gemm from "./gemm.bench.js";
 import * as elementwise from "./elementwise.bench.js";
 import * as optim from "./optim.bench.js";
+import * as mlp from "./mlp.bench.js";
 
 type Suite = { name: string; cases: () => Promise<BenchCase[]> };
 const SUITES: Suite[] = [
   { name: "gemm", cases: gemm.cases },
   { name: "elementwise", cases: elementwise.cases },
   { name: "optim", cases: optim.cases },
+  { name: "mlp", cases: mlp.cases },
 ];
 
 export async function runBenchmarks(args: { json?: boolean; filter?: string; quick?: boolean; log?: (s: string) => void }): Promise<BenchResult[]> {
