@@ -51,4 +51,12 @@ export interface EngineExports {
   // assembly/gather.ts
   gather_rows_f32(R: number, idx: number, E: number, D: number, out: number): void;
   copy_2d_f32(R: number, C: number, src: number, lds: number, dst: number, ldd: number): void;
+  // assembly/gru.ts (return 0 on success, 1 = act not relu/tanh, 2 = a dimension < 1)
+  gru_activation_floats(B: number, T: number, H: number): number;
+  gru_workspace_bytes(B: number, T: number, I: number, H: number): number;
+  gru_forward(B: number, T: number, I: number, H: number, x: number, wx: number, wh: number,
+              bx: number, bh: number, h0: number, hs: number, saved: number, act: number, ws: number): number;
+  gru_backward(B: number, T: number, I: number, H: number, x: number, wx: number, wh: number, h0: number,
+               hs: number, saved: number, dhs: number, dx: number, dwx: number, dwh: number,
+               dbx: number, dbh: number, dh0: number, act: number, ws: number): number;
 }
