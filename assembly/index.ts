@@ -10,3 +10,4 @@ export * from "./topk";
 export * from "./gru";
 export * from "./sgns";
 export * from "./gather";
+export * from "./rl";

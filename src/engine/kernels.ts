@@ -48,6 +48,10 @@ export interface EngineExports {
   sumsq_f32(n: number, x: number): number;
   soft_update_f32(n: number, target: number, src: number, tau: number): void;
 
+  // assembly/rl.ts
+  td_target_f32(B: number, r: number, done: number, qnext: number, gamma: number, y: number): void;
+  sum_f32(n: number, x: number): number;
+
   // assembly/gather.ts
   gather_rows_f32(R: number, idx: number, E: number, D: number, out: number): void;
   copy_2d_f32(R: number, C: number, src: number, lds: number, dst: number, ldd: number): void;
