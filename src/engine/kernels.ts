@@ -17,4 +17,9 @@ export interface EngineExports {
               c: number, ldc: number, acc: number, ws: number): void;
   gemm_f32_tn(M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number,
               c: number, ldc: number, acc: number, ws: number): void;
+
+  // assembly/topk.ts
+  topk_workspace_bytes(Q: number, G: number, k: number, D: number, distinct: number): number;
+  topk_f32(E: number, N: number, D: number, W: number, Q: number, G: number, k: number,
+           excl: number, X: number, distinct: number, out_idx: number, out_score: number, ws: number): number;
 }
