@@ -1,2 +1,395 @@
-// placeholder: kernels land here
-export const topk_PLACEHOLDER: i32 = 0;
+// Top-k scoring of query vectors against a track catalog: how encore turns the actor's K
+// weight vectors into a recommendation list (Zhao et al. 2018, "Deep Reinforcement Learning
+// for List-wise Recommendations", https://arxiv.org/abs/1801.00209: score_k(i) = w_k · e_i,
+// slot k takes the best track not already chosen and not already heard).
+//
+// Dimensions:
+//   N  catalog rows (tracks)          D  embedding size
+//   Q  query vectors                  G  groups (listeners); Kg = Q / G vectors per group
+//   k  results per query vector       X  exclusion slots per group
+//
+// One pass over the catalog, which is never copied or materialised as N scores. The catalog is
+// cut into row blocks that fit L1 (≈16 KB); each block is scored against the queries two at a
+// time, four rows at a time (4 rows × 2 queries = 8 v128 accumulators of lane-partial sums over
+// D, then a shuffle/add transpose turns 4 accumulators into one v128 of 4 scores). Each query
+// keeps a bounded min-heap of its best candidates in the workspace; its worst kept score is the
+// threshold, and one f32x4 compare per 4 rows decides whether anything beats it. Only then does
+// the rare insert path run (NaN check, exclusion scan, heap update).
+//
+// Score order and determinism: every score is computed the same way, whatever path produced it:
+// lane l (l = 0..3) sums w[d]·e[d] for d ≡ l (mod 4) in increasing d, in f32, and the score is
+// (lane0 + lane2) + (lane1 + lane3). So equal embeddings give bit-identical scores, and ties are
+// exact and resolved by lower track index.
+//
+// Ordering: (score descending, index ascending). NaN scores never enter a heap (never returned).
+// ±Infinity are ordinary scores. A heap that is not full has threshold NaN, so every row reaches
+// the insert path until it fills (f32x4.le against NaN is false).
+//
+// Distinct mode: query j of a group (j = 0..Kg-1) keeps its top k·(j+1) candidates, which is
+// enough since the queries before it take at most j·k tracks; after the pass the group is
+// resolved greedily in query order with a small open-addressing hash set of taken tracks.
+//
+// Workspace (16-byte aligned, topk_workspace_bytes(Q, G, k, D, distinct) bytes):
+//   Wp    (Q, Dp) f32   queries repacked with D padded to Dp = 4·⌈D/4⌉ with zeros
+//   thr   (Q4) f32      per-query threshold (worst kept score when the heap is full, else NaN)
+//   meta  (Q, 4) i32    per-query heap count, capacity, base (in entries) and group
+//   hs,hi (H) f32, i32  heap scores and indices, H = Q·k, or with distinct Σ_g Σ_j k·(j+1)
+//   set   (S) i32       taken-track hash set for distinct resolution (S = 0 without it)
+//   scr   32 bytes      lane spill for the insert path
+
+const ROW_BLOCK_BYTES: i32 = 16384;
+
+// Call context, set once per call (the insert path reads it; hot loops copy what they need).
+let cE: usize = 0;
+let cRow: usize = 0;   // catalog row stride in bytes (D·4)
+let cFull: usize = 0;  // bytes of the D & ~3 leading elements (whole v128 chunks)
+let cTail: i32 = 0;    // D & 3 trailing elements
+let cWp: usize = 0;
+let cWrow: usize = 0;  // packed query stride in bytes (Dp·4)
+let cThr: usize = 0;
+let cMeta: usize = 0;
+let cHs: usize = 0;
+let cHi: usize = 0;
+let cExcl: usize = 0;
+let cX: i32 = 0;
+let cScr: usize = 0;
+
+@inline function align16(n: f64): f64 {
+  return Math.ceil(n / 16) * 16;
+}
+
+// Entries of the taken-track hash set for a group of Kg vectors (0 when not needed).
+function setEntries(k: f64, Kg: f64, distinct: i32): f64 {
+  if (!distinct || Kg <= 1) return 0;
+  let s: f64 = 16;
+  while (s < 2 * k * Kg) s *= 2;
+  return s;
+}
+
+/**
+ * Workspace bytes topk_f32 needs for these shapes (a pure function of its arguments), or -1 when
+ * the shapes are invalid (G < 1, Q not a multiple of G, k < 0, D < 1) or the size exceeds 2^31-1.
+ */
+export function topk_workspace_bytes(Q: i32, G: i32, k: i32, D: i32, distinct: i32): i32 {
+  if (Q < 0 || G < 1 || Q % G != 0 || k < 0 || D < 1) return -1;
+  const Kg = <f64>(Q / G);
+  const Dp = <f64>((D + 3) & ~3);
+  const kf = <f64>k, Qf = <f64>Q, Gf = <f64>G;
+  const H: f64 = distinct ? Gf * kf * Kg * (Kg + 1) / 2 : Qf * kf;
+  const bytes = align16(Qf * Dp * 4) + align16((Qf + 3) * 4) + align16(Qf * 16)
+              + 2 * align16(H * 4) + align16(setEntries(kf, Kg, distinct) * 4) + 32;
+  return bytes > 2147483647 ? -1 : <i32>bytes;
+}
+
+// (sa, ia) ranks below (sb, ib): lower score, or equal score and higher index.
+@inline function worse(sa: f32, ia: i32, sb: f32, ib: i32): bool {
+  return sa < sb || (sa == sb && ia > ib);
+}
+
+// Min-heap by rank (root = worst kept candidate). hs/hi are byte addresses of entry 0.
+function siftDown(hs: usize, hi: usize, n: i32, at: i32, s: f32, id: i32): void {
+  let p = at;
+  for (;;) {
+    let c = 2 * p + 1;
+    if (c >= n) break;
+    let cs = load<f32>(hs + (<usize>c << 2));
+    let ci = load<i32>(hi + (<usize>c << 2));
+    if (c + 1 < n) {
+      const rs = load<f32>(hs + (<usize>(c + 1) << 2));
+      const ri = load<i32>(hi + (<usize>(c + 1) << 2));
+      if (worse(rs, ri, cs, ci)) { c = c + 1; cs = rs; ci = ri; }
+    }
+    if (!worse(cs, ci, s, id)) break;
+    store<f32>(hs + (<usize>p << 2), cs);
+    store<i32>(hi + (<usize>p << 2), ci);
+    p = c;
+  }
+  store<f32>(hs + (<usize>p << 2), s);
+  store<i32>(hi + (<usize>p << 2), id);
+}
+
+function siftUp(hs: usize, hi: usize, at: i32, s: f32, id: i32): void {
+  let p = at;
+  while (p > 0) {
+    const up = (p - 1) >> 1;
+    const us = load<f32>(hs + (<usize>up << 2));
+    const ui = load<i32>(hi + (<usize>up << 2));
+    if (!worse(s, id, us, ui)) break;
+    store<f32>(hs + (<usize>p << 2), us);
+    store<i32>(hi + (<usize>p << 2), ui);
+    p = up;
+  }
+  store<f32>(hs + (<usize>p << 2), s);
+  store<i32>(hi + (<usize>p << 2), id);
+}
+
+// The rare path: offer track `id` with score `s` to query q's heap. Rows reach a query in
+// increasing index order, so a newcomer with a score equal to the root ranks below it.
+function offer(q: i32, id: i32, s: f32): void {
+  if (s != s) return; // NaN never wins
+  const meta = cMeta + (<usize>q << 4);
+  const n = load<i32>(meta);
+  const cap = load<i32>(meta, 4);
+  const base = <usize>load<i32>(meta, 8) << 2;
+  const hs = cHs + base, hi = cHi + base;
+  if (n == cap && !(s > load<f32>(hs))) return;
+  const ex = cExcl + (<usize>(load<i32>(meta, 12) * cX) << 2);
+  for (let x = 0; x < cX; x++) {
+    if (load<i32>(ex + (<usize>x << 2)) == id) return;
+  }
+  if (n < cap) {
+    siftUp(hs, hi, n, s, id);
+    store<i32>(meta, n + 1);
+    if (n + 1 == cap) store<f32>(cThr + (<usize>q << 2), load<f32>(hs));
+  } else {
+    siftDown(hs, hi, n, 0, s, id);
+    store<f32>(cThr + (<usize>q << 2), load<f32>(hs));
+  }
+}
+
+// Offer the 4 scores of rows r..r+3 to query q.
+function offer4(q: i32, r: i32, s: v128): void {
+  v128.store(cScr, s);
+  for (let i = 0; i < 4; i++) offer(q, r + i, load<f32>(cScr + (<usize>i << 2)));
+}
+
+// The D & 3 trailing elements of a row as a v128, zeros in the other lanes (never reads past the row).
+@inline function loadTail(p: usize, t: i32): v128 {
+  if (t == 1) return v128.load32_zero(p);
+  if (t == 2) return v128.load64_zero(p);
+  return v128.load32_lane(p, v128.load64_zero(p), 2, 8);
+}
+
+// [a, b, c, d] lane-partial accumulators -> v128 of their 4 scores, each (l0 + l2) + (l1 + l3).
+@inline function reduce4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const u = f32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7)); // [a0+a2, b0+b2, a1+a3, b1+b3]
+  const v = f32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7)); // [c0+c2, d0+d2, c1+c3, d1+d3]
+  return f32x4.add(i32x4.shuffle(u, v, 0, 1, 4, 5), i32x4.shuffle(u, v, 2, 3, 6, 7));
+}
+
+// Rows r0..r1 (r1 - r0 a multiple of 4) against queries q and q+1.
+function scanPair(r0: i32, r1: i32, q: i32): void {
+  const row = cRow, full = cFull, t = cTail;
+  const w0 = cWp + <usize>q * cWrow;
+  const w1 = w0 + cWrow;
+  const t0 = cThr + (<usize>q << 2);
+  const t1 = t0 + 4;
+  let e = cE + <usize>r0 * row;
+  for (let r = r0; r < r1; r += 4) {
+    const e1 = e + row, e2 = e1 + row, e3 = e2 + row;
+    let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0), a30 = f32x4.splat(0);
+    let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0), a31 = f32x4.splat(0);
+    for (let c: usize = 0; c < full; c += 16) {
+      const v0 = v128.load(w0 + c);
+      const v1 = v128.load(w1 + c);
+      const x0 = v128.load(e + c);
+      a00 = f32x4.add(a00, f32x4.mul(x0, v0));
+      a01 = f32x4.add(a01, f32x4.mul(x0, v1));
+      const x1 = v128.load(e1 + c);
+      a10 = f32x4.add(a10, f32x4.mul(x1, v0));
+      a11 = f32x4.add(a11, f32x4.mul(x1, v1));
+      const x2 = v128.load(e2 + c);
+      a20 = f32x4.add(a20, f32x4.mul(x2, v0));
+      a21 = f32x4.add(a21, f32x4.mul(x2, v1));
+      const x3 = v128.load(e3 + c);
+      a30 = f32x4.add(a30, f32x4.mul(x3, v0));
+      a31 = f32x4.add(a31, f32x4.mul(x3, v1));
+    }
+    if (t) {
+      const v0 = v128.load(w0 + full);
+      const v1 = v128.load(w1 + full);
+      const x0 = loadTail(e + full, t), x1 = loadTail(e1 + full, t);
+      const x2 = loadTail(e2 + full, t), x3 = loadTail(e3 + full, t);
+      a00 = f32x4.add(a00, f32x4.mul(x0, v0)); a01 = f32x4.add(a01, f32x4.mul(x0, v1));
+      a10 = f32x4.add(a10, f32x4.mul(x1, v0)); a11 = f32x4.add(a11, f32x4.mul(x1, v1));
+      a20 = f32x4.add(a20, f32x4.mul(x2, v0)); a21 = f32x4.add(a21, f32x4.mul(x2, v1));
+      a30 = f32x4.add(a30, f32x4.mul(x3, v0)); a31 = f32x4.add(a31, f32x4.mul(x3, v1));
+    }
+    const s0 = reduce4(a00, a10, a20, a30);
+    const s1 = reduce4(a01, a11, a21, a31);
+    // Skip unless some score beats its query's threshold (or is NaN, or a heap is filling).
+    const m = v128.and(f32x4.le(s0, v128.load32_splat(t0)), f32x4.le(s1, v128.load32_splat(t1)));
+    if (!i32x4.all_true(m)) {
+      offer4(q, r, s0);
+      offer4(q + 1, r, s1);
+    }
+    e += row << 2;
+  }
+}
+
+// Rows r0..r1 (r1 - r0 a multiple of 4) against query q alone.
+function scanOne(r0: i32, r1: i32, q: i32): void {
+  const row = cRow, full = cFull, t = cTail;
+  const w0 = cWp + <usize>q * cWrow;
+  const t0 = cThr + (<usize>q << 2);
+  let e = cE + <usize>r0 * row;
+  for (let r = r0; r < r1; r += 4) {
+    const e1 = e + row, e2 = e1 + row, e3 = e2 + row;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let c: usize = 0; c < full; c += 16) {
+      const v0 = v128.load(w0 + c);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(e + c), v0));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(e1 + c), v0));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(e2 + c), v0));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(e3 + c), v0));
+    }
+    if (t) {
+      const v0 = v128.load(w0 + full);
+      a0 = f32x4.add(a0, f32x4.mul(loadTail(e + full, t), v0));
+      a1 = f32x4.add(a1, f32x4.mul(loadTail(e1 + full, t), v0));
+      a2 = f32x4.add(a2, f32x4.mul(loadTail(e2 + full, t), v0));
+      a3 = f32x4.add(a3, f32x4.mul(loadTail(e3 + full, t), v0));
+    }
+    const s0 = reduce4(a0, a1, a2, a3);
+    if (!i32x4.all_true(f32x4.le(s0, v128.load32_splat(t0)))) offer4(q, r, s0);
+    e += row << 2;
+  }
+}
+
+// One row against query q, in the same summation order as the 4-row kernels.
+function dotOne(e: usize, q: i32): f32 {
+  const full = cFull, t = cTail;
+  const w0 = cWp + <usize>q * cWrow;
+  let a = f32x4.splat(0);
+  for (let c: usize = 0; c < full; c += 16) a = f32x4.add(a, f32x4.mul(v128.load(e + c), v128.load(w0 + c)));
+  if (t) a = f32x4.add(a, f32x4.mul(loadTail(e + full, t), v128.load(w0 + full)));
+  return (f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 2)) + (f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 3));
+}
+
+@inline function setSlot(id: i32, mask: i32): i32 {
+  return ((id * 0x9E3779B1) ^ (id >>> 15)) & mask;
+}
+
+/**
+ * Top-k scores of Q query vectors against a catalog, one pass.
+ *
+ *   out_idx (Q, k) i32, out_score (Q, k) f32  =  top-k over i of  E (N, D) · W (Q, D)ᵀ
+ *
+ * E, W, excl, out_idx, out_score, ws are byte addresses (E and W need no alignment; ws 16-byte
+ * aligned, topk_workspace_bytes(Q, G, k, D, distinct) bytes). Queries come in G groups of Kg = Q/G
+ * consecutive vectors; excl (G, X) i32 lists per group the track indices never to return (-1 =
+ * padding; duplicates and out-of-range values are harmless). Row q of the output holds query q's
+ * best tracks, best first (score descending, ties by lower index); with distinct = 1 no track
+ * appears twice within a group (query j skips what queries 0..j-1 of its group took). Tracks with
+ * a NaN score are never returned; slots left without a valid track get index -1 and score NaN.
+ * k = 0 returns at once without reading anything. Returns 0, or -1 on invalid shapes (the host
+ * wrapper checks shapes before calling, so -1 means a caller bypassed it).
+ */
+export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: i32,
+                         excl: usize, X: i32, distinct: i32,
+                         out_idx: usize, out_score: usize, ws: usize): i32 {
+  if (N < 0 || D < 1 || Q < 0 || G < 1 || Q % G != 0 || k < 0 || X < 0) return -1;
+  if (k == 0 || Q == 0) return 0;
+  const Kg = Q / G;
+  const Dp = (D + 3) & ~3;
+  const Q4 = (Q + 3) & ~3;
+
+  // Workspace layout (see the header).
+  const wp = ws;
+  const thr = wp + <usize>(Q * Dp * 4);
+  const meta = thr + <usize>(Q4 * 4);
+  const hs = meta + <usize>(Q * 16);
+  const H: i32 = distinct ? G * (k * Kg * (Kg + 1) / 2) : Q * k;
+  const hi = hs + ((<usize>H * 4 + 15) & ~15);
+  const set = hi + ((<usize>H * 4 + 15) & ~15);
+  const S = <i32>setEntries(<f64>k, <f64>Kg, distinct);
+  const scr = set + <usize>(S * 4);
+
+  // Pack the queries with zero padding to Dp, and set up the heaps.
+  for (let q = 0; q < Q; q++) {
+    const src = W + <usize>(q * D) * 4;
+    const dst = wp + <usize>(q * Dp) * 4;
+    for (let d = 0; d < D; d++) store<f32>(dst + (<usize>d << 2), load<f32>(src + (<usize>d << 2)));
+    for (let d = D; d < Dp; d++) store<f32>(dst + (<usize>d << 2), 0);
+  }
+  for (let q = 0; q < Q4; q++) store<f32>(thr + (<usize>q << 2), NaN);
+  for (let q = 0; q < Q; q++) {
+    const g = q / Kg, j = q - g * Kg;
+    const m = meta + (<usize>q << 4);
+    store<i32>(m, 0);
+    if (distinct) {
+      store<i32>(m, k * (j + 1), 4);
+      store<i32>(m, g * (k * Kg * (Kg + 1) / 2) + k * j * (j + 1) / 2, 8);
+    } else {
+      store<i32>(m, k, 4);
+      store<i32>(m, q * k, 8);
+    }
+    store<i32>(m, g, 12);
+  }
+
+  cE = E; cRow = <usize>D << 2; cFull = <usize>(D & ~3) << 2; cTail = D & 3;
+  cWp = wp; cWrow = <usize>Dp << 2; cThr = thr; cMeta = meta; cHs = hs; cHi = hi;
+  cExcl = excl; cX = X; cScr = scr;
+
+  // The pass: row blocks that stay in L1 while every query tile scans them.
+  let RB = (ROW_BLOCK_BYTES / (D * 4)) & ~3;
+  if (RB < 4) RB = 4;
+  const N4 = N & ~3;
+  for (let r0 = 0; r0 < N4; r0 += RB) {
+    const r1 = min(r0 + RB, N4);
+    let q = 0;
+    for (; q + 2 <= Q; q += 2) scanPair(r0, r1, q);
+    if (q < Q) scanOne(r0, r1, q);
+  }
+  for (let r = N4; r < N; r++) {
+    const e = E + <usize>r * cRow;
+    for (let q = 0; q < Q; q++) {
+      const s = dotOne(e, q);
+      const t = load<f32>(thr + (<usize>q << 2));
+      if (!(s <= t)) offer(q, r, s);
+    }
+  }
+
+  // Sort each heap best-first in place (heap sort: the root, the worst, goes to the end).
+  for (let q = 0; q < Q; q++) {
+    const m = meta + (<usize>q << 4);
+    const n = load<i32>(m);
+    const base = <usize>load<i32>(m, 8) << 2;
+    const qs = hs + base, qi = hi + base;
+    for (let end = n - 1; end > 0; end--) {
+      const ps = load<f32>(qs + (<usize>end << 2));
+      const pi = load<i32>(qi + (<usize>end << 2));
+      store<f32>(qs + (<usize>end << 2), load<f32>(qs));
+      store<i32>(qi + (<usize>end << 2), load<i32>(qi));
+      siftDown(qs, qi, end, 0, ps, pi);
+    }
+  }
+
+  // Emit: each query takes its best candidates (with distinct: those its group has not taken yet).
+  const mask = S - 1;
+  for (let g = 0; g < G; g++) {
+    if (S) for (let i = 0; i < S; i++) store<i32>(set + (<usize>i << 2), -1);
+    for (let j = 0; j < Kg; j++) {
+      const q = g * Kg + j;
+      const m = meta + (<usize>q << 4);
+      const n = load<i32>(m);
+      const base = <usize>load<i32>(m, 8) << 2;
+      const qs = hs + base, qi = hi + base;
+      const oi = out_idx + (<usize>(q * k) << 2), os = out_score + (<usize>(q * k) << 2);
+      let taken = 0;
+      for (let c = 0; c < n && taken < k; c++) {
+        const id = load<i32>(qi + (<usize>c << 2));
+        if (S) {
+          let h = setSlot(id, mask);
+          let seen = false;
+          for (;;) {
+            const v = load<i32>(set + (<usize>h << 2));
+            if (v == id) { seen = true; break; }
+            if (v < 0) break;
+            h = (h + 1) & mask;
+          }
+          if (seen) continue;
+          if (j + 1 < Kg) store<i32>(set + (<usize>h << 2), id);
+        }
+        store<i32>(oi + (<usize>taken << 2), id);
+        store<f32>(os + (<usize>taken << 2), load<f32>(qs + (<usize>c << 2)));
+        taken++;
+      }
+      for (; taken < k; taken++) {
+        store<i32>(oi + (<usize>taken << 2), -1);
+        store<f32>(os + (<usize>taken << 2), NaN);
+      }
+    }
+  }
+  return 0;
+}

@@ -6,6 +6,7 @@ import * as gemm from "./gemm.bench.js";
 import * as elementwise from "./elementwise.bench.js";
 import * as optim from "./optim.bench.js";
 import * as mlp from "./mlp.bench.js";
+import * as topk from "./topk.bench.js";
 
 type Suite = { name: string; cases: () => Promise<BenchCase[]> };
 const SUITES: Suite[] = [
@@ -13,6 +14,7 @@ const SUITES: Suite[] = [
   { name: "elementwise", cases: elementwise.cases },
   { name: "optim", cases: optim.cases },
   { name: "mlp", cases: mlp.cases },
+  { name: "topk", cases: topk.cases },
 ];
 
 export async function runBenchmarks(args: { json?: boolean; filter?: string; quick?: boolean; log?: (s: string) => void }): Promise<BenchResult[]> {

@@ -102,9 +102,10 @@ export class Actor {
   readonly encoder: StateEncoder;
   readonly head: Mlp;
 
-  constructor(plan: MemoryPlan, readonly group: ParamGroup, readonly dims: Dims, spec: NetworkSpec) {
+  /** `state` (maxBatch, N·d) may be shared with the critic: both read the same states. */
+  constructor(plan: MemoryPlan, readonly group: ParamGroup, readonly dims: Dims, spec: NetworkSpec, state?: Region) {
     const { N, K, d, maxBatch } = dims;
-    this.state = plan.f32("actor.state", "io", maxBatch * N * d);
+    this.state = state ?? plan.f32("actor.state", "io", maxBatch * N * d);
     this.encoder = makeEncoder(plan, group, "actor", this.state, dims, spec.encoder);
     const act = spec.activation ?? "relu";
     this.head = new Mlp(plan, group, "actor.head", {
@@ -156,10 +157,11 @@ export class Critic {
   readonly head: Mlp;
   private readonly A: number;
 
-  constructor(plan: MemoryPlan, readonly group: ParamGroup, readonly dims: Dims, spec: NetworkSpec) {
+  /** `state` (maxBatch, N·d) may be shared with the actor: both read the same states. */
+  constructor(plan: MemoryPlan, readonly group: ParamGroup, readonly dims: Dims, spec: NetworkSpec, state?: Region) {
     const { N, K, d, maxBatch } = dims;
     this.A = K * d;
-    this.state = plan.f32("critic.state", "io", maxBatch * N * d);
+    this.state = state ?? plan.f32("critic.state", "io", maxBatch * N * d);
     this.action = plan.f32("critic.action", "io", maxBatch * this.A);
     this.daction = plan.f32("critic.daction", "activation", maxBatch * this.A);
     this.encoder = makeEncoder(plan, group, "critic", this.state, dims, spec.encoder);
@@ -197,15 +199,18 @@ export class Critic {
     this.head.forward(B, this.head.input.ptr, params);
   }
 
-  /** Backward from dq: parameter gradients accumulate; ∂/∂action lands in `daction`. */
-  backward(B: number): void {
+  /**
+   * Backward from dq: parameter gradients accumulate; ∂/∂action lands in `daction`. With
+   * actionOnly the state encoder is not backpropagated (the actor update needs only ∂Q/∂a).
+   */
+  backward(B: number, options: { actionOnly?: boolean } = {}): void {
     const x = this.group.plan.engine.x;
     const E = this.encoder.outputs, W = E + this.A;
     this.head.backward(B);
     const din = this.head.dinput!.ptr;
     x.copy_2d_f32(B, this.A, din + E * 4, W, this.daction.ptr, this.A);
     const denc = this.encoder.doutPtr();
-    if (denc !== 0) {
+    if (denc !== 0 && !options.actionOnly) {
       x.copy_2d_f32(B, E, din, W, denc, E);
       this.encoder.backward(B);
     }

@@ -1,0 +1,261 @@
+// The list-wise DDPG agent (Zhao et al. 2018, LIRD, arXiv 1801.00209; DDPG: Lillicrap et
+// al. 2015, arXiv 1509.02971). Everything numeric runs in the wasm engine; this file only
+// orchestrates kernel calls over regions planned once, and allocates nothing per step.
+//
+// One update on a batch of B transitions (s, a, r, s', done), a = K track indices:
+//   1. target   y  = r + γ (1 − done) Q'(s', π'(s'))                    (target networks)
+//   2. critic   minimise mean (y − Q(s, e(a)))²,  e(a) = the K tracks' embeddings, Adam
+//   3. actor    ascend mean Q(s, π(s)): backpropagate ∂(−mean Q)/∂π(s) = −(1/B)·∂Q/∂a
+//               through the actor, Adam. (The original project descended Q here; the sign
+//               is checked by a test: one actor step raises Q under a fixed critic.)
+//   4. targets  θ' ← τθ + (1 − τ)θ' for actor and critic
+// Recommendation: the actor's K weight vectors (plus exploration noise when training) are
+// scored against every track embedding; slot k takes the best track not chosen by an earlier
+// slot and not in the state (top-k with exclusions and joint distinctness).
+
+import type { MemoryPlan, Region } from "../engine/plan.js";
+import { TopK } from "../engine/topk.js";
+import { Adam, hardUpdate, softUpdate } from "../nn/adam.js";
+import type { Rng } from "../rng.js";
+import { Actor, Critic, type NetworkSpec } from "./networks.js";
+
+export interface DdpgConfig {
+  /** History length N (state size). Default 10. */
+  N: number;
+  /** List size K. Default 3. */
+  K: number;
+  /** Discount γ of the TD target. Default 0.99. */
+  gamma: number;
+  /** Actor learning rate. Default 5e-5 (the original's). */
+  actorLr: number;
+  /** Critic learning rate. Default 1e-3. */
+  criticLr: number;
+  /** Soft target update rate τ. Default 0.001. */
+  tau: number;
+  /** Batch size of an update. Default 64. */
+  batch: number;
+  /** Clip each network's gradients to this global norm (0: off). Default 0. */
+  clipNorm: number;
+  /** Actor network. Default: GRU(32) over the N history embeddings → K·d (tanh), the original's. */
+  actor: NetworkSpec;
+  /** Critic network. Default: GRU(10) → concat action → 32 → 16 → 1, the original's. */
+  critic: NetworkSpec;
+}
+
+export const DDPG_DEFAULTS: DdpgConfig = {
+  N: 10,
+  K: 3,
+  gamma: 0.99,
+  actorLr: 5e-5,
+  criticLr: 1e-3,
+  tau: 0.001,
+  batch: 64,
+  clipNorm: 0,
+  actor: { encoder: { kind: "gru", hidden: 32 }, hidden: [] },
+  critic: { encoder: { kind: "gru", hidden: 10 }, hidden: [32, 16] },
+};
+
+/** The W1 networks (MLP over the flattened state), for larger-capacity runs and benchmarks. */
+export const W1_NETWORKS: Pick<DdpgConfig, "actor" | "critic"> = {
+  actor: { encoder: { kind: "flat" }, hidden: [256, 256] },
+  critic: { encoder: { kind: "flat" }, hidden: [256, 256] },
+};
+
+/** A batch of transitions, track indices only (the replay buffer stores no embeddings). */
+export interface TransitionBatch {
+  /** Rows in the batch (≤ config.batch). */
+  B: number;
+  /** (B, N) states. */
+  states: Int32Array;
+  /** (B, K) recommended tracks. */
+  actions: Int32Array;
+  /** (B) scalar rewards. */
+  rewards: Float32Array;
+  /** (B, N) next states. */
+  next: Int32Array;
+  /** (B) 1 where the episode ended. */
+  done: Uint8Array | Float32Array;
+}
+
+export interface UpdateMetrics {
+  /** Mean squared TD error of the critic before its step. */
+  criticLoss: number;
+  /** Mean Q(s, π(s)) before the actor's step: the actor objective it ascends. */
+  actorObjective: number;
+  /** Mean TD target y. */
+  meanTarget: number;
+}
+
+export interface Catalog {
+  /** Track embeddings (V, d) f32 in the engine's memory. */
+  region: Region;
+  V: number;
+  d: number;
+}
+
+export class DdpgAgent {
+  readonly config: DdpgConfig;
+  readonly actor: Actor;
+  readonly critic: Critic;
+  readonly actorOpt: Adam;
+  readonly criticOpt: Adam;
+  readonly topk: TopK;
+  /** Largest batch of states recommend() takes at once. */
+  readonly maxActBatch: number;
+  private readonly stateIdx: Region;
+  private readonly actionIdx: Region;
+  private readonly rewards: Region;
+  private readonly done: Region;
+  private readonly y: Region;
+  private readonly K: number;
+  private readonly N: number;
+
+  constructor(readonly plan: MemoryPlan, readonly catalog: Catalog, config: Partial<DdpgConfig> = {}, options: { maxActBatch?: number } = {}) {
+    const c: DdpgConfig = { ...DDPG_DEFAULTS, ...config };
+    this.config = c;
+    const { N, K, batch } = c;
+    const d = catalog.d;
+    if (!Number.isInteger(N) || N < 1) throw new Error(`DDPG: N must be a positive integer, got ${N}`);
+    if (!Number.isInteger(K) || K < 1) throw new Error(`DDPG: K must be a positive integer, got ${K}`);
+    if (catalog.V < N + K) throw new Error(`DDPG: the catalog has ${catalog.V} tracks, fewer than N + K = ${N + K}`);
+    if (!(c.gamma >= 0 && c.gamma <= 1)) throw new Error(`DDPG: gamma must be in [0, 1], got ${c.gamma}`);
+    if (!(c.tau > 0 && c.tau <= 1)) throw new Error(`DDPG: tau must be in (0, 1], got ${c.tau}`);
+    this.N = N;
+    this.K = K;
+    this.maxActBatch = options.maxActBatch ?? batch;
+    const maxB = Math.max(batch, this.maxActBatch);
+    const dims = { N, K, d, maxBatch: maxB };
+    const state = plan.f32("ddpg.state", "io", maxB * N * d);
+    const actorGroup = plan.paramGroup("actor", { target: true });
+    const criticGroup = plan.paramGroup("critic", { target: true });
+    this.actor = new Actor(plan, actorGroup, dims, c.actor, state);
+    this.critic = new Critic(plan, criticGroup, dims, c.critic, state);
+    this.actorOpt = new Adam(actorGroup, { lr: c.actorLr, clipNorm: c.clipNorm });
+    this.criticOpt = new Adam(criticGroup, { lr: c.criticLr, clipNorm: c.clipNorm });
+    this.stateIdx = plan.i32("ddpg.stateIdx", "io", maxB * N);
+    this.actionIdx = plan.i32("ddpg.actionIdx", "io", batch * K);
+    this.rewards = plan.f32("ddpg.rewards", "io", batch);
+    this.done = plan.f32("ddpg.done", "io", batch);
+    this.y = plan.f32("ddpg.y", "activation", batch);
+    this.topk = new TopK(plan, { maxQ: this.maxActBatch * K, maxG: this.maxActBatch, maxK: 1, maxD: d, maxX: N, maxDistinctGroup: K }, "ddpg.topk");
+  }
+
+  /** Initialise both networks from the rng and copy them into their targets. */
+  initialize(rng: Rng): void {
+    this.topk.bind(this.plan.engine);
+    this.actor.initialize(rng);
+    this.critic.initialize(rng);
+    hardUpdate(this.actor.group);
+    hardUpdate(this.critic.group);
+  }
+
+  /** Gather the embeddings of `B` states (B, N) of track indices into the shared state input. */
+  private loadStates(states: Int32Array, B: number): void {
+    const x = this.plan.engine.x, { N } = this;
+    checkIndices(states, B * N, this.catalog.V, "state");
+    this.stateIdx.i32().set(states.subarray(0, B * N));
+    x.gather_rows_f32(B * N, this.stateIdx.ptr, this.catalog.region.ptr, this.catalog.d, this.actor.state.ptr);
+  }
+
+  /**
+   * The actor's K weight vectors for B states: a (B, K·d) view valid until the next call.
+   * `params` selects the online or the target actor.
+   */
+  weights(states: Int32Array, B: number, params: "value" | "target" = "value"): Float32Array {
+    this.checkActBatch(B);
+    this.loadStates(states, B);
+    this.actor.forward(B, params);
+    return this.actor.output.f32().subarray(0, B * this.K * this.catalog.d);
+  }
+
+  /**
+   * Recommend K distinct tracks for each of B states, none already in its state: writes
+   * (B, K) track indices into `out`. `perturb`, when given, changes the weight vectors in
+   * place before scoring (exploration noise).
+   */
+  recommend(states: Int32Array, B: number, out: Int32Array, perturb?: (weights: Float32Array) => void): void {
+    const { K, N } = this;
+    const w = this.weights(states, B);
+    if (perturb) perturb(w);
+    const tk = this.topk, d = this.catalog.d;
+    tk.queries.set(w.subarray(0, B * K * d));
+    tk.exclusions.set(states.subarray(0, B * N));
+    tk.run(this.catalog.region.ptr, this.catalog.V, d, B * K, B, 1, N, true);
+    const idx = tk.indices;
+    for (let i = 0; i < B * K; i++) {
+      if (idx[i] < 0) throw new Error(`DDPG: no track left for slot ${i % K} of state ${Math.floor(i / K)} (every score NaN or excluded)`);
+      out[i] = idx[i];
+    }
+  }
+
+  /** One DDPG update on a batch; returns its metrics. */
+  update(batch: TransitionBatch): UpdateMetrics {
+    const { B } = batch;
+    const K = this.K;
+    const c = this.config, x = this.plan.engine.x, d = this.catalog.d;
+    if (!Number.isInteger(B) || B < 1 || B > c.batch) throw new Error(`DDPG: batch of ${B} rows outside 1..${c.batch}`);
+    const rw = this.rewards.f32(), dn = this.done.f32();
+    for (let i = 0; i < B; i++) {
+      rw[i] = batch.rewards[i];
+      dn[i] = batch.done[i] ? 1 : 0;
+    }
+
+    // 1. y = r + γ (1 − done) Q'(s', π'(s'))
+    this.loadStates(batch.next, B);
+    this.actor.forward(B, "target");
+    this.critic.forward(B, "target", this.actor.output.ptr);
+    x.td_target_f32(B, this.rewards.ptr, this.done.ptr, this.critic.q.ptr, c.gamma, this.y.ptr);
+    const meanTarget = x.sum_f32(B, this.y.ptr) / B;
+
+    // 2. critic: minimise mean (y − Q(s, e(a)))²
+    this.q(batch.states, batch.actions, B);
+    this.criticOpt.zeroGrad();
+    const criticLoss = x.mse_forward(B, this.critic.q.ptr, this.y.ptr);
+    x.mse_backward(B, this.critic.q.ptr, this.y.ptr, this.critic.dq.ptr);
+    this.critic.backward(B);
+    this.criticOpt.step();
+
+    // 3. actor: ascend mean Q(s, π(s)) — the gradient of −mean Q flows back through the critic
+    //    into the action, then through the actor. The critic's parameter gradients from this
+    //    pass are discarded (zeroed before its next step); its encoder is not backpropagated.
+    this.actor.forward(B);
+    this.critic.forward(B, "value", this.actor.output.ptr);
+    const actorObjective = x.sum_f32(B, this.critic.q.ptr) / B;
+    x.fill_f32(B, this.critic.dq.ptr, -1 / B);
+    this.critic.backward(B, { actionOnly: true });
+    this.actorOpt.zeroGrad();
+    x.copy_f32(B * K * d, this.critic.daction.ptr, this.actor.dout.ptr);
+    this.actor.backward(B);
+    this.actorOpt.step();
+
+    // 4. θ' ← τθ + (1 − τ)θ'
+    softUpdate(this.actor.group, c.tau);
+    softUpdate(this.critic.group, c.tau);
+    return { criticLoss, actorObjective, meanTarget };
+  }
+
+  /** Q(s, e(a)) of the online critic for B ≤ batch (state, list) pairs: a (B) view valid until the next call. */
+  q(states: Int32Array, actions: Int32Array, B: number): Float32Array {
+    const x = this.plan.engine.x, K = this.K;
+    if (!Number.isInteger(B) || B < 1 || B > this.config.batch) throw new Error(`DDPG: q() takes 1..${this.config.batch} rows, got ${B}`);
+    this.loadStates(states, B);
+    checkIndices(actions, B * K, this.catalog.V, "action");
+    this.actionIdx.i32().set(actions.subarray(0, B * K));
+    x.gather_rows_f32(B * K, this.actionIdx.ptr, this.catalog.region.ptr, this.catalog.d, this.critic.action.ptr);
+    this.critic.forward(B);
+    return this.critic.q.f32().subarray(0, B);
+  }
+
+  private checkActBatch(B: number): void {
+    const max = Math.max(this.config.batch, this.maxActBatch);
+    if (!Number.isInteger(B) || B < 1 || B > max) throw new Error(`DDPG: ${B} states outside 1..${max}`);
+  }
+}
+
+function checkIndices(a: Int32Array, n: number, V: number, what: string): void {
+  if (a.length < n) throw new Error(`DDPG: ${what} indices: need ${n}, got ${a.length}`);
+  for (let i = 0; i < n; i++) {
+    const t = a[i];
+    if (!(t >= 0 && t < V)) throw new Error(`DDPG: ${what} index ${t} at position ${i} is not a track in [0, ${V})`);
+  }
+}

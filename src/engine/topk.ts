@@ -1,0 +1,174 @@
+// Host wrapper of the top-k scoring kernel (assembly/topk.ts): how a recommendation list is
+// built from the actor's K weight vectors per listener (Zhao et al. 2018, LIRD: score_k(i) =
+// w_k · e_i, slot k takes the best track not already chosen and not already heard).
+//
+// Set-up: construct a TopK on a MemoryPlan with capacities before the Engine loads; it
+// registers its regions (queries, exclusions, outputs, workspace sized by the kernel's own pure
+// topk_workspace_bytes). After Engine.load, bind(engine) once; then per call: write queries and
+// exclusions into the views, call run() with a catalog already inside wasm memory, read the
+// results from the views. run() checks every shape on the host (a clear Error, never a wasm
+// trap) and allocates nothing.
+//
+// Semantics (per query vector q of Q, in G groups of Kg = Q/G consecutive vectors):
+//   indices[q·k + s], scores[q·k + s], s = 0..k-1: the k best tracks by score = dot(w_q, e_i)
+//   (f32), best first, ties by lower index. A group's exclusions are never returned. With
+//   `distinct`, no track appears twice within a group (query j skips the tracks queries 0..j-1
+//   took). A track whose score is NaN is never returned; ±Infinity are ordinary scores. Slots
+//   with no valid track left (k larger than the tracks available) get index -1 and score NaN.
+//   k = 0 reads nothing.
+//
+// No `node:` imports: this runs in browsers and edge runtimes too.
+
+import type { Engine } from "./engine.js";
+import type { EngineExports } from "./kernels.js";
+import type { MemoryPlan, Region } from "./plan.js";
+
+export interface TopKCapacity {
+  /** Most query vectors per call (Q). */
+  maxQ: number;
+  /** Most groups per call (G). */
+  maxG: number;
+  /** Most results per query vector (k). */
+  maxK: number;
+  /** Largest embedding size (D). */
+  maxD: number;
+  /** Most exclusion slots per group (X); 0 when never excluding. */
+  maxX: number;
+  /**
+   * Largest group (Q/G vectors) run with distinct = true: the workspace keeps k·(j+1)
+   * candidates for the j-th vector of a group. Default maxQ; 0 when distinct is never used.
+   */
+  maxDistinctGroup?: number;
+}
+
+const I32_MAX = 2147483647;
+
+function checkInt(what: string, v: number, lo: number, hi: number): void {
+  if (!Number.isInteger(v) || v < lo || v > hi) {
+    throw new Error(`topk: ${what} must be an integer in [${lo}, ${hi}], got ${v}`);
+  }
+}
+
+function checkDisjoint(catalog: number, bytes: number, r: Region): void {
+  if (bytes > 0 && r.byteLength > 0 && catalog < r.ptr + r.byteLength && r.ptr < catalog + bytes) {
+    throw new Error(`topk: catalog [${catalog}, ${catalog + bytes}) overlaps region '${r.name}', which the kernel writes`);
+  }
+}
+
+export class TopK {
+  /** Queries (Q, D) f32, row-major with the call's D as stride: query q at [q·D, q·D + D). */
+  readonly queryRegion: Region;
+  /** Exclusions (G, X) i32 with the call's X as stride: group g at [g·X, g·X + X), -1 = padding. */
+  readonly exclusionRegion: Region;
+  /** Results (Q, k) with the call's k as stride: query q's best at [q·k, q·k + k). */
+  readonly indexRegion: Region;
+  readonly scoreRegion: Region;
+  readonly workspaceRegion: Region;
+  readonly cap: Readonly<Required<TopKCapacity>>;
+
+  private x: EngineExports | null = null;
+  private memory: WebAssembly.Memory | null = null;
+  private _queries: Float32Array | null = null;
+  private _exclusions: Int32Array | null = null;
+  private _indices: Int32Array | null = null;
+  private _scores: Float32Array | null = null;
+
+  constructor(plan: MemoryPlan, capacity: TopKCapacity, readonly name = "topk") {
+    const c = capacity;
+    checkInt(`${name} capacity maxQ`, c.maxQ, 1, I32_MAX);
+    checkInt(`${name} capacity maxG`, c.maxG, 1, c.maxQ);
+    checkInt(`${name} capacity maxK`, c.maxK, 0, I32_MAX);
+    checkInt(`${name} capacity maxD`, c.maxD, 1, I32_MAX);
+    checkInt(`${name} capacity maxX`, c.maxX, 0, I32_MAX);
+    const group = c.maxDistinctGroup ?? c.maxQ;
+    checkInt(`${name} capacity maxDistinctGroup`, group, 0, c.maxQ);
+    this.cap = { ...c, maxDistinctGroup: group };
+
+    this.queryRegion = plan.f32(`${name}.queries`, "io", c.maxQ * c.maxD);
+    this.exclusionRegion = plan.i32(`${name}.exclusions`, "io", c.maxG * c.maxX);
+    this.indexRegion = plan.i32(`${name}.indices`, "io", c.maxQ * c.maxK);
+    this.scoreRegion = plan.f32(`${name}.scores`, "io", c.maxQ * c.maxK);
+    // The workspace grows with Q, k, D and the group size (distinct), never with G otherwise: the
+    // largest call fills groups of maxDistinctGroup vectors up to at least maxQ vectors.
+    const m = group;
+    const Gw = m > 0 ? Math.ceil(c.maxQ / m) : 1;
+    const Qw = m > 0 ? Gw * m : c.maxQ;
+    this.workspaceRegion = plan.region(`${name}.workspace`, "scratch", (x) => {
+      const bytes = x.topk_workspace_bytes(Qw, Gw, c.maxK, c.maxD, m > 0 ? 1 : 0);
+      if (bytes < 0) throw new Error(`${name}: the workspace for maxQ ${c.maxQ}, maxK ${c.maxK}, maxD ${c.maxD}, maxDistinctGroup ${m} exceeds 2 GiB; lower the capacities`);
+      return bytes;
+    });
+  }
+
+  /** Attach to the engine the plan was loaded into (once, after Engine.load). */
+  bind(engine: Engine): this {
+    if (engine.plan !== this.queryRegion.plan) throw new Error(`${this.name}: bind() needs the engine loaded from this TopK's memory plan`);
+    this.x = engine.x;
+    this.memory = engine.memory;
+    this._queries = this.queryRegion.f32();
+    this._exclusions = this.exclusionRegion.i32();
+    this._indices = this.indexRegion.i32();
+    this._scores = this.scoreRegion.f32();
+    return this;
+  }
+
+  /** Query vectors to fill before run(): (Q, D) row-major, stride D. */
+  get queries(): Float32Array { return this.bound(this._queries); }
+  /** Exclusions to fill before run(): (G, X) row-major, stride X, -1 for unused slots. */
+  get exclusions(): Int32Array { return this.bound(this._exclusions); }
+  /** Result track indices of the last run(): (Q, k), stride k; -1 for empty slots. */
+  get indices(): Int32Array { return this.bound(this._indices); }
+  /** Result scores of the last run(): (Q, k), stride k; NaN for empty slots. */
+  get scores(): Float32Array { return this.bound(this._scores); }
+
+  /**
+   * Score the Q query vectors in `queries` against the catalog E (N, D) f32 row-major at byte
+   * address `catalog` in the engine's memory and write the top k of each into `indices`/`scores`.
+   * Queries form G groups of Q/G consecutive vectors; group g excludes exclusions[g·X .. g·X+X).
+   */
+  run(catalog: number, N: number, D: number, Q: number, G: number, k: number, X = 0, distinct = false): void {
+    const x = this.x, memory = this.memory;
+    if (x === null || memory === null) throw new Error(`${this.name}: call bind(engine) after Engine.load before run()`);
+    const c = this.cap;
+    checkInt("catalog rows N", N, 0, I32_MAX);
+    checkInt(`D (capacity maxD ${c.maxD})`, D, 1, c.maxD);
+    checkInt(`query count Q (capacity maxQ ${c.maxQ})`, Q, 0, c.maxQ);
+    checkInt(`group count G (capacity maxG ${c.maxG})`, G, 1, c.maxG);
+    if (Q % G !== 0) throw new Error(`topk: Q = ${Q} query vectors do not split into G = ${G} equal groups`);
+    checkInt(`k (capacity maxK ${c.maxK})`, k, 0, c.maxK);
+    checkInt(`exclusions per group X (capacity maxX ${c.maxX})`, X, 0, c.maxX);
+    if (typeof distinct !== "boolean") throw new Error(`topk: distinct must be a boolean, got ${String(distinct)}`);
+    if (distinct && Q / G > c.maxDistinctGroup) {
+      throw new Error(`topk: distinct groups of ${Q / G} vectors exceed the capacity maxDistinctGroup ${c.maxDistinctGroup}`);
+    }
+    const bytes = N * D * 4;
+    if (!Number.isInteger(catalog) || catalog < 0 || catalog % 4 !== 0) {
+      throw new Error(`topk: catalog must be a 4-byte aligned byte address in wasm memory, got ${catalog}`);
+    }
+    if (catalog + bytes > memory.buffer.byteLength) {
+      throw new Error(`topk: catalog (${N} x ${D} f32 at ${catalog}) ends at byte ${catalog + bytes}, past the engine memory (${memory.buffer.byteLength} bytes)`);
+    }
+    checkDisjoint(catalog, bytes, this.workspaceRegion);
+    checkDisjoint(catalog, bytes, this.indexRegion);
+    checkDisjoint(catalog, bytes, this.scoreRegion);
+    const need = x.topk_workspace_bytes(Q, G, k, D, distinct ? 1 : 0);
+    if (need < 0 || need > this.workspaceRegion.byteLength) {
+      throw new Error(`topk: this call needs ${need} workspace bytes, the region has ${this.workspaceRegion.byteLength} (capacities too small)`);
+    }
+    const ex = this._exclusions!;
+    for (let i = 0, n = G * X; i < n; i++) {
+      const v = ex[i];
+      if (v < -1 || v >= N) {
+        throw new Error(`topk: exclusions[group ${Math.floor(i / X)}][${i % X}] = ${v} is not a track index in [0, ${N}) nor -1 (padding)`);
+      }
+    }
+    const rc = x.topk_f32(catalog, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X,
+      distinct ? 1 : 0, this.indexRegion.ptr, this.scoreRegion.ptr, this.workspaceRegion.ptr);
+    if (rc !== 0) throw new Error(`topk: the kernel rejected its arguments (code ${rc})`);
+  }
+
+  private bound<T>(v: T | null): T {
+    if (v === null) throw new Error(`${this.name}: call bind(engine) after Engine.load first`);
+    return v;
+  }
+}
