@@ -188,56 +188,81 @@ export class DdpgAgent {
     }
   }
 
-  /** One DDPG update on a batch; returns its metrics. */
+  /** One DDPG update on a batch (critic step, actor step, soft target updates); returns its metrics. */
   update(batch: TransitionBatch): UpdateMetrics {
+    const { criticLoss, meanTarget } = this.updateCritic(batch);
+    const actorObjective = this.updateActor(batch.states, batch.B);
+    softUpdate(this.actor.group, this.config.tau);
+    softUpdate(this.critic.group, this.config.tau);
+    return { criticLoss, actorObjective, meanTarget };
+  }
+
+  /** Critic step: minimise mean (y − Q(s, e(a)))² with y = r + γ (1 − done) Q'(s', π'(s')). */
+  updateCritic(batch: TransitionBatch): { criticLoss: number; meanTarget: number } {
     const { B } = batch;
-    const K = this.K;
-    const c = this.config, x = this.plan.engine.x, d = this.catalog.d;
-    if (!Number.isInteger(B) || B < 1 || B > c.batch) throw new Error(`DDPG: batch of ${B} rows outside 1..${c.batch}`);
+    const c = this.config, x = this.plan.engine.x;
+    this.checkUpdateBatch(B);
     const rw = this.rewards.f32(), dn = this.done.f32();
     for (let i = 0; i < B; i++) {
       rw[i] = batch.rewards[i];
       dn[i] = batch.done[i] ? 1 : 0;
     }
-
-    // 1. y = r + γ (1 − done) Q'(s', π'(s'))
+    // y = r + γ (1 − done) Q'(s', π'(s'))
     this.loadStates(batch.next, B);
     this.actor.forward(B, "target");
     this.critic.forward(B, "target", this.actor.output.ptr);
     x.td_target_f32(B, this.rewards.ptr, this.done.ptr, this.critic.q.ptr, c.gamma, this.y.ptr);
     const meanTarget = x.sum_f32(B, this.y.ptr) / B;
-
-    // 2. critic: minimise mean (y − Q(s, e(a)))²
+    // Q(s, e(a)), MSE, backward, Adam
     this.q(batch.states, batch.actions, B);
     this.criticOpt.zeroGrad();
     const criticLoss = x.mse_forward(B, this.critic.q.ptr, this.y.ptr);
     x.mse_backward(B, this.critic.q.ptr, this.y.ptr, this.critic.dq.ptr);
     this.critic.backward(B);
     this.criticOpt.step();
+    return { criticLoss, meanTarget };
+  }
 
-    // 3. actor: ascend mean Q(s, π(s)) — the gradient of −mean Q flows back through the critic
-    //    into the action, then through the actor. The critic's parameter gradients from this
-    //    pass are discarded (zeroed before its next step); its encoder is not backpropagated.
+  /**
+   * Actor step: ascend mean Q(s, π(s)) under the current critic. The gradient of −mean Q
+   * flows back through the critic into the action, then through the actor. The critic's
+   * parameter gradients from this pass are discarded (zeroed before its next step) and its
+   * state encoder is not backpropagated. Returns mean Q(s, π(s)) before the step.
+   */
+  updateActor(states: Int32Array, B: number): number {
+    const x = this.plan.engine.x, d = this.catalog.d;
+    this.checkUpdateBatch(B);
+    this.loadStates(states, B);
     this.actor.forward(B);
     this.critic.forward(B, "value", this.actor.output.ptr);
-    const actorObjective = x.sum_f32(B, this.critic.q.ptr) / B;
+    const objective = x.sum_f32(B, this.critic.q.ptr) / B;
     x.fill_f32(B, this.critic.dq.ptr, -1 / B);
     this.critic.backward(B, { actionOnly: true });
     this.actorOpt.zeroGrad();
-    x.copy_f32(B * K * d, this.critic.daction.ptr, this.actor.dout.ptr);
+    x.copy_f32(B * this.K * d, this.critic.daction.ptr, this.actor.dout.ptr);
     this.actor.backward(B);
     this.actorOpt.step();
+    return objective;
+  }
 
-    // 4. θ' ← τθ + (1 − τ)θ'
-    softUpdate(this.actor.group, c.tau);
-    softUpdate(this.critic.group, c.tau);
-    return { criticLoss, actorObjective, meanTarget };
+  /** Mean Q(s, π(s)) of the online networks for B states (no update). */
+  policyValue(states: Int32Array, B: number): number {
+    const x = this.plan.engine.x;
+    this.checkUpdateBatch(B);
+    this.loadStates(states, B);
+    this.actor.forward(B);
+    this.critic.forward(B, "value", this.actor.output.ptr);
+    return x.sum_f32(B, this.critic.q.ptr) / B;
+  }
+
+  private checkUpdateBatch(B: number): void {
+    if (!Number.isInteger(B) || B < 1 || B > this.config.batch) throw new Error(`DDPG: batch of ${B} rows outside 1..${this.config.batch}`);
   }
 
   /** Q(s, e(a)) of the online critic for B ≤ batch (state, list) pairs: a (B) view valid until the next call. */
   q(states: Int32Array, actions: Int32Array, B: number): Float32Array {
     const x = this.plan.engine.x, K = this.K;
-    if (!Number.isInteger(B) || B < 1 || B > this.config.batch) throw new Error(`DDPG: q() takes 1..${this.config.batch} rows, got ${B}`);
+    this.checkUpdateBatch(B);
     this.loadStates(states, B);
     checkIndices(actions, B * K, this.catalog.V, "action");
     this.actionIdx.i32().set(actions.subarray(0, B * K));
