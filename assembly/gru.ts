@@ -91,16 +91,18 @@ export function gru_workspace_bytes(B: i32, T: i32, I: i32, H: i32): i32 {
 // ---------------------------------------------------------------------------------------
 // Pointwise helpers. Scalar, numerically safe for any |x| (no overflow to NaN).
 
+// Both take exp of −|x| only (in (0, 1], never overflows) and select by sign without a
+// branch (the signs of pre-activations are random, so a branch mispredicts half the time).
 @inline function sigmoid1(x: f32): f32 {
-  if (x >= 0) return 1 / (1 + Mathf.exp(-x));
-  const e = Mathf.exp(x); // x < 0: e in (0, 1), never overflows
-  return e / (1 + e);
+  const e = Mathf.exp(-Mathf.abs(x));
+  const s: f32 = 1 / (1 + e);       // σ(|x|)
+  return select<f32>(s, e * s, x >= 0); // σ(−|x|) = e / (1 + e)
 }
 
 @inline function tanh1(x: f32): f32 {
-  // tanh|x| = −expm1(−2|x|) / (2 + expm1(−2|x|)): no overflow, accurate near 0.
-  const e = Mathf.expm1(-2 * Mathf.abs(x));
-  return copysign<f32>(-e / (2 + e), x);
+  // tanh|x| = (1 − e) / (1 + e), e = exp(−2|x|); absolute error ~1 ulp of 1 near 0.
+  const e = Mathf.exp(-2 * Mathf.abs(x));
+  return copysign<f32>((1 - e) / (1 + e), x);
 }
 
 @inline function candidate1(x: f32, act: i32): f32 {
