@@ -43,8 +43,11 @@
 // Return value: 0 on success; GRU_BAD_ACT (1) when `act` is not 1 or 2; GRU_BAD_DIMS (2)
 // when a dimension is < 1. On an error nothing is read or written.
 //
-// Pointwise transcendental functions are isolated in sigmoid4/candidate4 (and their scalar
-// tails), to be swapped for vectorised versions in one place.
+// No output may alias an input or another output (hs, saved, ws, dx, dh0, dwx, ... distinct);
+// backward reads x, wx, wh, h0, hs, saved, dhs and leaves them unchanged.
+//
+// Pointwise transcendental functions are isolated in sigmoid4/tanh4 (and sigmoid1/tanh1 for
+// the scalar tails), to be swapped for vectorised versions in one place.
 
 import { gemm_f32_nn, gemm_f32_nt, gemm_f32_tn, gemm_workspace_bytes } from "./gemm";
 
