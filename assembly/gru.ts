@@ -43,10 +43,14 @@
 // Return value: 0 on success; GRU_BAD_ACT (1) when `act` is not 1 or 2; GRU_BAD_DIMS (2)
 // when a dimension is < 1. On an error nothing is read or written.
 //
-// Pointwise transcendental functions are isolated in sigmoid4/candidate4 (and their scalar
-// tails), to be swapped for vectorised versions in one place.
+// No output may alias an input or another output (hs, saved, ws, dx, dh0, dwx, ... distinct);
+// backward reads x, wx, wh, h0, hs, saved, dhs and leaves them unchanged.
+//
+// Pointwise transcendental functions come from the vectorised mathx through sigmoid4/tanh4
+// (and sigmoid1/tanh1 for the scalar tails).
 
 import { gemm_f32_nn, gemm_f32_nt, gemm_f32_tn, gemm_workspace_bytes } from "./gemm";
+import { sigmoid_f32s, sigmoid_v128, tanh_f32s, tanh_v128 } from "./mathx";
 
 const GRU_OK: i32 = 0;
 const GRU_BAD_ACT: i32 = 1;
@@ -89,18 +93,15 @@ export function gru_workspace_bytes(B: i32, T: i32, I: i32, H: i32): i32 {
 }
 
 // ---------------------------------------------------------------------------------------
-// Pointwise helpers. Scalar, numerically safe for any |x| (no overflow to NaN).
+// Pointwise helpers: the engine's shared vectorised sigmoid/tanh (assembly/mathx.ts: one exp
+// each, safe for any |x|, scalar versions bit-identical to the SIMD lanes so tails agree).
 
 @inline function sigmoid1(x: f32): f32 {
-  if (x >= 0) return 1 / (1 + Mathf.exp(-x));
-  const e = Mathf.exp(x); // x < 0: e in (0, 1), never overflows
-  return e / (1 + e);
+  return sigmoid_f32s(x);
 }
 
 @inline function tanh1(x: f32): f32 {
-  // tanh|x| = −expm1(−2|x|) / (2 + expm1(−2|x|)): no overflow, accurate near 0.
-  const e = Mathf.expm1(-2 * Mathf.abs(x));
-  return copysign<f32>(-e / (2 + e), x);
+  return tanh_f32s(x);
 }
 
 @inline function candidate1(x: f32, act: i32): f32 {
@@ -108,19 +109,11 @@ export function gru_workspace_bytes(B: i32, T: i32, I: i32, H: i32): i32 {
 }
 
 @inline function sigmoid4(v: v128): v128 {
-  let r = f32x4.splat(sigmoid1(f32x4.extract_lane(v, 0)));
-  r = f32x4.replace_lane(r, 1, sigmoid1(f32x4.extract_lane(v, 1)));
-  r = f32x4.replace_lane(r, 2, sigmoid1(f32x4.extract_lane(v, 2)));
-  r = f32x4.replace_lane(r, 3, sigmoid1(f32x4.extract_lane(v, 3)));
-  return r;
+  return sigmoid_v128(v);
 }
 
 @inline function tanh4(v: v128): v128 {
-  let r = f32x4.splat(tanh1(f32x4.extract_lane(v, 0)));
-  r = f32x4.replace_lane(r, 1, tanh1(f32x4.extract_lane(v, 1)));
-  r = f32x4.replace_lane(r, 2, tanh1(f32x4.extract_lane(v, 2)));
-  r = f32x4.replace_lane(r, 3, tanh1(f32x4.extract_lane(v, 3)));
-  return r;
+  return tanh_v128(v);
 }
 
 @inline function candidate4(v: v128, act: i32): v128 {

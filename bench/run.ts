@@ -7,6 +7,7 @@ import * as elementwise from "./elementwise.bench.js";
 import * as optim from "./optim.bench.js";
 import * as mlp from "./mlp.bench.js";
 import * as topk from "./topk.bench.js";
+import * as gru from "./gru.bench.js";
 
 type Suite = { name: string; cases: () => Promise<BenchCase[]> };
 const SUITES: Suite[] = [
@@ -15,6 +16,7 @@ const SUITES: Suite[] = [
   { name: "optim", cases: optim.cases },
   { name: "mlp", cases: mlp.cases },
   { name: "topk", cases: topk.cases },
+  { name: "gru", cases: gru.cases },
 ];
 
 export async function runBenchmarks(args: { json?: boolean; filter?: string; quick?: boolean; log?: (s: string) => void }): Promise<BenchResult[]> {
