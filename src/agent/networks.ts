@@ -43,9 +43,11 @@ export interface Dims {
 /** A state encoder: reads (B, N·d) state embeddings, writes (B, outputs). */
 interface StateEncoder {
   readonly outputs: number;
+  /** Whether the encoder has parameters (and so needs the gradient of its output). */
+  readonly trainable: boolean;
   /** Byte pointer of the encoding (B, outputs) after forward. */
   outputPtr(): number;
-  /** Byte pointer where the gradient w.r.t. the encoding is written before backward; 0 if the encoder has no parameters. */
+  /** Byte pointer where the gradient w.r.t. the encoding is written before backward (trainable encoders only). */
   doutPtr(): number;
   initialize(rng: Rng): void;
   forward(B: number, params: "value" | "target"): void;
@@ -54,6 +56,7 @@ interface StateEncoder {
 
 class FlatEncoder implements StateEncoder {
   readonly outputs: number;
+  readonly trainable = false;
   constructor(private readonly input: Region, dims: Dims) {
     this.outputs = dims.N * dims.d;
   }
@@ -61,7 +64,7 @@ class FlatEncoder implements StateEncoder {
     return this.input.ptr;
   }
   doutPtr(): number {
-    return 0;
+    throw new Error("the flat state encoder has no parameters and takes no gradient");
   }
   initialize(): void {}
   forward(): void {}
@@ -70,6 +73,7 @@ class FlatEncoder implements StateEncoder {
 
 class GruEncoder implements StateEncoder {
   readonly outputs: number;
+  readonly trainable = true;
   readonly gru: Gru;
   constructor(plan: MemoryPlan, group: ParamGroup, name: string, private readonly input: Region, dims: Dims, spec: { hidden: number; activation?: "tanh" | "relu" }) {
     this.gru = new Gru(plan, group, name, { inputs: dims.d, hidden: spec.hidden, steps: dims.N, activation: spec.activation ?? "tanh" }, dims.maxBatch);
@@ -111,7 +115,7 @@ export class Actor {
     this.head = new Mlp(plan, group, "actor.head", {
       sizes: [this.encoder.outputs, ...spec.hidden, K * d],
       activations: [...spec.hidden.map(() => act), "tanh"],
-      inputGrad: this.encoder.doutPtr() !== 0,
+      inputGrad: this.encoder.trainable,
     }, maxBatch);
   }
 
@@ -137,10 +141,9 @@ export class Actor {
 
   backward(B: number): void {
     this.head.backward(B, this.encoder.outputPtr());
-    const denc = this.encoder.doutPtr();
-    if (denc !== 0) {
+    if (this.encoder.trainable) {
       const x = this.group.plan.engine.x;
-      x.copy_f32(B * this.encoder.outputs, this.head.dinput!.ptr, denc);
+      x.copy_f32(B * this.encoder.outputs, this.head.dinput!.ptr, this.encoder.doutPtr());
       this.encoder.backward(B);
     }
   }
@@ -209,9 +212,8 @@ export class Critic {
     this.head.backward(B);
     const din = this.head.dinput!.ptr;
     x.copy_2d_f32(B, this.A, din + E * 4, W, this.daction.ptr, this.A);
-    const denc = this.encoder.doutPtr();
-    if (denc !== 0 && !options.actionOnly) {
-      x.copy_2d_f32(B, E, din, W, denc, E);
+    if (this.encoder.trainable && !options.actionOnly) {
+      x.copy_2d_f32(B, E, din, W, this.encoder.doutPtr(), E);
       this.encoder.backward(B);
     }
   }
