@@ -38,13 +38,13 @@ function randomStates(rng: Rng, B: number): Int32Array {
 
 function randomBatch(rng: Rng, B: number): TransitionBatch {
   const states = randomStates(rng, B), next = randomStates(rng, B);
-  const actions = new Int32Array(B * K), rewards = new Float32Array(B), done = new Uint8Array(B);
+  const actions = new Int32Array(B * K), reward = new Float32Array(B), dones = new Uint8Array(B);
   for (let i = 0; i < B * K; i++) actions[i] = rng.int(V);
   for (let i = 0; i < B; i++) {
-    rewards[i] = rng.int(K + 1);
-    done[i] = rng.float() < 0.1 ? 1 : 0;
+    reward[i] = rng.int(K + 1);
+    dones[i] = rng.float() < 0.1 ? 1 : 0;
   }
-  return { B, states, actions, rewards, next, done };
+  return { B, states, actions, reward, nexts: next, dones };
 }
 
 // The W1 shapes (flat encoder, 256-wide MLPs) are benchmarked; tests use the same structure narrower.

@@ -61,7 +61,7 @@ export const W1_NETWORKS: Pick<DdpgConfig, "actor" | "critic"> = {
   critic: { encoder: { kind: "flat" }, hidden: [256, 256] },
 };
 
-/** A batch of transitions, track indices only (the replay buffer stores no embeddings). */
+/** A batch of transitions, track indices only (the replay buffer stores no embeddings); a ReplayBatch is one. */
 export interface TransitionBatch {
   /** Rows in the batch (≤ config.batch). */
   B: number;
@@ -69,12 +69,12 @@ export interface TransitionBatch {
   states: Int32Array;
   /** (B, K) recommended tracks. */
   actions: Int32Array;
-  /** (B) scalar rewards. */
-  rewards: Float32Array;
+  /** (B) scalar rewards (the environment's list reward). */
+  reward: Float32Array;
   /** (B, N) next states. */
-  next: Int32Array;
+  nexts: Int32Array;
   /** (B) 1 where the episode ended. */
-  done: Uint8Array | Float32Array;
+  dones: Uint8Array | Float32Array;
 }
 
 export interface UpdateMetrics {
@@ -204,11 +204,11 @@ export class DdpgAgent {
     this.checkUpdateBatch(B);
     const rw = this.rewards.f32(), dn = this.done.f32();
     for (let i = 0; i < B; i++) {
-      rw[i] = batch.rewards[i];
-      dn[i] = batch.done[i] ? 1 : 0;
+      rw[i] = batch.reward[i];
+      dn[i] = batch.dones[i] ? 1 : 0;
     }
     // y = r + γ (1 − done) Q'(s', π'(s'))
-    this.loadStates(batch.next, B);
+    this.loadStates(batch.nexts, B);
     this.actor.forward(B, "target");
     this.critic.forward(B, "target", this.actor.output.ptr);
     x.td_target_f32(B, this.rewards.ptr, this.done.ptr, this.critic.q.ptr, c.gamma, this.y.ptr);
