@@ -23,7 +23,9 @@
 //
 // Ordering: (score descending, index ascending). NaN scores never enter a heap (never returned).
 // ±Infinity are ordinary scores. A heap that is not full has threshold NaN, so every row reaches
-// the insert path until it fills (f32x4.le against NaN is false).
+// the insert path until it fills (f32x4.le against NaN is false). A heap that never fills (fewer
+// valid tracks than its capacity: tiny catalogs, mostly-NaN scores) keeps every row on that path:
+// still correct, just slower.
 //
 // Distinct mode: query j of a group (j = 0..Kg-1) keeps its top k·(j+1) candidates, which is
 // enough since the queries before it take at most j·k tracks; after the pass the group is
