@@ -23,7 +23,9 @@
 //
 // Ordering: (score descending, index ascending). NaN scores never enter a heap (never returned).
 // ±Infinity are ordinary scores. A heap that is not full has threshold NaN, so every row reaches
-// the insert path until it fills (f32x4.le against NaN is false).
+// the insert path until it fills (f32x4.le against NaN is false). A heap that never fills (fewer
+// valid tracks than its capacity: tiny catalogs, mostly-NaN scores) keeps every row on that path:
+// still correct, just slower.
 //
 // Distinct mode: query j of a group (j = 0..Kg-1) keeps its top k·(j+1) candidates, which is
 // enough since the queries before it take at most j·k tracks; after the pass the group is
@@ -180,6 +182,7 @@ function scanPair(r0: i32, r1: i32, q: i32): void {
     let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0), a30 = f32x4.splat(0);
     let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0), a31 = f32x4.splat(0);
     for (let c: usize = 0; c < full; c += 16) {
+      // one chunk per trip: unrolling makes V8 hoist the loads and spill accumulators
       const v0 = v128.load(w0 + c);
       const v1 = v128.load(w1 + c);
       const x0 = v128.load(e + c);
@@ -226,12 +229,50 @@ function scanOne(r0: i32, r1: i32, q: i32): void {
   for (let r = r0; r < r1; r += 4) {
     const e1 = e + row, e2 = e1 + row, e3 = e2 + row;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let c: usize = 0; c < full; c += 16) {
-      const v0 = v128.load(w0 + c);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(e + c), v0));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(e1 + c), v0));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(e2 + c), v0));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(e3 + c), v0));
+    // 4 chunks per trip with immediate offsets (no address add per load), then single chunks;
+    // the per-lane order over d is the same either way.
+    let p0 = w0, f0 = e, f1 = e1, f2 = e2, f3 = e3;
+    const end4 = w0 + (full & ~63), end = w0 + full;
+    while (p0 < end4) {
+      {
+        const v0 = v128.load(p0, 0);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(f0, 0), v0));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(f1, 0), v0));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(f2, 0), v0));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(f3, 0), v0));
+      }
+      {
+        const v0 = v128.load(p0, 16);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(f0, 16), v0));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(f1, 16), v0));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(f2, 16), v0));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(f3, 16), v0));
+      }
+      {
+        const v0 = v128.load(p0, 32);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(f0, 32), v0));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(f1, 32), v0));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(f2, 32), v0));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(f3, 32), v0));
+      }
+      {
+        const v0 = v128.load(p0, 48);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(f0, 48), v0));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(f1, 48), v0));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(f2, 48), v0));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(f3, 48), v0));
+      }
+      p0 += 64; f0 += 64; f1 += 64; f2 += 64; f3 += 64;
+    }
+    while (p0 < end) {
+      {
+        const v0 = v128.load(p0, 0);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(f0, 0), v0));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(f1, 0), v0));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(f2, 0), v0));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(f3, 0), v0));
+      }
+      p0 += 16; f0 += 16; f1 += 16; f2 += 16; f3 += 16;
     }
     if (t) {
       const v0 = v128.load(w0 + full);
