@@ -14,7 +14,7 @@ import { CONTEXT_SHIFT, LOG_FLAG, LogParser, type SessionView } from "../src/dat
 import { FEATURE_COLUMNS, MODE_COLUMN, TrackFeatureParser } from "../src/data/tf-parser.js";
 import { readLog, readTrackFeatures } from "../src/data/node-io.js";
 import { MssdFormatError } from "../src/data/errors.js";
-import { parseDecimal } from "../src/data/bytes.js";
+import { hashBytes, parseDecimal } from "../src/data/bytes.js";
 import { TrackVocab } from "../src/data/vocab.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -185,6 +185,16 @@ describe.skipIf(!haveTf)("tf_real_subset.csv (real track features)", () => {
 
 // ---- byte-level pieces ----------------------------------------------------------------
 
+describe("hashBytes", () => {
+  it("is MurmurHash3 x86_32 (seed 0)", () => {
+    const enc = new TextEncoder();
+    for (const [str, want] of [["", 0], ["a", 0x3c2569b2], ["abc", 0xb3dd93fa], ["abcd", 0x43ed676a], ["Hello, world!", 0xc0363e43]] as const) {
+      const b = enc.encode("xx" + str + "yy");
+      expect(hashBytes(b, 2, 2 + str.length)).toBe(want);
+    }
+  });
+});
+
 describe("parseDecimal", () => {
   const enc = new TextEncoder();
   const p = (s: string) => {
@@ -224,6 +234,20 @@ describe("input forms", () => {
     for (let i = 0; i < bytes.length; i++) parser.push(bytes.subarray(i, i + 1));
     parser.end();
     expect(one).toEqual(["a:3", "b:2"]);
+  });
+  it("gives the same sessions for a multi-megabyte file read by path, by gzip and in odd-sized stream chunks", async () => {
+    const many: string[] = [HEADER];
+    for (let k = 0; k < 1000; k++) many.push(...session(`session-${k}-0123456789abcdef`, 20, (q) => `t_track-${(k * 7 + q) % 997}-fedcba9876543210`));
+    const p = fixture("big.csv", many);
+    const bytes = readFileSync(p);
+    expect(bytes.length).toBeGreaterThan(2.5 * (1 << 20));
+    const ref = await sessionsOf(p);
+    expect(ref.stats.rows).toBe(20_000);
+    expect(ref.stats.sessions).toBe(1000);
+    expect(ref.stats.vocab.size).toBe(997);
+    const odd = Array.from({ length: Math.ceil(bytes.length / 7919) }, (_, i) => bytes.subarray(i * 7919, (i + 1) * 7919));
+    expect((await sessionsOf(Readable.from(odd))).got).toEqual(ref.got);
+    expect((await sessionsOf(gzipSync(bytes))).got).toEqual(ref.got);
   });
   it("accepts CRLF line ends, a UTF-8 BOM and no final line end", async () => {
     const p = fixture("crlf.csv", "\ufeff" + lines.join("\r\n"));

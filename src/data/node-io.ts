@@ -2,7 +2,7 @@
 // decompressed chunks (gzip detected by its magic bytes 1f 8b, whatever the name says) and
 // feeds them to the node:-free parsers. zlib failures become MssdFormatErrors naming the
 // file and the last complete line (truncated gzip, corrupt gzip).
-import { createReadStream } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable, pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -21,7 +21,7 @@ function isGzip(b: Uint8Array): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
-/** The source's decompressed bytes as chunks; `gzip` tells whether it was gzip. */
+/** The source's decompressed bytes as chunks (a chunk may be reused once the next is requested); `gzip` tells whether it was gzip. */
 export async function openChunks(source: MssdSource): Promise<{ chunks: AsyncIterable<Uint8Array>; gzip: boolean }> {
   if (typeof source === "string") {
     const fh = await open(source, "r");
@@ -31,8 +31,8 @@ export async function openChunks(source: MssdSource): Promise<{ chunks: AsyncIte
     } finally {
       await fh.close();
     }
-    const rs = createReadStream(source, { highWaterMark: READ_CHUNK });
-    return isGzip(magic) ? { chunks: gunzip(rs), gzip: true } : { chunks: rs, gzip: false };
+    if (isGzip(magic)) return { chunks: gunzip(createReadStream(source, { highWaterMark: READ_CHUNK })), gzip: true };
+    return { chunks: readPlain(source), gzip: false };
   }
   if (source instanceof Uint8Array) {
     if (isGzip(source)) return { chunks: gunzip(Readable.from([source])), gzip: true };
@@ -64,6 +64,26 @@ export async function openChunks(source: MssdSource): Promise<{ chunks: AsyncIte
     }
   }
   return isGzip(first) ? { chunks: gunzip(Readable.from(replay())), gzip: true } : { chunks: replay(), gzip: false };
+}
+
+/**
+ * A plain file's bytes in 1 MiB chunks, read synchronously into ONE reused buffer: each chunk
+ * is valid until the consumer asks for the next (the parsers copy what they keep). Reading
+ * from the page cache this way avoids a thread-pool round trip per chunk, which on a busy
+ * machine cost as much as the parsing itself.
+ */
+async function* readPlain(path: string): AsyncGenerator<Uint8Array> {
+  const fd = openSync(path, "r");
+  try {
+    const buf = new Uint8Array(READ_CHUNK);
+    for (;;) {
+      const n = readSync(fd, buf, 0, READ_CHUNK, null);
+      if (n === 0) return;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function gunzip(input: NodeJS.ReadableStream): AsyncIterable<Uint8Array> {
