@@ -8,6 +8,7 @@ import * as optim from "./optim.bench.js";
 import * as mlp from "./mlp.bench.js";
 import * as topk from "./topk.bench.js";
 import * as gru from "./gru.bench.js";
+import * as csv from "./csv.bench.js";
 
 type Suite = { name: string; cases: () => Promise<BenchCase[]> };
 const SUITES: Suite[] = [
@@ -17,6 +18,7 @@ const SUITES: Suite[] = [
   { name: "mlp", cases: mlp.cases },
   { name: "topk", cases: topk.cases },
   { name: "gru", cases: gru.cases },
+  { name: "csv", cases: csv.cases },
 ];
 
 export async function runBenchmarks(args: { json?: boolean; filter?: string; quick?: boolean; log?: (s: string) => void }): Promise<BenchResult[]> {

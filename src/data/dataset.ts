@@ -1,0 +1,359 @@
+// The MSSD dataset: sessions in position order over a dense track vocabulary, with per-track
+// side information (play and skip counts, audio features where a tf file is given), built by
+// streaming the log files once and the track-feature files once.
+//
+// Memory: the staged sessions that pass the session-level filters (length range, and
+// completeness when asked), plus one entry per distinct track. Build a subset of the full
+// 130M-session MSSD by choosing files and filters; no stage holds a whole file.
+//
+// Filters, in order:
+//   1. session level, as read: minLength <= session_length <= maxLength; with completeOnly,
+//      only sessions with every position 1..session_length present in the file.
+//   2. track level: a track is kept when it was played at least minPlays times (counted over
+//      the rows of every session read, before any filter) and, where it has features, its
+//      us_popularity_estimate >= minPopularity (tracks without features pass unless
+//      requireFeatures). Rows of dropped tracks are removed from their sessions.
+//   3. after track filtering: with completeOnly, a session that lost any row is dropped
+//      ("sessions that keep all their tracks"); otherwise its remaining rows are kept in
+//      order (sessions left empty are dropped).
+// The vocabulary holds exactly the tracks of the kept rows, indexed in order of first
+// appearance, so it is the same for the same inputs and options.
+import { LOG_FLAG, type LogStats, type SessionView, type TruncatedSession } from "./log-parser.js";
+import { FEATURE_COLUMNS, NFEAT, type TrackFeatureTable } from "./tf-parser.js";
+import { readLog, readTrackFeatures, type MssdSource } from "./node-io.js";
+import { TrackVocab } from "./vocab.js";
+import type { IssueCounts } from "./errors.js";
+
+export interface DatasetOptions {
+  /** Keep sessions with session_length >= minLength. Default 1. */
+  minLength?: number;
+  /** Keep sessions with session_length <= maxLength. Default Infinity. */
+  maxLength?: number;
+  /** Keep only sessions with all positions present, before and after track filters. Default true. */
+  completeOnly?: boolean;
+  /** Keep tracks played at least this often (rows of all sessions read, before filters). Default 1 (no filter). */
+  minPlays?: number;
+  /** Keep tracks whose us_popularity_estimate is at least this, where features exist. Default -Infinity. */
+  minPopularity?: number;
+  /** Drop tracks that have no features. Default false. */
+  requireFeatures?: boolean;
+  /** Skip and count bad rows instead of failing. Default false. */
+  lenient?: boolean;
+}
+
+/** The selection of the original DDPG project: tracks with popularity >= 95, sessions of 20 that keep all 20 tracks. */
+export const ORIGINAL_PRESET: Readonly<Required<Pick<DatasetOptions, "minPopularity" | "minLength" | "maxLength" | "completeOnly">>> = {
+  minPopularity: 95,
+  minLength: 20,
+  maxLength: 20,
+  completeOnly: true,
+};
+
+export type ResolvedDatasetOptions = Required<DatasetOptions>;
+
+export function resolveDatasetOptions(o: DatasetOptions = {}): ResolvedDatasetOptions {
+  const r: ResolvedDatasetOptions = {
+    minLength: o.minLength ?? 1,
+    maxLength: o.maxLength ?? Infinity,
+    completeOnly: o.completeOnly ?? true,
+    minPlays: o.minPlays ?? 1,
+    minPopularity: o.minPopularity ?? -Infinity,
+    requireFeatures: o.requireFeatures ?? false,
+    lenient: o.lenient ?? false,
+  };
+  if (!(r.minLength >= 1 && r.maxLength >= r.minLength)) throw new Error(`dataset options: need 1 <= minLength <= maxLength, got ${r.minLength}..${r.maxLength}`);
+  if (!(r.minPlays >= 1)) throw new Error(`dataset options: minPlays must be >= 1, got ${r.minPlays}`);
+  if (Number.isNaN(r.minPopularity)) throw new Error("dataset options: minPopularity is NaN");
+  return r;
+}
+
+export interface FileReport {
+  file: string;
+  lines: number;
+  bytes: number;
+  rows: number;
+  rowsSkipped: number;
+  issues: IssueCounts;
+}
+
+export interface DatasetReport {
+  logs: (FileReport & { sessions: number; completeSessions: number; sessionsDropped: number; truncated: TruncatedSession[] })[];
+  trackFiles: (FileReport & { tracks: number; unknownTracks: number })[];
+  /** Sessions read (complete and cut off) across all logs. */
+  sessionsRead: number;
+  /** Distinct tracks in all valid rows read. */
+  tracksRead: number;
+  dropped: {
+    /** session_length outside [minLength, maxLength]. */
+    length: number;
+    /** Positions missing in the file (completeOnly). */
+    incomplete: number;
+    /** Lost rows to the track filters (completeOnly) or lost all rows. */
+    trackFilter: number;
+  };
+  /** Tracks removed by minPlays / minPopularity / requireFeatures. */
+  tracksDropped: { plays: number; popularity: number; noFeatures: number };
+}
+
+/** Everything a built dataset holds; also what the binary cache stores. */
+export interface DatasetParts {
+  vocab: TrackVocab;
+  /** Session s has rows [sessionOffsets[s], sessionOffsets[s+1]). Length sessions + 1. */
+  sessionOffsets: Int32Array;
+  /** session_length as written in the file, per session. */
+  sessionLength: Int32Array;
+  /** Track index per row. */
+  tracks: Int32Array;
+  /** LOG_FLAG bits (and context type) per row. */
+  flags: Uint16Array;
+  /** Rows per track over the dataset. */
+  playCount: Int32Array;
+  /** Rows with skip_2 true per track over the dataset. */
+  skipCount: Int32Array;
+  /** Row of track t in `features`, or -1 when it has none. */
+  featureRow: Int32Array;
+  /** (tracks with features) x NFEAT, columns FEATURE_COLUMNS, mode as 1 major / 0 minor. */
+  features: Float32Array;
+  options: ResolvedDatasetOptions;
+  report: DatasetReport;
+}
+
+export class MssdDataset implements DatasetParts {
+  readonly vocab!: TrackVocab;
+  readonly sessionOffsets!: Int32Array;
+  readonly sessionLength!: Int32Array;
+  readonly tracks!: Int32Array;
+  readonly flags!: Uint16Array;
+  readonly playCount!: Int32Array;
+  readonly skipCount!: Int32Array;
+  readonly featureRow!: Int32Array;
+  readonly features!: Float32Array;
+  readonly options!: ResolvedDatasetOptions;
+  readonly report!: DatasetReport;
+  readonly featureColumns: readonly string[] = FEATURE_COLUMNS;
+
+  constructor(parts: DatasetParts) {
+    Object.assign(this, parts);
+    const S = parts.sessionLength.length, V = parts.vocab.size;
+    const check = (ok: boolean, what: string) => {
+      if (!ok) throw new Error(`MssdDataset: inconsistent parts: ${what}`);
+    };
+    check(parts.sessionOffsets.length === S + 1 && parts.sessionOffsets[0] === 0 && parts.sessionOffsets[S] === parts.tracks.length, "session offsets");
+    check(parts.flags.length === parts.tracks.length, "flags length");
+    check(parts.playCount.length === V && parts.skipCount.length === V && parts.featureRow.length === V, "per-track arrays");
+    check(parts.features.length % NFEAT === 0, "feature matrix");
+  }
+
+  get sessionCount(): number {
+    return this.sessionLength.length;
+  }
+  get rowCount(): number {
+    return this.tracks.length;
+  }
+  get trackCount(): number {
+    return this.vocab.size;
+  }
+  /** Tracks of session s in position order (a view). */
+  sessionTracks(s: number): Int32Array {
+    return this.tracks.subarray(this.sessionOffsets[s], this.sessionOffsets[s + 1]);
+  }
+  sessionFlags(s: number): Uint16Array {
+    return this.flags.subarray(this.sessionOffsets[s], this.sessionOffsets[s + 1]);
+  }
+  /** Features of track t (a view of NFEAT values), or null. */
+  trackFeatures(t: number): Float32Array | null {
+    const r = this.featureRow[t];
+    return r < 0 ? null : this.features.subarray(r * NFEAT, (r + 1) * NFEAT);
+  }
+}
+
+/** Play and skip_2 counts per track over a subset of sessions (e.g. the training split). */
+export function trackCounts(ds: DatasetParts, sessions: ArrayLike<number>): { playCount: Int32Array; skipCount: Int32Array } {
+  const playCount = new Int32Array(ds.vocab.size), skipCount = new Int32Array(ds.vocab.size);
+  for (let i = 0; i < sessions.length; i++) {
+    const s = sessions[i];
+    for (let r = ds.sessionOffsets[s]; r < ds.sessionOffsets[s + 1]; r++) {
+      const t = ds.tracks[r];
+      playCount[t]++;
+      if (ds.flags[r] & LOG_FLAG.skip_2) skipCount[t]++;
+    }
+  }
+  return { playCount, skipCount };
+}
+
+/** Growable typed array. */
+class Grow<T extends Int32Array | Uint16Array | Uint8Array> {
+  n = 0;
+  constructor(public a: T) {}
+  reserve(extra: number): void {
+    if (this.n + extra <= this.a.length) return;
+    const b = new (this.a.constructor as new (n: number) => T)(Math.max(this.a.length * 2, this.n + extra));
+    b.set(this.a);
+    this.a = b;
+  }
+  done(): T {
+    return this.a.slice(0, this.n) as T;
+  }
+}
+
+export interface DatasetInputs {
+  /** Session logs (log_*.csv[.gz]), read in this order. */
+  logs: MssdSource[];
+  /** Track features (tf_*.csv[.gz]), joined by track id. */
+  trackFeatures?: MssdSource[];
+}
+
+function fileReport(s: { file: string; lines: number; bytes: number; rows: number; rowsSkipped: number; issues: IssueCounts }): FileReport {
+  return { file: s.file, lines: s.lines, bytes: s.bytes, rows: s.rows, rowsSkipped: s.rowsSkipped, issues: s.issues };
+}
+
+/** Streams the inputs and builds the dataset (see the file header for the filters). */
+export async function buildDataset(inputs: DatasetInputs, options: DatasetOptions = {}): Promise<MssdDataset> {
+  const opt = resolveDatasetOptions(options);
+  if (inputs.logs.length === 0) throw new Error("buildDataset: no log files given");
+  const staged = new TrackVocab(1 << 14);
+  let plays = new Int32Array(1 << 14);
+  const sTracks = new Grow(new Int32Array(1 << 16)), sFlags = new Grow(new Uint16Array(1 << 16));
+  const sOffsets = new Grow(new Int32Array(1 << 12)), sLength = new Grow(new Int32Array(1 << 12)), sComplete = new Grow(new Uint8Array(1 << 12));
+  sOffsets.a[0] = 0;
+  sOffsets.n = 1;
+  const report: DatasetReport = {
+    logs: [], trackFiles: [], sessionsRead: 0, tracksRead: 0,
+    dropped: { length: 0, incomplete: 0, trackFilter: 0 }, tracksDropped: { plays: 0, popularity: 0, noFeatures: 0 },
+  };
+  const onSession = (s: SessionView): void => {
+    report.sessionsRead++;
+    if (staged.size > plays.length) {
+      const g = new Int32Array(Math.max(plays.length * 2, staged.size));
+      g.set(plays);
+      plays = g;
+    }
+    for (let i = 0; i < s.rows; i++) plays[s.tracks[i]]++;
+    if (s.length < opt.minLength || s.length > opt.maxLength) {
+      report.dropped.length++;
+      return;
+    }
+    if (opt.completeOnly && !s.complete) {
+      report.dropped.incomplete++;
+      return;
+    }
+    sTracks.reserve(s.rows);
+    sFlags.reserve(s.rows);
+    sTracks.a.set(s.tracks.subarray(0, s.rows), sTracks.n);
+    sFlags.a.set(s.flags.subarray(0, s.rows), sFlags.n);
+    sTracks.n += s.rows;
+    sFlags.n += s.rows;
+    sOffsets.reserve(1);
+    sLength.reserve(1);
+    sComplete.reserve(1);
+    sOffsets.a[sOffsets.n++] = sTracks.n;
+    sLength.a[sLength.n++] = s.length;
+    sComplete.a[sComplete.n++] = s.complete ? 1 : 0;
+  };
+  for (const log of inputs.logs) {
+    const st: LogStats = await readLog(log, { vocab: staged, lenient: opt.lenient, onSession });
+    report.logs.push({ ...fileReport(st), sessions: st.sessions, completeSessions: st.completeSessions, sessionsDropped: st.sessionsDropped, truncated: st.truncated });
+  }
+  const V0 = staged.size;
+  report.tracksRead = V0;
+
+  // Features of staged tracks only.
+  const featOf = new Int32Array(V0).fill(-1);
+  const tables: TrackFeatureTable[] = [];
+  for (const tf of inputs.trackFeatures ?? []) {
+    const t = await readTrackFeatures(tf, { vocab: staged, addUnknown: false, lenient: opt.lenient });
+    report.trackFiles.push({ ...fileReport(t), tracks: t.rows, unknownTracks: t.unknownTracks });
+    tables.push(t);
+  }
+  // featOf[t] = table k, row r, packed as a global row number over the tables (later files win).
+  const tableBase: number[] = [];
+  let base = 0;
+  for (const t of tables) {
+    tableBase.push(base);
+    for (let r = 0; r < t.rows; r++) featOf[t.trackIndex[r]] = base + r;
+    base += t.rows;
+  }
+  const globalRow = (g: number): { t: TrackFeatureTable; r: number } => {
+    let k = tables.length - 1;
+    while (tableBase[k] > g) k--;
+    return { t: tables[k], r: g - tableBase[k] };
+  };
+
+  // Track filter.
+  const keepTrack = new Uint8Array(V0);
+  for (let t = 0; t < V0; t++) {
+    if (plays[t] < opt.minPlays) {
+      report.tracksDropped.plays++;
+      continue;
+    }
+    if (featOf[t] >= 0) {
+      const { t: tab, r } = globalRow(featOf[t]);
+      if (!(tab.popularity[r] >= opt.minPopularity)) {
+        report.tracksDropped.popularity++;
+        continue;
+      }
+    } else if (opt.requireFeatures) {
+      report.tracksDropped.noFeatures++;
+      continue;
+    }
+    keepTrack[t] = 1;
+  }
+
+  // Session filter after track filtering; remap to the final vocabulary.
+  const vocab = new TrackVocab(Math.max(16, V0));
+  const remap = new Int32Array(V0).fill(-1);
+  const S0 = sLength.n;
+  const offs = new Grow(new Int32Array(S0 + 1)), lens = new Grow(new Int32Array(S0));
+  const rows = new Grow(new Int32Array(sTracks.n)), fl = new Grow(new Uint16Array(sTracks.n));
+  offs.a[0] = 0;
+  offs.n = 1;
+  for (let s = 0; s < S0; s++) {
+    const a = sOffsets.a[s], b = sOffsets.a[s + 1];
+    let kept = 0;
+    for (let i = a; i < b; i++) kept += keepTrack[sTracks.a[i]];
+    if (kept === 0 || (opt.completeOnly && kept < sLength.a[s])) {
+      report.dropped.trackFilter++;
+      continue;
+    }
+    for (let i = a; i < b; i++) {
+      const t = sTracks.a[i];
+      if (!keepTrack[t]) continue;
+      if (remap[t] < 0) {
+        const bytes = staged.idBytes(t);
+        remap[t] = vocab.internBytes(bytes, 0, bytes.length);
+      }
+      rows.a[rows.n] = remap[t];
+      fl.a[fl.n] = sFlags.a[i];
+      rows.n++;
+      fl.n++;
+    }
+    offs.a[offs.n++] = rows.n;
+    lens.a[lens.n++] = sLength.a[s];
+  }
+  const V = vocab.size;
+  const tracks = rows.done(), flags = fl.done();
+  const playCount = new Int32Array(V), skipCount = new Int32Array(V);
+  for (let i = 0; i < tracks.length; i++) {
+    playCount[tracks[i]]++;
+    if (flags[i] & LOG_FLAG.skip_2) skipCount[tracks[i]]++;
+  }
+  const featureRow = new Int32Array(V).fill(-1);
+  let F = 0;
+  for (let t = 0; t < V0; t++) if (remap[t] >= 0 && featOf[t] >= 0) F++;
+  const features = new Float32Array(F * NFEAT);
+  let f = 0;
+  // Feature rows in vocabulary order.
+  const stagedOf = new Int32Array(V);
+  for (let t = 0; t < V0; t++) if (remap[t] >= 0) stagedOf[remap[t]] = t;
+  for (let v = 0; v < V; v++) {
+    const g = featOf[stagedOf[v]];
+    if (g < 0) continue;
+    const { t: tab, r } = globalRow(g);
+    features.set(tab.values.subarray(r * NFEAT, (r + 1) * NFEAT), f * NFEAT);
+    featureRow[v] = f++;
+  }
+  return new MssdDataset({
+    vocab, sessionOffsets: offs.done(), sessionLength: lens.done(), tracks, flags, playCount, skipCount,
+    featureRow, features, options: opt, report,
+  });
+}
