@@ -34,7 +34,7 @@
 // The first K block overwrites C when acc = 0; later ones accumulate.
 
 // Microkernel tile: rows of A (MR) by columns of B (NR).
-const MR: i32 = 6;
+const MR: i32 = 4;
 const NR: i32 = 8;
 // Cache blocks (maxima; the actual blocks split the dimension evenly). MC is a multiple of
 // MR and NC of NR.
@@ -102,9 +102,9 @@ function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32, a: usize, lda: i
             const ap = apack + <usize>(ir * kc) * 4;
             const cp = c + ((<usize>(ic + ir) * ldc + <usize>(jc + jr)) << 2);
             if (mr == MR && nr == NR) {
-              f32_gemm_6x8__wasmsimd(kc, ap, bp, cp, ldcb, beta);
+              microkernel(kc, ap, bp, cp, ldcb, beta);
             } else {
-              f32_gemm_6x8__wasmsimd(kc, ap, bp, tile, <usize>NR << 2, false);
+              microkernel(kc, ap, bp, tile, <usize>NR << 2, false);
               mergeTile(tile, cp, ldcb, mr, nr, beta);
             }
           }
@@ -112,6 +112,13 @@ function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32, a: usize, lda: i
       }
     }
   }
+}
+
+// The MR x 8 microkernel (MR is a compile-time constant: the branches fold away).
+@inline function microkernel(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, beta: bool): void {
+  if (MR == 4) f32_gemm_4x8__wasmsimd(kc, ap, bp, c, ldcb, beta);
+  else if (MR == 5) f32_gemm_5x8__wasmsimd(kc, ap, bp, c, ldcb, beta);
+  else f32_gemm_6x8__wasmsimd(kc, ap, bp, c, ldcb, beta);
 }
 
 // The block size for a dimension n with blocks of at most max: n split into equal blocks,
@@ -122,14 +129,82 @@ function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32, a: usize, lda: i
   return (per + unit - 1) / unit * unit;
 }
 
-// C tile (MR,NR) (+)= Apanel (MR,kc) · Bpanel (kc,NR); ap: [k][MR], bp: [k][NR] packed.
+// C tile (4,8) (+)= Apanel (4,kc) · Bpanel (kc,8); ap: [k][4], bp: [k][8] packed.
 // beta: add the tile to C (true) or overwrite it (false). c need not be aligned.
-function f32_gemm_6x8__wasmsimd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, beta: bool): void {
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+function f32_gemm_4x8__wasmsimd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, beta: bool): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    let av = v128.load32_splat(ap, 0);
+    let av: v128;
+    av = v128.load32_splat(ap, 0);
+    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    av = v128.load32_splat(ap, 4);
+    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    av = v128.load32_splat(ap, 8);
+    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    av = v128.load32_splat(ap, 12);
+    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    ap += 16;
+    bp += 32;
+  }
+  let cp = c;
+  if (beta) {
+    c00 = f32x4.add(c00, v128.load(cp)); c01 = f32x4.add(c01, v128.load(cp, 16)); cp += ldcb;
+    c10 = f32x4.add(c10, v128.load(cp)); c11 = f32x4.add(c11, v128.load(cp, 16)); cp += ldcb;
+    c20 = f32x4.add(c20, v128.load(cp)); c21 = f32x4.add(c21, v128.load(cp, 16)); cp += ldcb;
+    c30 = f32x4.add(c30, v128.load(cp)); c31 = f32x4.add(c31, v128.load(cp, 16));
+    cp = c;
+  }
+  v128.store(cp, c00); v128.store(cp, c01, 16); cp += ldcb;
+  v128.store(cp, c10); v128.store(cp, c11, 16); cp += ldcb;
+  v128.store(cp, c20); v128.store(cp, c21, 16); cp += ldcb;
+  v128.store(cp, c30); v128.store(cp, c31, 16);
+}
+
+// C tile (5,8) (+)= Apanel (5,kc) · Bpanel (kc,8); ap: [k][5], bp: [k][8] packed.
+// beta: add the tile to C (true) or overwrite it (false). c need not be aligned.
+function f32_gemm_5x8__wasmsimd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, beta: bool): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let av: v128;
+    av = v128.load32_splat(ap, 0);
+    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    av = v128.load32_splat(ap, 4);
+    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    av = v128.load32_splat(ap, 8);
+    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    av = v128.load32_splat(ap, 12);
+    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    av = v128.load32_splat(ap, 16);
+    c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
+    ap += 20;
+    bp += 32;
+  }
+  let cp = c;
+  if (beta) {
+    c00 = f32x4.add(c00, v128.load(cp)); c01 = f32x4.add(c01, v128.load(cp, 16)); cp += ldcb;
+    c10 = f32x4.add(c10, v128.load(cp)); c11 = f32x4.add(c11, v128.load(cp, 16)); cp += ldcb;
+    c20 = f32x4.add(c20, v128.load(cp)); c21 = f32x4.add(c21, v128.load(cp, 16)); cp += ldcb;
+    c30 = f32x4.add(c30, v128.load(cp)); c31 = f32x4.add(c31, v128.load(cp, 16)); cp += ldcb;
+    c40 = f32x4.add(c40, v128.load(cp)); c41 = f32x4.add(c41, v128.load(cp, 16));
+    cp = c;
+  }
+  v128.store(cp, c00); v128.store(cp, c01, 16); cp += ldcb;
+  v128.store(cp, c10); v128.store(cp, c11, 16); cp += ldcb;
+  v128.store(cp, c20); v128.store(cp, c21, 16); cp += ldcb;
+  v128.store(cp, c30); v128.store(cp, c31, 16); cp += ldcb;
+  v128.store(cp, c40); v128.store(cp, c41, 16);
+}
+
+// C tile (6,8) (+)= Apanel (6,kc) · Bpanel (kc,8); ap: [k][6], bp: [k][8] packed.
+// beta: add the tile to C (true) or overwrite it (false). c need not be aligned.
+function f32_gemm_6x8__wasmsimd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, beta: bool): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let av: v128;
+    av = v128.load32_splat(ap, 0);
     c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
     av = v128.load32_splat(ap, 4);
     c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
@@ -252,12 +327,13 @@ function packA_n(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
       for (; k + 4 <= kc; k += 4) {
         const s = src + (<usize>k << 2), d = dst + <usize>(k * MR) * 4;
         transpose4Store(v128.load(s), v128.load(s + ldab), v128.load(s + 2 * ldab), v128.load(s + 3 * ldab), d, MR * 4);
-        const r4 = v128.load(s + 4 * ldab), r5 = v128.load(s + 5 * ldab);
-        const z0 = i32x4.shuffle(r4, r5, 0, 4, 1, 5), z1 = i32x4.shuffle(r4, r5, 2, 6, 3, 7);
-        v128.store64_lane(d, z0, 0, 16);
-        v128.store64_lane(d, z0, 1, 16 + MR * 4);
-        v128.store64_lane(d, z1, 0, 16 + 2 * MR * 4);
-        v128.store64_lane(d, z1, 1, 16 + 3 * MR * 4);
+        for (let i = 4; i < MR; i++) {
+          const r = v128.load(s + <usize>i * ldab), di = d + (<usize>i << 2);
+          v128.store32_lane(di, r, 0);
+          v128.store32_lane(di, r, 1, MR * 4);
+          v128.store32_lane(di, r, 2, 2 * MR * 4);
+          v128.store32_lane(di, r, 3, 3 * MR * 4);
+        }
       }
       for (; k < kc; k++) {
         const s = src + (<usize>k << 2), d = dst + <usize>(k * MR) * 4;
@@ -283,7 +359,7 @@ function packA_t(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
     if (mr >= MR) {
       for (let k = 0; k < kc; k++) {
         v128.store(dst, v128.load(src));
-        store<u64>(dst, load<u64>(src, 16), 16);
+        for (let i = 4; i < MR; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
         src += ldab;
         dst += MR * 4;
       }
