@@ -10,36 +10,42 @@
 // aligned, owned by the host; its size does not depend on the problem.
 //
 // Scheme (BLIS, Van Zee & van de Geijn 2015; microkernel after XNNPACK's
-// f32_gemm_6x8__wasmsimd_splat): the three forms differ only in how A and B are read, so
+// f32_gemm_4x8__wasmsimd_splat): the three forms differ only in how A and B are read, so
 // each form packs its operands into one common layout and a single register-tiled
 // microkernel does all the arithmetic. Packing is where the transposes happen, in
-// 4x4 blocks of v128 shuffles, and costs O(MK + KN) against the O(MNK) product.
+// 4x4 blocks of v128 shuffles, and costs O(MK + KN) against the O(MNK) product (measured:
+// about 3% of a 512^3 product, 6% of 64x256x320).
 //
-//   for jc in N by NC                    B block KC x NC   packed, lives in L2   (512 KiB)
+//   for jc in N by NC                    B block KC x NC   packed, lives in L2   (1 MiB)
 //     for pc in K by KC                    packed as NR-column panels, k-major: [k][NR]
-//       for ic in M by MC                A block MC x KC   packed, lives in L2   (up to 120 KiB)
+//       for ic in M by MC                A block MC x KC   packed, lives in L2   (up to 240 KiB)
 //                                          packed as MR-row panels, k-major: [k][MR]
-//         for jr in NC by NR             B micro-panel KC x NR stays in L1        (8 KiB)
-//           for ir in MC by MR           A micro-panel MR x KC streams from L2    (6 KiB)
-//             f32_gemm_6x8__wasmsimd     C tile MR x NR in 12 v128 registers
+//         for jr in NC by NR             B micro-panel KC x NR stays in L1        (16 KiB)
+//           for ir in MC by MR           A micro-panel MR x KC streams from L2    (8 KiB)
+//             f32_gemm_4x8__wasmsimd     C tile MR x NR in 8 v128 registers
 //
-// The microkernel keeps the 6x8 tile of C in 12 accumulators; each k step loads the 8
-// packed B values as 2 vectors and splats the 6 packed A values one at a time
-// (v128.load32_splat: a single broadcast load on x64), 12 mul + 12 add: 12 + 2 + splat +
-// product temporary = 16, exactly the 16 xmm registers of x64. (No fused multiply-add:
-// relaxed SIMD is not on by default in Node 20.)
-// Block sizes split K, M and N evenly (K = 320 runs as two blocks of 160, not 256 + 64),
+// Why 4x8: each k step loads the 8 packed B values as 2 vectors, splats the 4 packed A
+// values one at a time (v128.load32_splat: one vbroadcastss on x64) and does 8 mul + 8 add
+// (no fused multiply-add: relaxed SIMD is not on by default in Node 20). That is 8
+// accumulators + 2 B + 4 splats = 14 registers, because V8 issues all of a block's loads
+// before its arithmetic, and V8 keeps 15 of x64's 16 xmm registers for allocation. 6x8 and
+// 5x8 tiles (and a 4x8 unrolled over k) exceed that and spill accumulators to the stack every
+// step (measured: 5x8 ~13% and 6x8 ~40% slower). The 4x8 loop is bound by the vector
+// mul/add ports: 3x8, 2x16, unrolled and shuffle-splat variants ran no faster.
+// KC = 512 keeps the whole K of common layer shapes in one block, so C is read and written
+// once, and the two micro-panels (24 KiB) fit in a 48 KiB L1.
+// Block sizes split K, M and N evenly (K = 600 runs as two blocks of 300, not 512 + 88),
 // so no block is a thin remainder. Edge tiles (M % MR, N % NR) are zero-padded by the
 // packing, computed into a scratch tile in the workspace, and the valid part copied to C.
 // The first K block overwrites C when acc = 0; later ones accumulate.
 
 // Microkernel tile: rows of A (MR) by columns of B (NR).
-const MR: i32 = 4;
+const MR: i32 = 4; // the microkernel below is written for MR = 4, NR = 8
 const NR: i32 = 8;
 // Cache blocks (maxima; the actual blocks split the dimension evenly). MC is a multiple of
 // MR and NC of NR.
 const MC: i32 = 120;
-const KC: i32 = 256;
+const KC: i32 = 512;
 const NC: i32 = 512;
 
 // Workspace layout: [packed B: KC*NC | packed A: MC*KC | edge tile: MR*NR] f32.
@@ -102,9 +108,9 @@ function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32, a: usize, lda: i
             const ap = apack + <usize>(ir * kc) * 4;
             const cp = c + ((<usize>(ic + ir) * ldc + <usize>(jc + jr)) << 2);
             if (mr == MR && nr == NR) {
-              microkernel(kc, ap, bp, cp, ldcb, beta);
+              f32_gemm_4x8__wasmsimd(kc, ap, bp, cp, ldcb, beta);
             } else {
-              microkernel(kc, ap, bp, tile, <usize>NR << 2, false);
+              f32_gemm_4x8__wasmsimd(kc, ap, bp, tile, <usize>NR << 2, false);
               mergeTile(tile, cp, ldcb, mr, nr, beta);
             }
           }
@@ -112,13 +118,6 @@ function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32, a: usize, lda: i
       }
     }
   }
-}
-
-// The MR x 8 microkernel (MR is a compile-time constant: the branches fold away).
-@inline function microkernel(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, beta: bool): void {
-  if (MR == 4) f32_gemm_4x8__wasmsimd(kc, ap, bp, c, ldcb, beta);
-  else if (MR == 5) f32_gemm_5x8__wasmsimd(kc, ap, bp, c, ldcb, beta);
-  else f32_gemm_6x8__wasmsimd(kc, ap, bp, c, ldcb, beta);
 }
 
 // The block size for a dimension n with blocks of at most max: n split into equal blocks,
@@ -159,82 +158,6 @@ function f32_gemm_4x8__wasmsimd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: u
   v128.store(cp, c10); v128.store(cp, c11, 16); cp += ldcb;
   v128.store(cp, c20); v128.store(cp, c21, 16); cp += ldcb;
   v128.store(cp, c30); v128.store(cp, c31, 16);
-}
-
-// C tile (5,8) (+)= Apanel (5,kc) · Bpanel (kc,8); ap: [k][5], bp: [k][8] packed.
-// beta: add the tile to C (true) or overwrite it (false). c need not be aligned.
-function f32_gemm_5x8__wasmsimd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, beta: bool): void {
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
-  for (let k = 0; k < kc; k++) {
-    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    let av: v128;
-    av = v128.load32_splat(ap, 0);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 16);
-    c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
-    ap += 20;
-    bp += 32;
-  }
-  let cp = c;
-  if (beta) {
-    c00 = f32x4.add(c00, v128.load(cp)); c01 = f32x4.add(c01, v128.load(cp, 16)); cp += ldcb;
-    c10 = f32x4.add(c10, v128.load(cp)); c11 = f32x4.add(c11, v128.load(cp, 16)); cp += ldcb;
-    c20 = f32x4.add(c20, v128.load(cp)); c21 = f32x4.add(c21, v128.load(cp, 16)); cp += ldcb;
-    c30 = f32x4.add(c30, v128.load(cp)); c31 = f32x4.add(c31, v128.load(cp, 16)); cp += ldcb;
-    c40 = f32x4.add(c40, v128.load(cp)); c41 = f32x4.add(c41, v128.load(cp, 16));
-    cp = c;
-  }
-  v128.store(cp, c00); v128.store(cp, c01, 16); cp += ldcb;
-  v128.store(cp, c10); v128.store(cp, c11, 16); cp += ldcb;
-  v128.store(cp, c20); v128.store(cp, c21, 16); cp += ldcb;
-  v128.store(cp, c30); v128.store(cp, c31, 16); cp += ldcb;
-  v128.store(cp, c40); v128.store(cp, c41, 16);
-}
-
-// C tile (6,8) (+)= Apanel (6,kc) · Bpanel (kc,8); ap: [k][6], bp: [k][8] packed.
-// beta: add the tile to C (true) or overwrite it (false). c need not be aligned.
-function f32_gemm_6x8__wasmsimd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, beta: bool): void {
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  for (let k = 0; k < kc; k++) {
-    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    let av: v128;
-    av = v128.load32_splat(ap, 0);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 16);
-    c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 20);
-    c50 = f32x4.add(c50, f32x4.mul(av, b0)); c51 = f32x4.add(c51, f32x4.mul(av, b1));
-    ap += 24;
-    bp += 32;
-  }
-  let cp = c;
-  if (beta) {
-    c00 = f32x4.add(c00, v128.load(cp)); c01 = f32x4.add(c01, v128.load(cp, 16)); cp += ldcb;
-    c10 = f32x4.add(c10, v128.load(cp)); c11 = f32x4.add(c11, v128.load(cp, 16)); cp += ldcb;
-    c20 = f32x4.add(c20, v128.load(cp)); c21 = f32x4.add(c21, v128.load(cp, 16)); cp += ldcb;
-    c30 = f32x4.add(c30, v128.load(cp)); c31 = f32x4.add(c31, v128.load(cp, 16)); cp += ldcb;
-    c40 = f32x4.add(c40, v128.load(cp)); c41 = f32x4.add(c41, v128.load(cp, 16)); cp += ldcb;
-    c50 = f32x4.add(c50, v128.load(cp)); c51 = f32x4.add(c51, v128.load(cp, 16));
-    cp = c;
-  }
-  v128.store(cp, c00); v128.store(cp, c01, 16); cp += ldcb;
-  v128.store(cp, c10); v128.store(cp, c11, 16); cp += ldcb;
-  v128.store(cp, c20); v128.store(cp, c21, 16); cp += ldcb;
-  v128.store(cp, c30); v128.store(cp, c31, 16); cp += ldcb;
-  v128.store(cp, c40); v128.store(cp, c41, 16); cp += ldcb;
-  v128.store(cp, c50); v128.store(cp, c51, 16);
 }
 
 // C (mr,nr) (+)= tile (mr,nr) for an edge tile; tile rows are NR floats apart.

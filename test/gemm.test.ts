@@ -1,6 +1,6 @@
 // assembly/gemm.ts against the f64 reference (test/reference/gemm.ts): the three forms,
-// both acc modes, sizes that are and are not multiples of the 6x8 tile, sizes crossing the
-// cache blocks (MC = 120, KC = 256, NC = 512 in assembly/gemm.ts), leading dimensions wider
+// both acc modes, sizes that are and are not multiples of the 4x8 tile, sizes crossing the
+// cache blocks (MC = 120, KC = 512, NC = 512 in assembly/gemm.ts), leading dimensions wider
 // than the matrices and unaligned sub-matrix pointers. Every element of C outside the M x N
 // block is a canary that must come back bit-for-bit unchanged, and A and B must be unchanged.
 import { describe, it, expect, beforeAll } from "vitest";
