@@ -52,7 +52,8 @@ export interface NoiseState {
   step: number;
   /** OU state x (dim); empty for Gaussian. */
   x: Float64Array;
-  rng: { words: [number, number, number, number]; spare: number };
+  /** The owned Rng's state; spare is null (not NaN) when no normal is cached, so the state survives JSON. */
+  rng: { words: [number, number, number, number]; spare: number | null };
 }
 
 export interface ExplorationNoise {
@@ -109,7 +110,8 @@ abstract class NoiseBase implements ExplorationNoise {
   protected abstract stateVector(): Float64Array;
 
   getState(): NoiseState {
-    return { kind: this.kind, dim: this.dim, step: this.t, x: this.stateVector().slice(), rng: this.rng.getState() };
+    const r = this.rng.getState();
+    return { kind: this.kind, dim: this.dim, step: this.t, x: this.stateVector().slice(), rng: { words: r.words, spare: Number.isNaN(r.spare) ? null : r.spare } };
   }
 
   setState(st: NoiseState): void {
@@ -121,7 +123,9 @@ abstract class NoiseBase implements ExplorationNoise {
     if (st.x.length !== x.length) throw new Error(`${who}: state vector has ${st.x.length} entries, expected ${x.length}`);
     x.set(st.x);
     this.t = st.step;
-    this.rng.setState(st.rng);
+    const spare = st.rng.spare;
+    if (spare !== null && typeof spare !== "number") throw new Error(`${who}: rng.spare must be a number or null, got ${JSON.stringify(spare)}`);
+    this.rng.setState({ words: st.rng.words, spare: spare === null ? NaN : spare });
   }
 }
 
