@@ -6,6 +6,12 @@
 // by SplitMix32 so that nearby seeds give unrelated streams. The state is four u32 words and
 // can be saved and restored exactly (checkpoints resume the same stream).
 
+/** A generator's exact state: xoshiro128** words and the cached Box–Muller normal (null: none). */
+export interface RngState {
+  words: [number, number, number, number];
+  spare: number | null;
+}
+
 export class Rng {
   private s0 = 0;
   private s1 = 0;
@@ -96,19 +102,27 @@ export class Rng {
     }
   }
 
-  /** The full state (for checkpoints): four u32 words and the cached normal. */
-  getState(): { words: [number, number, number, number]; spare: number } {
-    return { words: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+  /**
+   * The full state (for checkpoints): four u32 words and the cached normal, null when none
+   * is cached (so the state survives JSON, which has no NaN).
+   */
+  getState(): RngState {
+    return { words: [this.s0, this.s1, this.s2, this.s3], spare: Number.isNaN(this.spare) ? null : this.spare };
   }
 
-  setState(state: { words: readonly number[]; spare: number }): void {
-    const [a, b, c, d] = state.words;
+  setState(state: RngState): void {
+    const w = state.words;
+    if (!Array.isArray(w) || w.length !== 4 || !w.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff)) {
+      throw new Error(`Rng.setState: words must be four u32 values, got ${JSON.stringify(w)}`);
+    }
+    const [a, b, c, d] = w;
     if ((a | b | c | d) === 0) throw new Error("Rng.setState: an all-zero xoshiro state is invalid");
+    if (state.spare !== null && typeof state.spare !== "number") throw new Error(`Rng.setState: spare must be a number or null, got ${JSON.stringify(state.spare)}`);
     this.s0 = a >>> 0;
     this.s1 = b >>> 0;
     this.s2 = c >>> 0;
     this.s3 = d >>> 0;
-    this.spare = state.spare;
+    this.spare = state.spare === null ? NaN : state.spare;
   }
 
   /** An independent generator derived from this one (for sub-tasks that must not share a stream). */

@@ -21,7 +21,7 @@
 //
 // This file imports nothing from Node.
 
-import { Rng } from "../rng.js";
+import { Rng, type RngState } from "../rng.js";
 
 export interface NoiseSchedule {
   /** σ_0, the scale at t = 0. Default 0.2. */
@@ -52,8 +52,8 @@ export interface NoiseState {
   step: number;
   /** OU state x (dim); empty for Gaussian. */
   x: Float64Array;
-  /** The owned Rng's state; spare is null (not NaN) when no normal is cached, so the state survives JSON. */
-  rng: { words: [number, number, number, number]; spare: number | null };
+  /** The owned Rng's state (JSON-safe). */
+  rng: RngState;
 }
 
 export interface ExplorationNoise {
@@ -110,8 +110,7 @@ abstract class NoiseBase implements ExplorationNoise {
   protected abstract stateVector(): Float64Array;
 
   getState(): NoiseState {
-    const r = this.rng.getState();
-    return { kind: this.kind, dim: this.dim, step: this.t, x: this.stateVector().slice(), rng: { words: r.words, spare: Number.isNaN(r.spare) ? null : r.spare } };
+    return { kind: this.kind, dim: this.dim, step: this.t, x: this.stateVector().slice(), rng: this.rng.getState() };
   }
 
   setState(st: NoiseState): void {
@@ -123,9 +122,7 @@ abstract class NoiseBase implements ExplorationNoise {
     if (st.x.length !== x.length) throw new Error(`${who}: state vector has ${st.x.length} entries, expected ${x.length}`);
     x.set(st.x);
     this.t = st.step;
-    const spare = st.rng.spare;
-    if (spare !== null && typeof spare !== "number") throw new Error(`${who}: rng.spare must be a number or null, got ${JSON.stringify(spare)}`);
-    this.rng.setState({ words: st.rng.words, spare: spare === null ? NaN : spare });
+    this.rng.setState(st.rng);
   }
 }
 
