@@ -49,3 +49,10 @@ export interface EngineExports {
   gather_rows_f32(R: number, idx: number, E: number, D: number, out: number): void;
   copy_2d_f32(R: number, C: number, src: number, lds: number, dst: number, ldd: number): void;
 }
+
+export interface EngineExports {
+  // assembly/sgns.ts
+  sgns_workspace_bytes(D: number): number;
+  sgns_step_f32(P: number, centers: number, contexts: number, negs: number, K: number,
+                V_in: number, U_out: number, D: number, lr: number, ws: number): number;
+}
