@@ -228,11 +228,20 @@ export class Item2Vec {
   }
 
   /**
+   * One SGD pass over the first n pairs of the buffers at learning rate lr; returns their mean
+   * loss. The wasm kernel; a subclass may substitute another implementation of the same
+   * update (the benchmark's plain-JS baseline runs the whole trainer that way).
+   */
+  protected stepBatch(n: number, lr: number): number {
+    return this.plan.engine.x.sgns_step_f32(n, this.centers.ptr, this.contexts.ptr, this.negs.ptr, this.negatives,
+                                            this.vin.ptr, this.uout.ptr, this.d, lr, this.ws.ptr);
+  }
+
+  /**
    * Initialise (v ~ U(±0.5/d), u = 0, like word2vec; excluded rows 0) and train. Calling it
    * again starts over. Returns the counts, the excluded tracks and the per-epoch losses.
    */
   train(sessions: Sessions, options: Item2VecOptions = {}): Item2VecResult {
-    const engine = this.plan.engine;
     const V = this.V, d = this.d, K = this.negatives, P = this.batchPairs;
     checkSessions(sessions, V);
     const o = { ...ITEM2VEC_DEFAULTS, ...options };
@@ -289,8 +298,6 @@ export class Item2Vec {
     const order = new Int32Array(S);
     for (let s = 0; s < S; s++) order[s] = s;
     const cen = this.centers.i32(), ctx = this.contexts.i32(), neg = this.negs.i32();
-    const step = engine.x.sgns_step_f32;
-    const pc = this.centers.ptr, px = this.contexts.ptr, pn = this.negs.ptr, pv = this.vin.ptr, pu = this.uout.ptr, pw = this.ws.ptr;
     const windowScale = window / TWO32;
     const totalTokens = epochs * tokens;
     const lr0 = o.lr0, shrink = o.shrinkWindow;
@@ -301,7 +308,7 @@ export class Item2Vec {
     let lossSum = 0, epochPairs = 0;
     const flush = (): void => {
       lr = lr0 * Math.max(MIN_LR_RATIO, 1 - read / totalTokens);
-      lossSum += step(n, pc, px, pn, K, pv, pu, d, lr, pw) * n;
+      lossSum += this.stepBatch(n, lr) * n;
       epochPairs += n;
       n = 0;
     };
