@@ -312,6 +312,26 @@ describe("item2vec trainer", async () => {
     expect(differ).toBeGreaterThan(a.embeddings.length / 2);
   });
 
+  it("emits exactly the word2vec window pairs (fixed window, no subsampling), after the minCount cut", () => {
+    for (const [w, minCount] of [[1, 1], [3, 5], [5, 150]] as const) {
+      const { offsets, tracks } = train.sessions;
+      const r = model.train(train.sessions, { epochs: 1, window: w, shrinkWindow: false, subsample: 0, minCount });
+      let expected = 0;
+      for (let s = 0; s + 1 < offsets.length; s++) {
+        let L = 0;
+        for (let j = offsets[s]; j < offsets[s + 1]; j++) if (r.counts[tracks[j]] >= minCount) L++;
+        for (let i = 0; i < L; i++) expected += Math.min(L - 1, i + w) - Math.max(0, i - w);
+      }
+      expect(r.pairs).toBe(expected);
+      expect(r.excluded.length).toBe(r.counts.filter((c) => c < minCount).length);
+      if (minCount === 150) expect(r.excluded.length).toBeGreaterThan(rare + 20); // cuts into the clusters too
+    }
+    // the shrinking window and subsampling each emit fewer pairs
+    const full = model.train(train.sessions, { epochs: 1, shrinkWindow: false, subsample: 0, minCount: 1 }).pairs;
+    expect(model.train(train.sessions, { epochs: 1, shrinkWindow: true, subsample: 0, minCount: 1 }).pairs).toBeLessThan(0.8 * full);
+    expect(model.train(train.sessions, { epochs: 1, shrinkWindow: false, subsample: 1e-3, minCount: 1 }).pairs).toBeLessThan(full);
+  });
+
   it("rejects bad sessions and options with a message naming the field", () => {
     const ok = { offsets: Int32Array.from([0, 2, 3]), tracks: Int32Array.from([0, 1, 2]) };
     expect(() => model.train({ offsets: Int32Array.from([0, 2, 3]), tracks: Int32Array.from([0, V, 2]) })).toThrow(/sessions\.tracks\[1\]/);
