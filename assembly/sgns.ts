@@ -44,8 +44,25 @@ export function sgns_workspace_bytes(D: i32): i32 {
 export function sgns_step_f32(P: i32, centers: usize, contexts: usize, negs: usize, K: i32,
                               V_in: usize, U_out: usize, D: i32, lr: f32, ws: usize): f64 {
   const rowBytes = <usize>D << 2;
+  const lastLane = rowBytes - 4;
   let total: f64 = 0;
+  let sink: f32 = 0;
   for (let p = 0; p < P; p++) {
+    // Touch the first and last float of every row pair p + AHEAD will use. At catalogue sizes
+    // the rows are cache misses (35k tracks · 2 matrices · d=32 = 9 MB) and the sequential
+    // update order leaves little else to overlap them with; wasm has no prefetch instruction,
+    // so these loads are the prefetch (their sum is kept alive through `sink`).
+    const q = p + AHEAD;
+    if (q < P) {
+      const vq = V_in + <usize>load<i32>(centers + (<usize>q << 2)) * rowBytes;
+      const uq = U_out + <usize>load<i32>(contexts + (<usize>q << 2)) * rowBytes;
+      sink += load<f32>(vq) + load<f32>(vq + lastLane) + load<f32>(uq) + load<f32>(uq + lastLane);
+      const nq = negs + (<usize>q * <usize>K << 2);
+      for (let k = 0; k < K; k++) {
+        const un = U_out + <usize>load<i32>(nq + (<usize>k << 2)) * rowBytes;
+        sink += load<f32>(un) + load<f32>(un + lastLane);
+      }
+    }
     const c = load<i32>(centers + (<usize>p << 2));
     const o = load<i32>(contexts + (<usize>p << 2));
     const vc = V_in + <usize>c * rowBytes;
@@ -74,8 +91,13 @@ export function sgns_step_f32(P: i32, centers: usize, contexts: usize, negs: usi
     add_row(D, ws, vc);
     total += lin + Math.log(prod);
   }
+  if (sink == SINK_NEVER) total = NaN; // never true for finite data; stops the touches being removed
   return P > 0 ? total / <f64>P : 0;
 }
+
+// Pairs of look-ahead for the row touches (2 measured best of 0, 2, 3, 4 at 35k tracks, d = 32).
+const AHEAD = 2;
+const SINK_NEVER: f32 = 1.2345e30;
 
 // Σ a[i]·b[i]: four v128 accumulators over 16 floats, then 4-wide, then a scalar tail.
 @inline

@@ -117,8 +117,8 @@ export async function cases(): Promise<BenchCase[]> {
   }
 
   const plan = new MemoryPlan();
-  const Vin = plan.f32("bench.sgns.in", "data", V * d);
-  const Uout = plan.f32("bench.sgns.out", "data", V * d);
+  const Vin = plan.f32("bench.sgns.in", "data", V * d + 12);
+  const Uout = plan.f32("bench.sgns.out", "data", V * d + 12);
   const cen = plan.i32("bench.sgns.centers", "io", P);
   const ctx = plan.i32("bench.sgns.contexts", "io", P);
   const neg = plan.i32("bench.sgns.negs", "io", P * K);
@@ -129,11 +129,15 @@ export async function cases(): Promise<BenchCase[]> {
   cen.i32().set(cenJ);
   ctx.i32().set(ctxJ);
   neg.i32().set(negJ);
+  // matrices on 64-byte cache lines, as the trainer lays them out
+  const pv = Math.ceil(Vin.ptr / 64) * 64, pu = Math.ceil(Uout.ptr / 64) * 64;
+  const vView = Vin.f32().subarray((pv - Vin.ptr) / 4, (pv - Vin.ptr) / 4 + V * d);
+  const uView = Uout.f32().subarray((pu - Uout.ptr) / 4, (pu - Uout.ptr) / 4 + V * d);
 
   const vinJ = new Float32Array(V * d), uoutJ = new Float32Array(V * d), neu1e = new Float32Array(d);
   const init = (): void => {
     const r = new Rng(3);
-    const v = Vin.f32(), u = Uout.f32();
+    const v = vView, u = uView;
     // v ~ U(±0.5/d) as in training; u small rather than 0 so the first pass exercises every term
     for (let i = 0; i < V * d; i++) { v[i] = (r.float() * 2 - 1) * (0.5 / d); u[i] = (r.float() * 2 - 1) * 0.1; }
     vinJ.set(v);
@@ -144,7 +148,7 @@ export async function cases(): Promise<BenchCase[]> {
   const wasmPass = (): void => {
     for (let p = 0; p < P; p += B) {
       const m = Math.min(B, P - p);
-      x.sgns_step_f32(m, cen.ptr + 4 * p, ctx.ptr + 4 * p, neg.ptr + 4 * p * K, K, Vin.ptr, Uout.ptr, d, lr, ws.ptr);
+      x.sgns_step_f32(m, cen.ptr + 4 * p, ctx.ptr + 4 * p, neg.ptr + 4 * p * K, K, pv, pu, d, lr, ws.ptr);
     }
   };
   const jsPass = (): void => {
@@ -163,10 +167,10 @@ export async function cases(): Promise<BenchCase[]> {
       let lossW = 0, lossJ = 0;
       for (let p = 0; p < P; p += B) {
         const m = Math.min(B, P - p);
-        lossW += x.sgns_step_f32(m, cen.ptr + 4 * p, ctx.ptr + 4 * p, neg.ptr + 4 * p * K, K, Vin.ptr, Uout.ptr, d, lr, ws.ptr) * m;
+        lossW += x.sgns_step_f32(m, cen.ptr + 4 * p, ctx.ptr + 4 * p, neg.ptr + 4 * p * K, K, pv, pu, d, lr, ws.ptr) * m;
         lossJ += jsSgnsStep(m, p, cenJ, ctxJ, negJ, K, vinJ, uoutJ, d, lr, neu1e) * m;
       }
-      const ev = maxRelErr(Vin.f32(), vinJ), eu = maxRelErr(Uout.f32(), uoutJ);
+      const ev = maxRelErr(vView, vinJ), eu = maxRelErr(uView, uoutJ);
       if (!(ev < 1e-5 && eu < 1e-5)) throw new Error(`wasm and JS embeddings differ: v ${ev}, u ${eu}`);
       if (!(Math.abs(lossW - lossJ) / P < 1e-5)) throw new Error(`losses differ: wasm ${lossW / P}, JS ${lossJ / P}`);
     },
