@@ -6,7 +6,7 @@ import { loadEngine, releaseModule } from "./util/engine.js";
 import { SIZES, expectClose, widen } from "./util/close.js";
 import { sgnsPairGradRef, sgnsPairLossRef, sgnsStepRef } from "./reference/sgns.js";
 
-describe("sgns_step_f32 against the f64 reference", async () => {
+describe("sgns_step_f32 against the f64 reference", { timeout: 30_000 }, async () => {
   const plan = new MemoryPlan();
   const V = 9, maxD = 65, maxP = 24, maxK = 6;
   const Vin = plan.f32("Vin", "data", V * maxD);
@@ -231,7 +231,8 @@ function topNeighbours(E: Float32Array, d: number, V: number, t: number, k: numb
   return scored.slice(0, k).map((s) => s[1]);
 }
 
-describe("item2vec trainer", async () => {
+// generous per-test timeout: the machine running CI may be shared; the whole file takes a few seconds
+describe("item2vec trainer", { timeout: 30_000 }, async () => {
   const C = 8, M = 40, rare = 12;
   const train = clusteredSessions(1, 3000, C, M, 0.1, rare);
   const test = clusteredSessions(2, 500, C, M, 0.1);

@@ -296,11 +296,13 @@ export class Item2Vec {
     const initRng = root.fork(), orderRng = root.fork(), windowRng = root.fork(), negRng = root.fork();
 
     const vin = this.embeddings(), uout = this.outputVectors();
-    const a = 0.5 / d;
+    // v ~ U(±0.5/d) from one u32 per value (32 bits are plenty for an initialisation, and V·d
+    // draws are a visible share of an epoch at catalogue sizes)
+    const a = 0.5 / d, initScale = (2 * a) / TWO32;
     for (let t = 0; t < V; t++) {
       const row = t * d;
       if (keptCounts[t] === 0) vin.fill(0, row, row + d);
-      else for (let j = 0; j < d; j++) vin[row + j] = (initRng.float() * 2 - 1) * a;
+      else for (let j = 0; j < d; j++) vin[row + j] = initRng.u32() * initScale - a;
     }
     uout.fill(0);
 
