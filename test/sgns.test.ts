@@ -339,6 +339,7 @@ describe("item2vec trainer", { timeout: 30_000 }, async () => {
     expect(() => model.train({ offsets: Int32Array.from([0, 3, 2]), tracks: Int32Array.from([0, 1, 2]) })).toThrow(/sessions\.offsets\[2\]/);
     expect(() => model.train({ offsets: Int32Array.from([0, 2]), tracks: Int32Array.from([0, 1, 2]) })).toThrow(/offsets\[1\] = 2 but tracks has 3/);
     expect(() => model.train(ok, { window: 0 })).toThrow(/window/);
+    expect(() => model.train(ok, { window: undefined, minCount: 5 })).toThrow(/minCount = 5/); // undefined means the default
     expect(() => model.train(ok, { minCount: 5 })).toThrow(/minCount = 5/);
     expect(() => new Item2Vec(new MemoryPlan(), 10, { negatives: 1001 })).toThrow(/negatives/);
   });

@@ -256,7 +256,8 @@ export class Item2Vec {
   train(sessions: Sessions, options: Item2VecOptions = {}): Item2VecResult {
     const V = this.V, d = this.d, K = this.negatives, P = this.batchPairs;
     checkSessions(sessions, V);
-    const o = { ...ITEM2VEC_DEFAULTS, ...options };
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Item2VecOptions;
+    const o = { ...ITEM2VEC_DEFAULTS, ...given };
     const window = positiveInt("window", o.window);
     const epochs = positiveInt("epochs", o.epochs);
     const minCount = o.minCount;
