@@ -22,8 +22,9 @@
 // So for one pair with distinct targets this is exactly θ ← θ − lr·∇ℓ(θ) (u and v are separate
 // matrices, so c = o or c = n_k alias nothing). test/reference/sgns.ts reproduces it in f64.
 //
-// Sigmoid and loss are exact, not clamped or tabulated (word2vec's expTable clamps |x| at 6,
-// which makes the gradient wrong beyond it): with e = exp(−|x|) ∈ (0, 1], which never
+// Sigmoid and loss are exact, not clamped or tabulated (word2vec's expTable quantises σ into
+// 1000 steps and saturates it to 0 or 1 beyond |x| = 6, so its steps are not the gradient of
+// any loss one can check): with e = exp(−|x|) ∈ (0, 1], which never
 // overflows, σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0, and the loss term
 // softplus(s) = max(s, 0) + log1p(e) with s = −x for the positive and s = x for a negative
 // (|s| = |x|, so the same e serves). To pay one log per pair rather than one per target, the
