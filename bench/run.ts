@@ -9,6 +9,7 @@ import * as mlp from "./mlp.bench.js";
 import * as topk from "./topk.bench.js";
 import * as gru from "./gru.bench.js";
 import * as csv from "./csv.bench.js";
+import * as sgns from "./sgns.bench.js";
 
 type Suite = { name: string; cases: () => Promise<BenchCase[]> };
 const SUITES: Suite[] = [
@@ -19,6 +20,7 @@ const SUITES: Suite[] = [
   { name: "topk", cases: topk.cases },
   { name: "gru", cases: gru.cases },
   { name: "csv", cases: csv.cases },
+  { name: "sgns", cases: sgns.cases },
 ];
 
 export async function runBenchmarks(args: { json?: boolean; filter?: string; quick?: boolean; log?: (s: string) => void }): Promise<BenchResult[]> {

@@ -68,3 +68,10 @@ export interface EngineExports {
   topk_f32(E: number, N: number, D: number, W: number, Q: number, G: number, k: number,
            excl: number, X: number, distinct: number, out_idx: number, out_score: number, ws: number): number;
 }
+
+export interface EngineExports {
+  // assembly/sgns.ts
+  sgns_workspace_bytes(D: number): number;
+  sgns_step_f32(P: number, centers: number, contexts: number, negs: number, K: number,
+                V_in: number, U_out: number, D: number, lr: number, ws: number): number;
+}
