@@ -84,6 +84,8 @@ export interface UpdateMetrics {
   actorObjective: number;
   /** Mean TD target y. */
   meanTarget: number;
+  /** Mean Q(s, e(a)) of the critic on the batch, before its step. */
+  meanQ: number;
 }
 
 export interface Catalog {
@@ -190,15 +192,15 @@ export class DdpgAgent {
 
   /** One DDPG update on a batch (critic step, actor step, soft target updates); returns its metrics. */
   update(batch: TransitionBatch): UpdateMetrics {
-    const { criticLoss, meanTarget } = this.updateCritic(batch);
+    const { criticLoss, meanTarget, meanQ } = this.updateCritic(batch);
     const actorObjective = this.updateActor(batch.states, batch.B);
     softUpdate(this.actor.group, this.config.tau);
     softUpdate(this.critic.group, this.config.tau);
-    return { criticLoss, actorObjective, meanTarget };
+    return { criticLoss, actorObjective, meanTarget, meanQ };
   }
 
   /** Critic step: minimise mean (y − Q(s, e(a)))² with y = r + γ (1 − done) Q'(s', π'(s')). */
-  updateCritic(batch: TransitionBatch): { criticLoss: number; meanTarget: number } {
+  updateCritic(batch: TransitionBatch): { criticLoss: number; meanTarget: number; meanQ: number } {
     const { B } = batch;
     const c = this.config, x = this.plan.engine.x;
     this.checkUpdateBatch(B);
@@ -215,12 +217,13 @@ export class DdpgAgent {
     const meanTarget = x.sum_f32(B, this.y.ptr) / B;
     // Q(s, e(a)), MSE, backward, Adam
     this.q(batch.states, batch.actions, B);
+    const meanQ = x.sum_f32(B, this.critic.q.ptr) / B;
     this.criticOpt.zeroGrad();
     const criticLoss = x.mse_forward(B, this.critic.q.ptr, this.y.ptr);
     x.mse_backward(B, this.critic.q.ptr, this.y.ptr, this.critic.dq.ptr);
     this.critic.backward(B);
     this.criticOpt.step();
-    return { criticLoss, meanTarget };
+    return { criticLoss, meanTarget, meanQ };
   }
 
   /**

@@ -41,7 +41,7 @@ export interface EpisodeMetrics {
   steps: number;
   /** Sum of the environment's list rewards over the episode. */
   reward: number;
-  /** Mean Q(s, π(s)) over the episode's updates (NaN before the first update). */
+  /** Mean Q(s, a) of the critic on the replayed batches of the episode's updates (NaN before the first update). */
   meanQ: number;
   /** Mean critic TD loss over the episode's updates. */
   criticLoss: number;
