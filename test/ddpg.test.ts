@@ -4,6 +4,7 @@
 import { describe, it, expect } from "vitest";
 import { MemoryPlan } from "../src/engine/plan.js";
 import { DdpgAgent, W1_NETWORKS, type DdpgConfig, type TransitionBatch } from "../src/agent/ddpg.js";
+import { DdpgPolicy } from "../src/agent/policy.js";
 import { Rng } from "../src/rng.js";
 import { loadEngine } from "./util/engine.js";
 
@@ -124,6 +125,36 @@ describe.each(ENCODERS)("DDPG agent, %s", (_name, nets) => {
     const [a, b] = [await run(), await run()];
     expect(Buffer.from(a[0].buffer).equals(Buffer.from(b[0].buffer))).toBe(true);
     expect(Buffer.from(a[1].buffer).equals(Buffer.from(b[1].buffer))).toBe(true);
+  });
+});
+
+describe("DDPG as a Policy", () => {
+  it("batches any number of states and honours extra exclusions", async () => {
+    const plan = new MemoryPlan();
+    const E = plan.f32("catalog", "data", V * d);
+    const agent = new DdpgAgent(plan, { region: E, V, d }, { batch: 16 }, { maxActBatch: 8, maxExtraExclusions: 4 });
+    await loadEngine(plan);
+    const rng = new Rng(9);
+    for (let i = 0; i < V * d; i++) E.f32()[i] = rng.normal();
+    agent.initialize(rng);
+    const policy = new DdpgPolicy(agent);
+    const B = 21, states = randomStates(rng, B);
+    const plain = new Int32Array(B * K);
+    policy.recommend(states, B, K, plain, rng);
+    // exclude each row's own first two recommendations: they must be replaced
+    const ids = new Int32Array(B * 4).fill(-1);
+    for (let b = 0; b < B; b++) ids.set(plain.subarray(b * K, b * K + 2), b * 4);
+    const out = new Int32Array(B * K);
+    policy.recommend(states, B, K, out, rng, { ids, X: 4 });
+    for (let b = 0; b < B; b++) {
+      const row = Array.from(out.subarray(b * K, b * K + K));
+      expect(new Set(row).size).toBe(K);
+      for (const t of row) {
+        expect(Array.from(ids.subarray(b * 4, b * 4 + 2))).not.toContain(t);
+        expect(Array.from(states.subarray(b * N, b * N + N))).not.toContain(t);
+      }
+    }
+    expect(() => policy.recommend(states, B, 2, out, rng)).toThrow(/lists of K = 3/);
   });
 });
 

@@ -112,7 +112,14 @@ export class DdpgAgent {
   private readonly K: number;
   private readonly N: number;
 
-  constructor(readonly plan: MemoryPlan, readonly catalog: Catalog, config: Partial<DdpgConfig> = {}, options: { maxActBatch?: number } = {}) {
+  /** Extra exclusions per state recommend() accepts beyond the state itself. */
+  readonly maxExtraExclusions: number;
+
+  /**
+   * options.maxActBatch: most states per recommend() call (default: the batch size);
+   * options.maxExtraExclusions: most extra excluded tracks per state (default 0).
+   */
+  constructor(readonly plan: MemoryPlan, readonly catalog: Catalog, config: Partial<DdpgConfig> = {}, options: { maxActBatch?: number; maxExtraExclusions?: number } = {}) {
     const c: DdpgConfig = { ...DDPG_DEFAULTS, ...config };
     this.config = c;
     const { N, K, batch } = c;
@@ -125,6 +132,7 @@ export class DdpgAgent {
     this.N = N;
     this.K = K;
     this.maxActBatch = options.maxActBatch ?? batch;
+    this.maxExtraExclusions = options.maxExtraExclusions ?? 0;
     const maxB = Math.max(batch, this.maxActBatch);
     const dims = { N, K, d, maxBatch: maxB };
     const state = plan.f32("ddpg.state", "io", maxB * N * d);
@@ -139,7 +147,7 @@ export class DdpgAgent {
     this.rewards = plan.f32("ddpg.rewards", "io", batch);
     this.done = plan.f32("ddpg.done", "io", batch);
     this.y = plan.f32("ddpg.y", "activation", batch);
-    this.topk = new TopK(plan, { maxQ: this.maxActBatch * K, maxG: this.maxActBatch, maxK: 1, maxD: d, maxX: N, maxDistinctGroup: K }, "ddpg.topk");
+    this.topk = new TopK(plan, { maxQ: this.maxActBatch * K, maxG: this.maxActBatch, maxK: 1, maxD: d, maxX: N + this.maxExtraExclusions, maxDistinctGroup: K }, "ddpg.topk");
   }
 
   /** Initialise both networks from the rng and copy them into their targets. */
@@ -171,18 +179,25 @@ export class DdpgAgent {
   }
 
   /**
-   * Recommend K distinct tracks for each of B states, none already in its state: writes
+   * Recommend K distinct tracks for each of B states, none already in its state (nor in its
+   * row of `extra`, (B, X) track indices with -1 padding, X ≤ maxExtraExclusions): writes
    * (B, K) track indices into `out`. `perturb`, when given, changes the weight vectors in
    * place before scoring (exploration noise).
    */
-  recommend(states: Int32Array, B: number, out: Int32Array, perturb?: (weights: Float32Array) => void): void {
+  recommend(states: Int32Array, B: number, out: Int32Array, perturb?: (weights: Float32Array) => void, extra?: { ids: Int32Array; X: number }): void {
     const { K, N } = this;
+    const X = extra ? extra.X : 0;
+    if (X > this.maxExtraExclusions) throw new Error(`DDPG: ${X} extra exclusions per state, above maxExtraExclusions ${this.maxExtraExclusions}`);
     const w = this.weights(states, B);
     if (perturb) perturb(w);
-    const tk = this.topk, d = this.catalog.d;
+    const tk = this.topk, d = this.catalog.d, W = N + X;
     tk.queries.set(w.subarray(0, B * K * d));
-    tk.exclusions.set(states.subarray(0, B * N));
-    tk.run(this.catalog.region.ptr, this.catalog.V, d, B * K, B, 1, N, true);
+    const ex = tk.exclusions;
+    for (let b = 0; b < B; b++) {
+      ex.set(states.subarray(b * N, b * N + N), b * W);
+      if (extra) ex.set(extra.ids.subarray(b * X, b * X + X), b * W + N);
+    }
+    tk.run(this.catalog.region.ptr, this.catalog.V, d, B * K, B, 1, W, true);
     const idx = tk.indices;
     for (let i = 0; i < B * K; i++) {
       if (idx[i] < 0) throw new Error(`DDPG: no track left for slot ${i % K} of state ${Math.floor(i / K)} (every score NaN or excluded)`);
