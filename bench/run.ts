@@ -3,10 +3,12 @@
 // (or, with --json, one JSON array of results with stable names).
 import { formatTable, runCase, type BenchCase, type BenchResult, type RunOptions } from "./harness.js";
 import * as gemm from "./gemm.bench.js";
+import * as synth from "./synth.bench.js";
 
 type Suite = { name: string; cases: () => Promise<BenchCase[]> };
 const SUITES: Suite[] = [
   { name: "gemm", cases: gemm.cases },
+  { name: "synth", cases: synth.cases },
 ];
 
 export async function runBenchmarks(args: { json?: boolean; filter?: string; quick?: boolean; log?: (s: string) => void }): Promise<BenchResult[]> {

@@ -16,6 +16,8 @@ import { writeChunks, writeSynthetic } from "../src/data/synth-write.js";
 // below. The seed is not the one the intercept and position effect were fitted on (0).
 const SEED = 2024;
 const N_SESSIONS = 5000;
+// Per-test timeout: the machine running the suite may be shared and busy.
+const SLOW = 30_000;
 
 let dir = "";
 let logText = "";
@@ -78,7 +80,7 @@ describe("synthetic MSSD files", () => {
       }
     }
     expect(Object.fromEntries(bad)).toEqual({});
-  });
+  }, SLOW);
 
   it("have sessions like the real ones: sorted unique ids, positions 1..n, consistent skips and reasons", () => {
     const { rows } = parseCsv(logText);
@@ -118,7 +120,7 @@ describe("synthetic MSSD files", () => {
     // Real: 1.9% of rows have skip_3 and not_skipped both False.
     expect(allFalse / rows.length).toBeGreaterThan(0.01);
     expect(allFalse / rows.length).toBeLessThan(0.03);
-  });
+  }, SLOW);
 
   it("are calibrated to the real slice (skip_2 rate, position 1, lengths, context types)", () => {
     const { rows } = parseCsv(logText);
@@ -150,7 +152,7 @@ describe("synthetic MSSD files", () => {
       expect(Math.abs(share - real)).toBeLessThanOrEqual(Math.max(0.03, 0.5 * real));
       if (real > 0.1) expect(Math.abs(share - real)).toBeLessThanOrEqual(0.03);
     });
-  });
+  }, SLOW);
 
   it("carry signal in the audio features: same-genre tracks are closer than cross-genre ones", () => {
     const { rows } = parseCsv(tfText);
@@ -176,8 +178,25 @@ describe("synthetic MSSD files", () => {
     expect(nWithin).toBeGreaterThan(500);
     const ratio = within / nWithin / (across / nAcross);
     console.log(`feature distance within / across genres: ${ratio.toFixed(3)}`);
-    expect(ratio).toBeLessThan(0.85);
-  });
+    expect(ratio).toBeLessThan(0.9);
+    // The nearest neighbour in feature space shares the genre far more often than chance.
+    const shares = new Map<number, number>();
+    for (const g of genre) shares.set(g, (shares.get(g) ?? 0) + 1 / genre.length);
+    const chance = [...shares.values()].reduce((s, p) => s + p * p, 0);
+    let same = 0;
+    const Q = 400, R = 4000;
+    for (let q = 0; q < Q; q++) {
+      let best = Infinity, bestJ = -1;
+      for (let j = Q; j < Q + R; j++) {
+        let d = 0;
+        for (let c = 0; c < cols.length; c++) d += (X[q][c] - X[j][c]) ** 2;
+        if (d < best) { best = d; bestJ = j; }
+      }
+      if (genre[bestJ] === genre[q]) same++;
+    }
+    console.log(`1-NN genre agreement ${(same / Q).toFixed(3)} vs chance ${chance.toFixed(3)}`);
+    expect(same / Q).toBeGreaterThan(3 * chance);
+  }, SLOW);
 
   it("gives byte-identical files for the same seed, different files for another seed, any chunk size, gzip or not", async () => {
     const small = { numSessions: 300, model: { numTracks: 2000 } };
@@ -194,7 +213,7 @@ describe("synthetic MSSD files", () => {
     expect(g.logPath.endsWith(".csv.gz")).toBe(true);
     expect(gunzipSync(await readFile(g.logPath)).equals(la)).toBe(true);
     expect(gunzipSync(await readFile(g.tfPath)).equals(ta)).toBe(true);
-  });
+  }, SLOW);
 });
 
 describe("ListenerModel", () => {
@@ -215,7 +234,7 @@ describe("ListenerModel", () => {
     expect(home / nHome).toBeLessThan(other / nOther - 0.15);
     // Position effect: the first track is skipped less than a later one.
     expect(model.skipProbability(l, 0, 1)).toBeLessThan(model.skipProbability(l, 0, 10));
-  });
+  }, SLOW);
 
   it("samples skips at the rate it states (logged skips match the model's probabilities)", () => {
     const sim = new SessionSimulator(model, { numSessions: 2000, seed: 99 });
@@ -233,7 +252,7 @@ describe("ListenerModel", () => {
       expect(counts[b]).toBeGreaterThan(500);
       expect(Math.abs(hits[b] / counts[b] - bins[b] / counts[b])).toBeLessThan(0.03);
     }
-  });
+  }, SLOW);
 
   it("is deterministic under a seed, and drift changes the state", () => {
     const run = (seed: number): string => {
@@ -270,7 +289,7 @@ describe("ListenerModel", () => {
     expect(copy.position).toBe(0);
     model.observe(copy, 42, false);
     expect(Array.from(copy.taste)).toEqual(Array.from(l.taste));
-  });
+  }, SLOW);
 
   it("drifts the taste towards a track listened to and away from a skipped one", () => {
     const m = new ListenerModel({ numTracks: 400, driftNoise: 0 });
@@ -283,7 +302,7 @@ describe("ListenerModel", () => {
       expect(m.tasteMatch(a, track)).toBeGreaterThan(before);
       expect(m.tasteMatch(b, track)).toBeLessThan(before);
     }
-  });
+  }, SLOW);
 
   it("exposes consistent catalog views and rejects bad input with clear errors", () => {
     expect(model.trackLatent(7).length).toBe(model.latentDim);
@@ -306,7 +325,7 @@ describe("ListenerModel", () => {
     expect(() => new ListenerModel({ numTracks: 0 })).toThrow(/numTracks/);
     expect(() => new ListenerModel({ intercept: NaN })).toThrow(/intercept/);
     expect(() => new SessionSimulator(model, { numSessions: 1.5 })).toThrow(/numSessions/);
-  });
+  }, SLOW);
 });
 
 describe("streaming", () => {
@@ -321,7 +340,7 @@ describe("streaming", () => {
     }
     expect(bytes).toBeLessThan(3 * 70 * 300); // three chunks of ~50 rows (whole sessions), nothing more
     it.return();
-  });
+  }, SLOW);
 
   it("writes with backpressure: the producer never runs more than one chunk ahead of a slow consumer", async () => {
     const m = new ListenerModel({ numTracks: 300 });
@@ -349,7 +368,7 @@ describe("streaming", () => {
     expect(consumed).toBe(produced);
     expect(bytes).toBe(written);
     expect(maxLead).toBeLessThanOrEqual(1);
-  });
+  }, SLOW);
 
   it("keeps memory bounded while streaming many sessions", async () => {
     // A real collector in-process, so that heap figures are live data, not uncollected garbage.
@@ -360,7 +379,7 @@ describe("streaming", () => {
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb): void {
         bytes += chunk.length;
-        if (++chunks % 4 === 0) {
+        if (++chunks % 8 === 0) {
           gc();
           maxLive = Math.max(maxLive, process.memoryUsage().heapUsed);
         }
@@ -369,11 +388,11 @@ describe("streaming", () => {
     });
     gc();
     const base = process.memoryUsage().heapUsed;
-    await writeChunks(logCsvChunks(m, { numSessions: 6000, rowsPerChunk: 1024 }), sink);
+    await writeChunks(logCsvChunks(m, { numSessions: 4000, rowsPerChunk: 512 }), sink);
     console.log(`streamed ${(bytes / 1e6).toFixed(1)} MB of log text in ${chunks} chunks, peak live heap growth ${((maxLive - base) / 1e6).toFixed(2)} MB`);
     expect(chunks).toBeGreaterThan(50);
     expect(maxLive - base).toBeLessThan(bytes / 10);
-  });
+  }, SLOW);
 });
 
 function pearson(a: Float64Array, b: Float64Array): number {

@@ -176,10 +176,9 @@ export class SessionSimulator {
         const csRate = start === CLICKROW ? 0.436 : start === APPLOAD ? 0.365 : 0;
         if (csRate > 0 && rng.float() < csRate) {
           cs = 1;
-          if (rng.float() < 0.605) {
-            const old = listener.context;
-            while (listener.context === old) listener.context = m.sampleContext(rng);
-          }
+          // Redraw the context from the real proportions (which keeps them stationary); with
+          // p = 0.83 about 60% of switches land in a different context type, as in the real log.
+          if (rng.float() < 0.83) listener.context = m.sampleContext(rng);
           if (rng.float() < 0.5) genre = rng.float() < o.homeGenreRate ? listener.homeGenre : m.sampleGenre(rng);
           if (rng.float() < 0.15) listener.shuffle = !listener.shuffle;
         }
@@ -190,7 +189,7 @@ export class SessionSimulator {
       s.hour[p] = Math.floor(second / 3600);
       s.day[p] = day;
       // The track: from the source genre (focus) or the whole catalog, popularity-biased, no repeats.
-      const focus = CONTEXT_TYPES[listener.context] === "charts" ? 0.25 : o.focus;
+      const focus = CONTEXT_TYPES[listener.context] === "charts" ? 0.5 * o.focus : o.focus; // charts: mostly the global head
       let track = 0;
       for (let tries = 0; tries < 8; tries++) {
         track = m.sampleTrack(rng, rng.float() < focus ? genre : -1);

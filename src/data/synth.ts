@@ -17,7 +17,7 @@
 //                   − popularityWeight · z(log popularity_i)
 // Taste drift after a play (state.taste is renormalised to unit length each step):
 //   listened: u ← u + driftRate · (v_i − u);  skipped: u ← u − skipRepulsion · v_i;  then
-//   u ← u + driftNoise · ε/√D, ε ~ N(0, I);  mood ← φ·mood + √(1 − φ²)·moodSd·N(0, 1).
+//   u ← u + driftNoise · ε/√D, ε uniform with unit variance per component;  mood ← φ·mood + √(1 − φ²)·moodSd·N(0, 1).
 
 import { Rng } from "../rng.js";
 import { CONTEXT_TYPES } from "./schema.js";
@@ -455,10 +455,12 @@ export class ListenerModel {
   observe(s: ListenerState, track: number, skipped: boolean): void {
     this.checkTrack(track);
     const o = this.options, D = this.latentDim, u = s.taste, v = this.latents, off = track * D;
-    const noise = o.driftNoise / Math.sqrt(D);
+    // Noise: uniform with the variance of driftNoise²/D per component (one u32 a component; a
+    // normal would cost a log, a sqrt and a sin per pair, and nothing here needs Gaussian tails).
+    const noise = (o.driftNoise * Math.sqrt(12 / D)) / 4294967296;
     for (let k = 0; k < D; k++) {
       const step = skipped ? -o.skipRepulsion * v[off + k] : o.driftRate * (v[off + k] - u[k]);
-      u[k] += step + noise * s.rng.normal();
+      u[k] += step + noise * (s.rng.u32() - 2147483648);
     }
     normalizeInPlace(u, 0, D);
     const phi = o.moodPersistence;
