@@ -231,6 +231,9 @@ describe("ListenerModel", () => {
       if (model.trackGenre(i) === l.homeGenre) { home += p; nHome++; } else { other += p; nOther++; }
     }
     expect(pearson(match, logit)).toBeLessThan(-0.9);
+    // The whole-catalog view agrees with the per-track one.
+    const all = model.skipProbabilities(l, new Float64Array(n), 3);
+    for (let i = 0; i < n; i += 97) expect(all[i]).toBeCloseTo(model.skipProbability(l, i, 3), 12);
     expect(home / nHome).toBeLessThan(other / nOther - 0.15);
     // Position effect: the first track is skipped less than a later one.
     expect(model.skipProbability(l, 0, 1)).toBeLessThan(model.skipProbability(l, 0, 10));

@@ -153,7 +153,7 @@ export class SessionSimulator {
   simulate(index: number): SynthSession {
     const o = this.options, m = this.model, s = this.s;
     if (!(Number.isInteger(index) && index >= 0 && index < o.numSessions)) throw new Error(`SessionSimulator.simulate: index ${index} out of range 0..${o.numSessions - 1}`);
-    const rng = new Rng(mixSeed(o.seed, index));
+    const rng = new Rng(mixSeed(mixSeed(o.seed, 0x5e55_1095), index)); // a stream apart from the catalog's
     // Ids sorted like the real file: the first 32 bits rise with the index (and are distinct).
     s.index = index;
     s.id = "0_" + uuidFrom(rng, Math.floor(((index + rng.float()) * 4294967296) / o.numSessions));
