@@ -546,7 +546,7 @@ function buildFeatures(m: ListenerModel, rng: Rng, signal: number): Float64Array
     const row = out.subarray(i * F, (i + 1) * F);
     let c = 0;
     row[c++] = clamp(Math.exp(5.37 + 0.2 * rng.normal() + 0.08 * Math.abs(rng.normal()) ** 2), 30, 900); // duration (s)
-    row[c++] = 2018 - clamp(Math.round(Math.exp(0.7 + 1.4 * x(ERA)) - 1), 0, 68); // release_year
+    row[c++] = 2018 - clamp(Math.round(Math.exp(0.7 + 2.1 * x(ERA)) - 1), 0, 68); // release_year (median age 1, 10% older than 30 years)
     row[c++] = clamp(100 - 9 * Math.pow(m.popularityRank[i] / T, 1.5) + 0.05 * rng.normal(), 90, 100); // us_popularity_estimate
     row[c++] = sigmoid(-2.2 + 2.2 * (0.6 * x(ORGANIC) - 0.4 * x(ENERGY))); // acousticness
     const rhythm = x(RHYTHM);
