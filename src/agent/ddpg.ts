@@ -36,6 +36,14 @@ export interface DdpgConfig {
   batch: number;
   /** Clip each network's gradients to this global norm (0: off). Default 0. */
   clipNorm: number;
+  /**
+   * The action the TD target evaluates at s'. "selected" (default): the tracks the target
+   * actor's weight vectors select, as embeddings — the critic is only ever fitted on track
+   * embeddings, like the actions it learns from (Dulac-Arnold et al. 2015, Wolpertinger).
+   * "proto": the target actor's raw weight vectors, as the LIRD paper's Algorithm 2 writes it;
+   * the critic then bootstraps from inputs it was never fitted on, which can diverge.
+   */
+  targetAction: "selected" | "proto";
   /** Actor network. Default: GRU(32) over the N history embeddings → K·d (tanh), the original's. */
   actor: NetworkSpec;
   /** Critic network. Default: GRU(10) → concat action → 32 → 16 → 1, the original's. */
@@ -51,6 +59,7 @@ export const DDPG_DEFAULTS: DdpgConfig = {
   tau: 0.001,
   batch: 64,
   clipNorm: 0,
+  targetAction: "selected",
   actor: { encoder: { kind: "gru", hidden: 32 }, hidden: [] },
   critic: { encoder: { kind: "gru", hidden: 10 }, hidden: [32, 16] },
 };
@@ -147,7 +156,7 @@ export class DdpgAgent {
     this.rewards = plan.f32("ddpg.rewards", "io", batch);
     this.done = plan.f32("ddpg.done", "io", batch);
     this.y = plan.f32("ddpg.y", "activation", batch);
-    this.topk = new TopK(plan, { maxQ: this.maxActBatch * K, maxG: this.maxActBatch, maxK: 1, maxD: d, maxX: N + this.maxExtraExclusions, maxDistinctGroup: K }, "ddpg.topk");
+    this.topk = new TopK(plan, { maxQ: maxB * K, maxG: maxB, maxK: 1, maxD: d, maxX: N + this.maxExtraExclusions, maxDistinctGroup: K }, "ddpg.topk");
   }
 
   /** Initialise both networks from the rng and copy them into their targets. */
@@ -190,6 +199,18 @@ export class DdpgAgent {
     if (X > this.maxExtraExclusions) throw new Error(`DDPG: ${X} extra exclusions per state, above maxExtraExclusions ${this.maxExtraExclusions}`);
     const w = this.weights(states, B);
     if (perturb) perturb(w);
+    this.select(states, B, w, extra);
+    out.set(this.topk.indices.subarray(0, B * K));
+  }
+
+  /**
+   * Top-k selection: for each of B states, the K weight vectors in `w` (B, K·d) each take the
+   * best track not taken by an earlier slot and not in the state or its extra exclusions.
+   * Results land in topk.indices (B·K, -1 where nothing is left).
+   */
+  private select(states: Int32Array, B: number, w: Float32Array, extra?: { ids: Int32Array; X: number }): void {
+    const { K, N } = this;
+    const X = extra ? extra.X : 0;
     const tk = this.topk, d = this.catalog.d, W = N + X;
     tk.queries.set(w.subarray(0, B * K * d));
     const ex = tk.exclusions;
@@ -201,7 +222,6 @@ export class DdpgAgent {
     const idx = tk.indices;
     for (let i = 0; i < B * K; i++) {
       if (idx[i] < 0) throw new Error(`DDPG: no track left for slot ${i % K} of state ${Math.floor(i / K)} (every score NaN or excluded)`);
-      out[i] = idx[i];
     }
   }
 
@@ -224,10 +244,16 @@ export class DdpgAgent {
       rw[i] = batch.reward[i];
       dn[i] = batch.dones[i] ? 1 : 0;
     }
-    // y = r + γ (1 − done) Q'(s', π'(s'))
+    // y = r + γ (1 − done) Q'(s', a'), a' = π'(s') (or the tracks it selects)
     this.loadStates(batch.nexts, B);
     this.actor.forward(B, "target");
-    this.critic.forward(B, "target", this.actor.output.ptr);
+    let targetAction = this.actor.output.ptr;
+    if (c.targetAction === "selected") {
+      this.select(batch.nexts, B, this.actor.output.f32().subarray(0, B * this.K * this.catalog.d));
+      x.gather_rows_f32(B * this.K, this.topk.indexRegion.ptr, this.catalog.region.ptr, this.catalog.d, this.critic.action.ptr);
+      targetAction = this.critic.action.ptr;
+    }
+    this.critic.forward(B, "target", targetAction);
     x.td_target_f32(B, this.rewards.ptr, this.done.ptr, this.critic.q.ptr, c.gamma, this.y.ptr);
     const meanTarget = x.sum_f32(B, this.y.ptr) / B;
     // Q(s, e(a)), MSE, backward, Adam

@@ -1,0 +1,148 @@
+// The online environment: the synthetic generator's ground-truth listener (src/data/synth.ts)
+// plays what encore recommends. Each episode is one listening session: a new listener (taste
+// near a home genre, personal skip propensity, mood), a history of N tracks played the way
+// the generator's logging policy plays them (mostly from the home genre, popularity-biased),
+// then `steps` lists of K recommended tracks. The listener keeps or skips each recommended
+// track by the ground-truth skip model, in list order, and its taste drifts with what it hears;
+// the state advances with the kept tracks.
+//
+// Rewards: flags r_k = 1 for "not skipped"; the scalar list reward is Σ_k Γ^k r_k with the
+// LIRD list discount Γ (default 0.9), as in the offline simulator, so both environments train
+// the same objective.
+//
+// The oracle policy knows the listener's true skip probabilities: at each step it recommends
+// the K unheard tracks least likely to be skipped at the next position. It is the ceiling of
+// the online protocol (a greedy one: it does not plan for drift inside the list).
+//
+// No `node:` imports.
+
+import type { Rng } from "../rng.js";
+import type { ListenerModel, ListenerState } from "../data/synth.js";
+import type { Policy } from "../eval/policy.js";
+import { advanceState, checkList, type Environment, type StepResult } from "./env.js";
+
+export interface ListenerEnvOptions {
+  /** History length N. Default 10. */
+  N: number;
+  /** List size K. Default 3. */
+  K: number;
+  /** Recommended lists per episode. Default 4 (10 + 4·3 = 22 tracks, about an MSSD session). */
+  steps: number;
+  /** List discount Γ of the scalar reward. Default 0.9. */
+  listGamma: number;
+  /** Share of history tracks drawn from the listener's home genre (else the whole catalog). Default 0.7. */
+  focus: number;
+}
+
+export const LISTENER_ENV_DEFAULTS: ListenerEnvOptions = { N: 10, K: 3, steps: 4, listGamma: 0.9, focus: 0.7 };
+
+export class ListenerEnv implements Environment {
+  readonly N: number;
+  readonly K: number;
+  readonly options: ListenerEnvOptions;
+  /** The current listener (valid after reset). */
+  listener: ListenerState | null = null;
+  /** Steps taken in the current episode. */
+  t = 0;
+  private readonly bufA: Int32Array;
+  private readonly bufB: Int32Array;
+  private cur: Int32Array;
+  private readonly result: StepResult;
+  private done = true;
+
+  constructor(readonly model: ListenerModel, options: Partial<ListenerEnvOptions> = {}) {
+    const o = { ...LISTENER_ENV_DEFAULTS, ...options };
+    if (!(Number.isInteger(o.N) && o.N >= 1 && Number.isInteger(o.K) && o.K >= 1)) throw new Error(`ListenerEnv: N and K must be positive integers, got N = ${o.N}, K = ${o.K}`);
+    if (!(Number.isInteger(o.steps) && o.steps >= 1)) throw new Error(`ListenerEnv: steps must be a positive integer, got ${o.steps}`);
+    if (!(o.focus >= 0 && o.focus <= 1)) throw new Error(`ListenerEnv: focus must be in [0, 1], got ${o.focus}`);
+    if (model.numTracks < o.N + o.K * o.steps) throw new Error(`ListenerEnv: the catalog has ${model.numTracks} tracks, too few for N + K·steps = ${o.N + o.K * o.steps}`);
+    this.options = o;
+    this.N = o.N;
+    this.K = o.K;
+    this.bufA = new Int32Array(o.N);
+    this.bufB = new Int32Array(o.N);
+    this.cur = this.bufA;
+    this.result = { rewards: new Float32Array(o.K), reward: 0, next: this.bufB, done: false };
+  }
+
+  reset(rng: Rng): Int32Array {
+    const m = this.model, o = this.options;
+    const listener = m.newListener(rng);
+    const s = this.bufA;
+    for (let n = 0; n < o.N; n++) {
+      let track = 0;
+      for (let tries = 0; tries < 16; tries++) {
+        track = m.sampleTrack(rng, rng.float() < o.focus ? listener.homeGenre : -1);
+        let repeated = false;
+        for (let q = 0; q < n; q++) if (s[q] === track) repeated = true;
+        if (!repeated) break;
+        if (tries === 15) track = firstUnused(s, n, m.numTracks);
+      }
+      s[n] = track;
+      m.play(listener, track);
+    }
+    this.listener = listener;
+    this.cur = s;
+    this.t = 0;
+    this.done = false;
+    return s;
+  }
+
+  step(list: Int32Array): StepResult {
+    if (this.done || this.listener === null) throw new Error("ListenerEnv: step() needs a reset() first (the episode has ended)");
+    const m = this.model, o = this.options, r = this.result;
+    checkList(list, this.cur, o.K, m.numTracks, "ListenerEnv.step");
+    let reward = 0, discount = 1;
+    for (let k = 0; k < o.K; k++) {
+      const skipped = m.play(this.listener, list[k]);
+      r.rewards[k] = skipped ? 0 : 1;
+      reward += discount * r.rewards[k];
+      discount *= o.listGamma;
+    }
+    const next = this.cur === this.bufA ? this.bufB : this.bufA;
+    advanceState(this.cur, list, r.rewards, next);
+    this.cur = next;
+    this.t++;
+    r.reward = reward;
+    r.next = next;
+    r.done = this.done = this.t >= o.steps;
+    return r;
+  }
+
+  /** The oracle: for the current listener, the K unheard tracks least likely to be skipped next. */
+  oracle(name = "oracle"): Policy {
+    const env = this;
+    const probs = new Float64Array(this.model.numTracks);
+    return {
+      name,
+      recommend(states: Int32Array, B: number, K: number, out: Int32Array, _rng: Rng, exclude?: { ids: Int32Array; X: number }): void {
+        const listener = env.listener;
+        if (listener === null) throw new Error("oracle: the environment has no listener yet (reset it first)");
+        if (B !== 1) throw new Error(`oracle: it knows only the environment's current listener, so it takes one state at a time (got ${B})`);
+        env.model.skipProbabilities(listener, probs);
+        const N = env.N;
+        for (let k = 0; k < K; k++) {
+          let best = -1, bestP = Infinity;
+          for (let i = 0; i < probs.length; i++) {
+            if (!(probs[i] < bestP)) continue;
+            if (contains(states, 0, N, i) || contains(out, 0, k, i)) continue;
+            if (exclude && contains(exclude.ids, 0, exclude.X, i)) continue;
+            best = i;
+            bestP = probs[i];
+          }
+          out[k] = best;
+        }
+      },
+    };
+  }
+}
+
+function contains(a: Int32Array, from: number, to: number, x: number): boolean {
+  for (let i = from; i < to; i++) if (a[i] === x) return true;
+  return false;
+}
+
+function firstUnused(s: Int32Array, n: number, V: number): number {
+  for (let t = 0; t < V; t++) if (!contains(s, 0, n, t)) return t;
+  throw new Error("ListenerEnv: no unused track left");
+}
