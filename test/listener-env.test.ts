@@ -72,6 +72,23 @@ describe("ListenerEnv", () => {
     expect(() => env.step(new Int32Array([s0[0], 1, 2]))).toThrow(/already in the state/);
   });
 
+  it("works in any catalog order: a permuted catalog plays the same model tracks", () => {
+    const V = model.numTracks;
+    const perm = Int32Array.from({ length: V }, (_, i) => i);
+    new Rng(4).shuffle(perm);
+    const plain = new ListenerEnv(model), mapped = new ListenerEnv(model, { catalog: perm });
+    const inv = new Int32Array(V);
+    perm.forEach((m, c) => (inv[m] = c));
+    const a = plain.reset(new Rng(8)), b = mapped.reset(new Rng(8));
+    expect(Array.from(b, (c) => perm[c])).toEqual(Array.from(a));
+    const list = new Int32Array([0, 1, 2].map((k) => 50 + k).filter((t) => !a.includes(t)).slice(0, 3));
+    expect(list.length).toBe(3);
+    const ra = Array.from(plain.step(list).rewards);
+    const rb = Array.from(mapped.step(Int32Array.from(list, (m) => inv[m])).rewards);
+    expect(rb).toEqual(ra);
+    expect(() => new ListenerEnv(model, { catalog: new Int32Array([1, 1, 2]) })).toThrow(/appears twice/);
+  });
+
   it("the oracle recommends the least-skipped unheard tracks and beats random", () => {
     const env = new ListenerEnv(model);
     const oracle = env.oracle();

@@ -32,9 +32,34 @@ export interface ListenerEnvOptions {
   listGamma: number;
   /** Share of history tracks drawn from the listener's home genre (else the whole catalog). Default 0.7. */
   focus: number;
+  /**
+   * The catalog the agent sees, as model track indices: catalog index i is model track
+   * catalog[i] (e.g. a dataset vocabulary built from generated logs, mapped through the track
+   * ids). States and lists are in catalog indices; model tracks outside it are never played.
+   * Default: the model's own order (catalog index = model index).
+   */
+  catalog?: Int32Array;
 }
 
 export const LISTENER_ENV_DEFAULTS: ListenerEnvOptions = { N: 10, K: 3, steps: 4, listGamma: 0.9, focus: 0.7 };
+
+/** Bidirectional map between catalog indices and model track indices. */
+class TrackMap {
+  readonly toModel: Int32Array;
+  readonly toCatalog: Int32Array;
+  constructor(catalog: Int32Array | undefined, numTracks: number) {
+    this.toModel = catalog ?? Int32Array.from({ length: numTracks }, (_, i) => i);
+    this.toCatalog = new Int32Array(numTracks).fill(-1);
+    this.toModel.forEach((m, c) => {
+      if (!(Number.isInteger(m) && m >= 0 && m < numTracks)) throw new Error(`ListenerEnv: catalog[${c}] = ${m} is not a model track in [0, ${numTracks})`);
+      if (this.toCatalog[m] >= 0) throw new Error(`ListenerEnv: model track ${m} appears twice in the catalog (at ${this.toCatalog[m]} and ${c})`);
+      this.toCatalog[m] = c;
+    });
+  }
+  get size(): number {
+    return this.toModel.length;
+  }
+}
 
 export class ListenerEnv implements Environment {
   readonly N: number;
@@ -49,13 +74,16 @@ export class ListenerEnv implements Environment {
   private cur: Int32Array;
   private readonly result: StepResult;
   private done = true;
+  /** Catalog index ↔ model track index. */
+  readonly map: TrackMap;
 
   constructor(readonly model: ListenerModel, options: Partial<ListenerEnvOptions> = {}) {
     const o = { ...LISTENER_ENV_DEFAULTS, ...options };
     if (!(Number.isInteger(o.N) && o.N >= 1 && Number.isInteger(o.K) && o.K >= 1)) throw new Error(`ListenerEnv: N and K must be positive integers, got N = ${o.N}, K = ${o.K}`);
     if (!(Number.isInteger(o.steps) && o.steps >= 1)) throw new Error(`ListenerEnv: steps must be a positive integer, got ${o.steps}`);
     if (!(o.focus >= 0 && o.focus <= 1)) throw new Error(`ListenerEnv: focus must be in [0, 1], got ${o.focus}`);
-    if (model.numTracks < o.N + o.K * o.steps) throw new Error(`ListenerEnv: the catalog has ${model.numTracks} tracks, too few for N + K·steps = ${o.N + o.K * o.steps}`);
+    this.map = new TrackMap(o.catalog, model.numTracks);
+    if (this.map.size < o.N + o.K * o.steps) throw new Error(`ListenerEnv: the catalog has ${this.map.size} tracks, too few for N + K·steps = ${o.N + o.K * o.steps}`);
     this.options = o;
     this.N = o.N;
     this.K = o.K;
@@ -69,17 +97,16 @@ export class ListenerEnv implements Environment {
     const m = this.model, o = this.options;
     const listener = m.newListener(rng);
     const s = this.bufA;
+    const map = this.map;
     for (let n = 0; n < o.N; n++) {
-      let track = 0;
-      for (let tries = 0; tries < 16; tries++) {
-        track = m.sampleTrack(rng, rng.float() < o.focus ? listener.homeGenre : -1);
-        let repeated = false;
-        for (let q = 0; q < n; q++) if (s[q] === track) repeated = true;
-        if (!repeated) break;
-        if (tries === 15) track = firstUnused(s, n, m.numTracks);
+      let track = -1;
+      for (let tries = 0; tries < 32 && track < 0; tries++) {
+        const c = map.toCatalog[m.sampleTrack(rng, rng.float() < o.focus ? listener.homeGenre : -1)];
+        if (c >= 0 && !contains(s, 0, n, c)) track = c;
       }
+      if (track < 0) track = firstUnused(s, n, map.size);
       s[n] = track;
-      m.play(listener, track);
+      m.play(listener, map.toModel[track]);
     }
     this.listener = listener;
     this.cur = s;
@@ -91,10 +118,10 @@ export class ListenerEnv implements Environment {
   step(list: Int32Array): StepResult {
     if (this.done || this.listener === null) throw new Error("ListenerEnv: step() needs a reset() first (the episode has ended)");
     const m = this.model, o = this.options, r = this.result;
-    checkList(list, this.cur, o.K, m.numTracks, "ListenerEnv.step");
+    checkList(list, this.cur, o.K, this.map.size, "ListenerEnv.step");
     let reward = 0, discount = 1;
     for (let k = 0; k < o.K; k++) {
-      const skipped = m.play(this.listener, list[k]);
+      const skipped = m.play(this.listener, this.map.toModel[list[k]]);
       r.rewards[k] = skipped ? 0 : 1;
       reward += discount * r.rewards[k];
       discount *= o.listGamma;
@@ -120,15 +147,16 @@ export class ListenerEnv implements Environment {
         if (listener === null) throw new Error("oracle: the environment has no listener yet (reset it first)");
         if (B !== 1) throw new Error(`oracle: it knows only the environment's current listener, so it takes one state at a time (got ${B})`);
         env.model.skipProbabilities(listener, probs);
-        const N = env.N;
+        const N = env.N, toModel = env.map.toModel;
         for (let k = 0; k < K; k++) {
           let best = -1, bestP = Infinity;
-          for (let i = 0; i < probs.length; i++) {
-            if (!(probs[i] < bestP)) continue;
+          for (let i = 0; i < toModel.length; i++) {
+            const p = probs[toModel[i]];
+            if (!(p < bestP)) continue;
             if (contains(states, 0, N, i) || contains(out, 0, k, i)) continue;
             if (exclude && contains(exclude.ids, 0, exclude.X, i)) continue;
             best = i;
-            bestP = probs[i];
+            bestP = p;
           }
           out[k] = best;
         }
