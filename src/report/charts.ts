@@ -7,10 +7,10 @@
 // it draws, and its custom series draws confidence-interval whiskers in a few lines. Only the
 // pieces used are registered (line, scatter, custom; grid, title; the SVG renderer).
 //
-// Determinism: zrender numbers each painter from a process-wide counter and prefixes the
-// CSS classes in the SVG with it ("zr7-cls-0"); we rewrite that prefix to one derived from
-// the chart's own id, so the same input gives the same SVG however many charts the process
-// drew before, and the classes of two charts in one page never collide. Animation is off.
+// Determinism: zrender names the CSS classes in the SVG from process-wide counters
+// ("zr7-cls-312"); we rename them from the chart's own id in order of appearance ("c3-0"),
+// so the same input gives the same SVG however many charts the process drew before, and the
+// classes of two charts in one page never collide. Animation is off.
 //
 // Every chart gets role="img", an aria-label and an SVG <title> (and <desc> where given).
 
@@ -222,8 +222,14 @@ function render(text: ChartText, option: echarts.EChartsCoreOption, width: numbe
   } finally {
     chart.dispose();
   }
-  // Deterministic, page-unique class prefix (see the file header).
-  svg = svg.replace(/\bzr\d+-/g, `${text.id}-`);
+  // Deterministic, page-unique class names and ids (see the file header): zrender's names
+  // ("zr<painter>-cls-<n>", with process-wide counters) are renumbered in order of appearance.
+  const names = new Map<string, string>();
+  svg = svg.replace(/\bzr\d+-[A-Za-z0-9_-]+/g, (name) => {
+    let mapped = names.get(name);
+    if (mapped === undefined) names.set(name, (mapped = `${text.id}-${names.size}`));
+    return mapped;
+  });
   // ECharts' private metadata attributes are not SVG; drop them.
   svg = svg.replace(/ ecmeta_[a-z_]+="[^"]*"/g, "");
   const label = text.subtitle ? `${text.title} (${text.subtitle})` : text.title;
