@@ -27,8 +27,10 @@ function metric(
   note?: string,
 ): MetricResult {
   const values: Record<string, Estimate> = {};
+  const rate = Object.values(base).every((v) => v >= 0 && v <= 1); // keep rates' intervals in [0, 1]
   for (const [policy, mean] of Object.entries(base)) {
-    values[policy] = estimate(rng, mean * (1 + 0.03 * rng.normal()), mean * (0.04 + 0.06 * rng.float()), n);
+    const e = estimate(rng, mean * (1 + 0.03 * rng.normal()), mean * (0.04 + 0.06 * rng.float()), n);
+    values[policy] = rate ? { mean: Math.min(1, e.mean), lo: Math.max(0, e.lo), hi: Math.min(1, e.hi), n } : e;
   }
   return { metric: id, label, lowerIsBetter, values, ...(note ? { note } : {}) };
 }

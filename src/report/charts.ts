@@ -97,7 +97,7 @@ export function dotWhiskerChart(text: ChartText, rows: DotRow[], opts: { width?:
       textStyle: { fontSize: 14, fontWeight: "bold", color: COLORS.text, fontFamily: FONT },
       subtextStyle: { fontSize: 12, color: COLORS.axis, fontFamily: FONT },
     },
-    grid: { left: labelWidth, right: 24, top, bottom, containLabel: false },
+    grid: { left: labelWidth, right: 24, top, bottom },
     xAxis: {
       type: "value",
       scale: true,
@@ -170,7 +170,8 @@ export function lineChart(
       textStyle: { fontSize: 14, fontWeight: "bold", color: COLORS.text, fontFamily: FONT },
       subtextStyle: { fontSize: 12, color: COLORS.axis, fontFamily: FONT },
     },
-    grid: { left: 12, right: 16, top, bottom: 36, containLabel: true },
+    // ECharts 6 spelling of "containLabel": the axis labels fit inside the grid box.
+    grid: { left: 12, right: 16, top, bottom: 36, outerBoundsMode: "same", outerBoundsContain: "axisLabel" },
     xAxis: {
       type: "value",
       name: opts.xName ?? "",
