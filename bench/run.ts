@@ -10,6 +10,7 @@ import * as topk from "./topk.bench.js";
 import * as gru from "./gru.bench.js";
 import * as csv from "./csv.bench.js";
 import * as sgns from "./sgns.bench.js";
+import * as ddpg from "./ddpg.bench.js";
 
 type Suite = { name: string; cases: () => Promise<BenchCase[]> };
 const SUITES: Suite[] = [
@@ -21,6 +22,7 @@ const SUITES: Suite[] = [
   { name: "gru", cases: gru.cases },
   { name: "csv", cases: csv.cases },
   { name: "sgns", cases: sgns.cases },
+  { name: "ddpg", cases: ddpg.cases },
 ];
 
 export async function runBenchmarks(args: { json?: boolean; filter?: string; quick?: boolean; log?: (s: string) => void }): Promise<BenchResult[]> {
