@@ -75,7 +75,7 @@ function bias_act_row(O: i32, row: usize, bias: usize, act: i32): void {
 
 // Given out(B,O) from forward and dout(B,O):
 //   dpre(B,O)  = dout ⊙ act'(out)              (dpre may equal dout: computed in place)
-//   dw(I,O)   += inpᵀ(I,B) · dpre(B,O)
+//   dw(I,O)   += inpᵀ(I,B) · dpre(B,O)         (skipped when dw = 0: inp is then not read)
 //   dbias(O)  += Σ_b dpre(b,:)                 (skipped when dbias = 0)
 //   dinp(B,I)  = dpre(B,O) · wᵀ(O,I)           (acc_dinp = 1: += instead; skipped when dinp = 0)
 // dpre must not overlap inp, w, dw, dbias or dinp; dinp must not overlap anything else.
@@ -90,7 +90,7 @@ export function dense_backward(B: i32, I: i32, O: i32, inp: usize, w: usize, out
     return;
   }
   act_backward_f32(B * O, out, dout, dpre, act);
-  if (I > 0) gemm_f32_tn(I, O, B, inp, I, dpre, O, dw, O, 1, ws);
+  if (I > 0 && dw != 0) gemm_f32_tn(I, O, B, inp, I, dpre, O, dw, O, 1, ws);
   if (dbias != 0) {
     for (let b = 0; b < B; b++) {
       const row = dpre + (<usize>(b * O) << 2);

@@ -11,6 +11,7 @@ import * as gru from "./gru.bench.js";
 import * as csv from "./csv.bench.js";
 import * as sgns from "./sgns.bench.js";
 import * as synth from "./synth.bench.js";
+import * as ddpg from "./ddpg.bench.js";
 
 type Suite = { name: string; cases: () => Promise<BenchCase[]> };
 const SUITES: Suite[] = [
@@ -23,6 +24,7 @@ const SUITES: Suite[] = [
   { name: "csv", cases: csv.cases },
   { name: "sgns", cases: sgns.cases },
   { name: "synth", cases: synth.cases },
+  { name: "ddpg", cases: ddpg.cases },
 ];
 
 export async function runBenchmarks(args: { json?: boolean; filter?: string; quick?: boolean; log?: (s: string) => void }): Promise<BenchResult[]> {

@@ -7,6 +7,10 @@ import { DdpgAgent, W1_NETWORKS, type DdpgConfig, type TransitionBatch } from ".
 import { DdpgPolicy } from "../src/agent/policy.js";
 import { Rng } from "../src/rng.js";
 import { loadEngine } from "./util/engine.js";
+import { expectClose } from "./util/close.js";
+import { RefNet, ddpgUpdateRef } from "./reference/ddpg.js";
+import { ACTIVATION_CODES } from "../src/nn/activation.js";
+import { softUpdate } from "../src/nn/adam.js";
 
 const V = 300, d = 8, N = 10, K = 3;
 
@@ -168,5 +172,46 @@ describe("DDPG agent checks", () => {
     const states = randomStates(rng, 1);
     states[0] = -1;
     expect(() => agent.weights(states, 1)).toThrow(/state index -1/);
+  });
+});
+
+describe.each(ENCODERS)("DDPG update vs the f64 reference (test/reference/ddpg.ts), %s", (_name, nets) => {
+  it.each(["selected", "proto"] as const)("TD target on the %s action: same targets, critic loss and gradients, actor objective and gradients, and parameters after one update", async (targetAction) => {
+    const { agent, rng } = await makeAgent(9, { ...nets, actorLr: 1e-3, targetAction });
+    for (let i = 0; i < 2; i++) agent.update(randomBatch(rng, 16));
+    const cfg = agent.config, catalog = agent.catalog.region.f32();
+    const twin = (name: "actor" | "critic") => {
+      const net = name === "actor" ? agent.actor : agent.critic, spec = name === "actor" ? cfg.actor : cfg.critic, g = net.group;
+      return new RefNet({
+        name,
+        gru: spec.encoder.kind === "gru" ? { H: spec.encoder.hidden, act: ACTIVATION_CODES[spec.encoder.activation ?? "tanh"] } : null,
+        sizes: net.head.layers.map((l) => l.inputs).concat(net.head.outputs),
+        acts: net.head.layers.map((l) => ACTIVATION_CODES[l.activation]),
+        A: name === "critic" ? K * d : 0,
+      }, { N, d }, new Map(g.tensors.map((t) => [t.name, t.offset])), g.arenaView("value"), g.arenaView("target"), g.arenaView("m"), g.arenaView("v"),
+      name === "actor" ? agent.actorOpt.t : agent.criticOpt.t);
+    };
+    const ra = twin("actor"), rc = twin("critic");
+    const batch = randomBatch(rng, 16);
+    const ref = ddpgUpdateRef(ra, rc, catalog, { N, K, d, gamma: cfg.gamma, tau: cfg.tau, actorLr: cfg.actorLr, criticLr: cfg.criticLr, targetAction }, batch);
+    const c = agent.updateCritic(batch);
+    expect(c.meanTarget).toBeCloseTo(ref.meanTarget, 5);
+    expect(Math.abs(c.criticLoss - ref.criticLoss)).toBeLessThan(1e-5 * (1 + ref.criticLoss));
+    const scale = (a: ArrayLike<number>) => Math.max(...Array.from(a, Math.abs));
+    expectClose(agent.critic.group.arenaView("grad"), ref.criticGrad, { atol: 1e-5 * scale(ref.criticGrad), rtol: 1e-4 }, "critic gradients");
+    const objective = agent.updateActor(batch.states, 16);
+    expect(Math.abs(objective - ref.actorObjective)).toBeLessThan(1e-5 * (1 + Math.abs(ref.actorObjective)));
+    expectClose(agent.actor.group.arenaView("grad"), ref.actorGrad, { atol: 1e-4 * scale(ref.actorGrad), rtol: 1e-3 }, "actor gradients");
+    softUpdate(agent.actor.group, cfg.tau);
+    softUpdate(agent.critic.group, cfg.tau);
+    // Adam moves every parameter by about lr; a gradient near 0 may round to another
+    // direction in f32, so parameters compare to a fraction of lr, with rare exceptions
+    for (const [net, r, lr] of [[agent.actor, ra, cfg.actorLr], [agent.critic, rc, cfg.criticLr]] as const) {
+      const v = net.group.arenaView("value");
+      let bad = 0;
+      for (let i = 0; i < v.length; i++) if (!(Math.abs(v[i] - r.value[i]) <= 0.05 * lr + 1e-6 * Math.abs(r.value[i]))) bad++;
+      expect(bad).toBeLessThanOrEqual(Math.ceil(2e-3 * v.length));
+      expectClose(net.group.arenaView("target"), r.target, { atol: 1e-6, rtol: 1e-5 }, "target parameters");
+    }
   });
 });

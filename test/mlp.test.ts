@@ -10,6 +10,7 @@ import { loadEngine } from "./util/engine.js";
 import { expectClose } from "./util/close.js";
 import { RefMlp } from "./reference/mlp.js";
 import { mseForward } from "./reference/loss.js";
+import { denseBackward } from "./reference/dense.js";
 
 const SIZES = [6, 17, 9, 3];
 const ACTS: Activation[] = ["tanh", "relu", "identity"];
@@ -167,5 +168,53 @@ describe("Mlp + Adam on the wasm engine", () => {
     expect(() => ok.forward(3)).toThrow(/batch 3 outside 1\.\.2/);
     expect(() => new Adam(g, { lr: -1 })).toThrow(/lr must be > 0/);
     expect(() => softUpdate(g, 2)).toThrow(/tau must be in \[0, 1\]/);
+  });
+});
+
+describe("Mlp.backward options (only the gradients a caller needs)", () => {
+  it("params: false leaves parameter gradients alone; input columns [from, from+count) match the full input gradient and the f64 reference", async () => {
+    const sizes = [11, 7, 5], acts: Activation[] = ["tanh", "relu"], Bq = 6;
+    const plan = new MemoryPlan();
+    const group = plan.paramGroup("q");
+    const mlp = new Mlp(plan, group, "q", { sizes, activations: acts, inputGrad: true }, Bq);
+    const part = plan.f32("part", "io", Bq * 4);
+    await loadEngine(plan);
+    const rng = new Rng(3);
+    mlp.initialize(rng);
+    const x = mlp.input.f32().subarray(0, Bq * 11);
+    for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+    const dy = Float32Array.from({ length: Bq * 5 }, () => rng.normal());
+    mlp.forward(Bq);
+    // the f64 reference's input gradient
+    const ref = refFromWasm(mlp);
+    const outs = ref.forward(Bq, x);
+    let g: ArrayLike<number> = dy;
+    for (let l = 1; l >= 0; l--) {
+      const L = ref.layers[l];
+      g = denseBackward(Bq, L.I, L.O, l === 0 ? x : outs[0], L.w, outs[l], g, L.act).dinp;
+    }
+    const grads = group.arenaView("grad");
+    grads.fill(0);
+    mlp.dout.f32().set(dy);
+    mlp.backward(Bq);
+    expectClose(mlp.dinput!.f32().subarray(0, Bq * 11), g, { atol: 1e-6, rtol: 1e-5 }, "full input gradient");
+    const full = Float32Array.from(mlp.dinput!.f32().subarray(0, Bq * 11));
+    const paramGrads = Float32Array.from(grads);
+    expect(paramGrads.some((v) => v !== 0)).toBe(true);
+    // input gradient of columns 3..6 only, no parameter gradients
+    grads.fill(0);
+    mlp.dout.f32().set(dy);
+    mlp.backward(Bq, mlp.input.ptr, { params: false, input: { ptr: part.ptr, from: 3, count: 4 } });
+    expect(grads.every((v) => v === 0)).toBe(true);
+    const want = Array.from({ length: Bq * 4 }, (_, i) => full[Math.floor(i / 4) * 11 + 3 + (i % 4)]);
+    expectClose(part.f32(), want, { atol: 1e-6, rtol: 1e-6 }, "input columns 3..6");
+    // parameter gradients without any input gradient
+    mlp.dinput!.f32().fill(-7);
+    mlp.dout.f32().set(dy);
+    mlp.backward(Bq, mlp.input.ptr, { input: null });
+    expectClose(grads, paramGrads, { atol: 1e-7, rtol: 1e-6 }, "parameter gradients");
+    expect(mlp.dinput!.f32().every((v) => v === -7)).toBe(true);
+    // out-of-range columns are refused by name
+    expect(() => mlp.backward(Bq, mlp.input.ptr, { input: { ptr: part.ptr, from: 9, count: 4 } })).toThrow(/q\.0: inputRows \[9, 4\] outside the 11 inputs/);
   });
 });

@@ -269,9 +269,9 @@ export class DdpgAgent {
 
   /**
    * Actor step: ascend mean Q(s, π(s)) under the current critic. The gradient of −mean Q
-   * flows back through the critic into the action, then through the actor. The critic's
-   * parameter gradients from this pass are discarded (zeroed before its next step) and its
-   * state encoder is not backpropagated. Returns mean Q(s, π(s)) before the step.
+   * flows back through the critic into the action, then through the actor. This pass
+   * computes no critic parameter gradient and does not backpropagate the critic's state
+   * encoder. Returns mean Q(s, π(s)) before the step.
    */
   updateActor(states: Int32Array, B: number): number {
     const x = this.plan.engine.x, d = this.catalog.d;

@@ -115,7 +115,6 @@ export class Actor {
     this.head = new Mlp(plan, group, "actor.head", {
       sizes: [this.encoder.outputs, ...spec.hidden, K * d],
       activations: [...spec.hidden.map(() => act), "tanh"],
-      inputGrad: this.encoder.trainable,
     }, maxBatch);
   }
 
@@ -140,12 +139,9 @@ export class Actor {
   }
 
   backward(B: number): void {
-    this.head.backward(B, this.encoder.outputPtr());
-    if (this.encoder.trainable) {
-      const x = this.group.plan.engine.x;
-      x.copy_f32(B * this.encoder.outputs, this.head.dinput!.ptr, this.encoder.doutPtr());
-      this.encoder.backward(B);
-    }
+    // the head's input gradient goes straight to the trainable encoder (none for a flat one)
+    this.head.backward(B, this.encoder.outputPtr(), { input: this.encoder.trainable ? { ptr: this.encoder.doutPtr() } : null });
+    if (this.encoder.trainable) this.encoder.backward(B);
   }
 }
 
@@ -154,7 +150,7 @@ export class Critic {
   readonly state: Region;
   /** (maxBatch, K·d) action: embeddings of the recommended tracks, or the actor's weights. */
   readonly action: Region;
-  /** (maxBatch, K·d) ∂(head output)/∂action after backward. */
+  /** (maxBatch, K·d) ∂(head output)/∂action after backward({ actionOnly: true }). */
   readonly daction: Region;
   readonly encoder: StateEncoder;
   readonly head: Mlp;
@@ -173,7 +169,6 @@ export class Critic {
       sizes: [this.encoder.outputs + this.A, ...spec.hidden, 1],
       activations: [...spec.hidden.map(() => act), "identity"],
       lastInit: { uniform: 3e-3 },
-      inputGrad: true,
     }, maxBatch);
   }
 
@@ -203,18 +198,20 @@ export class Critic {
   }
 
   /**
-   * Backward from dq: parameter gradients accumulate; ∂/∂action lands in `daction`. With
-   * actionOnly the state encoder is not backpropagated (the actor update needs only ∂Q/∂a).
+   * Backward from dq. By default: parameter gradients accumulate (head and a trainable
+   * encoder) and ∂/∂action is not computed. With actionOnly: only ∂Q/∂action, written to
+   * `daction`; no parameter gradient is touched and the state encoder is not backpropagated
+   * (the actor update needs only ∂Q/∂a). Only the products each case needs are computed:
+   * the first layer's input gradient is restricted to the columns that are wanted.
    */
   backward(B: number, options: { actionOnly?: boolean } = {}): void {
-    const x = this.group.plan.engine.x;
-    const E = this.encoder.outputs, W = E + this.A;
-    this.head.backward(B);
-    const din = this.head.dinput!.ptr;
-    x.copy_2d_f32(B, this.A, din + E * 4, W, this.daction.ptr, this.A);
-    if (this.encoder.trainable && !options.actionOnly) {
-      x.copy_2d_f32(B, E, din, W, this.encoder.doutPtr(), E);
-      this.encoder.backward(B);
+    const E = this.encoder.outputs;
+    if (options.actionOnly) {
+      this.head.backward(B, this.head.input.ptr, { params: false, input: { ptr: this.daction.ptr, from: E, count: this.A } });
+      return;
     }
+    const trainable = this.encoder.trainable;
+    this.head.backward(B, this.head.input.ptr, { input: trainable ? { ptr: this.encoder.doutPtr(), from: 0, count: E } : null });
+    if (trainable) this.encoder.backward(B);
   }
 }

@@ -10,7 +10,7 @@
 
 import type { MemoryPlan, ParamGroup, ParamTensor, Region } from "../engine/plan.js";
 import type { Rng } from "../rng.js";
-import { activationCode, type Activation } from "./activation.js";
+import { ACTIVATION_CODES, activationCode, type Activation } from "./activation.js";
 
 export type InitScheme =
   /** Glorot/Xavier uniform: U(±sqrt(6/(I+O))); suits tanh, sigmoid, identity. */
@@ -29,6 +29,13 @@ export interface DenseSpec {
   bias?: boolean;
   /** Default "he" for relu, "glorot" otherwise. */
   init?: InitScheme;
+}
+
+export interface DenseBackwardOptions {
+  /** Accumulate dw and db (default true); false computes only the input gradient. */
+  params?: boolean;
+  /** Input gradient of input columns [from, from + count) only, as a (B, count) matrix. */
+  inputRows?: readonly [number, number];
 }
 
 export class Dense {
@@ -89,13 +96,34 @@ export class Dense {
   /**
    * From dout (B,O): accumulate dw, db; write (or with accumulate, add) dinp (B,I) when
    * `dinp` is a pointer (0 skips it). `inp` must be the input forward saw.
+   * Options: `params: false` skips dw and db (only the input gradient is wanted; `inp` is
+   * then not read); `inputRows: [from, count]` computes the input gradient of input columns
+   * from..from+count only, written as a (B, count) matrix at `dinp` (the product with the
+   * other rows of w is skipped).
    */
-  backward(inp: number, dinp: number, B: number, accumulateDinp = false): void {
+  backward(inp: number, dinp: number, B: number, accumulateDinp = false, options: DenseBackwardOptions = {}): void {
     this.checkBatch(B);
     const e = this.plan.engine;
+    const params = options.params ?? true;
+    const acc = accumulateDinp ? 1 : 0;
+    const rows = options.inputRows;
+    if (rows === undefined || dinp === 0) {
+      e.x.dense_backward(B, this.inputs, this.outputs, inp, this.w.ptr("value"), this.out.ptr,
+        this.dout.ptr, this.dout.ptr, dinp, params ? this.w.ptr("grad") : 0, params && this.b ? this.b.ptr("grad") : 0,
+        this.act, acc, e.gemmWorkspace);
+      return;
+    }
+    const [from, count] = rows;
+    if (!(Number.isInteger(from) && Number.isInteger(count) && from >= 0 && count >= 1 && from + count <= this.inputs)) {
+      throw new Error(`${this.name}: inputRows [${from}, ${count}] outside the ${this.inputs} inputs`);
+    }
+    // dpre = dout ⊙ act'(out) in place, with the parameter gradients when wanted
     e.x.dense_backward(B, this.inputs, this.outputs, inp, this.w.ptr("value"), this.out.ptr,
-      this.dout.ptr, this.dout.ptr, dinp, this.w.ptr("grad"), this.b ? this.b.ptr("grad") : 0,
-      this.act, accumulateDinp ? 1 : 0, e.gemmWorkspace);
+      this.dout.ptr, this.dout.ptr, 0, params ? this.w.ptr("grad") : 0, params && this.b ? this.b.ptr("grad") : 0,
+      this.act, 0, e.gemmWorkspace);
+    // dinp (B, count) = dpre · w[from:from+count, :]ᵀ; identity: dpre is already in dout
+    e.x.dense_backward(B, count, this.outputs, 0, this.w.ptr("value") + from * this.outputs * 4, this.out.ptr,
+      this.dout.ptr, this.dout.ptr, dinp, 0, 0, ACTIVATION_CODES.identity, acc, e.gemmWorkspace);
   }
 
   private checkBatch(B: number): void {

@@ -88,13 +88,33 @@ export class Mlp {
     }
   }
 
-  /** Backward from `dout`; `inp` must be the pointer forward was given. */
-  backward(B: number, inp: number = this.input.ptr): void {
+  /**
+   * Backward from `dout`; `inp` must be the pointer forward was given. By default parameter
+   * gradients accumulate and ∂loss/∂input lands in `dinput` (when built with inputGrad).
+   * Options: `params: false` skips every parameter gradient (only an input gradient is
+   * wanted); `input` redirects the input gradient: null skips it, { ptr } writes the whole
+   * (B, I) there, { ptr, from, count } writes only columns from..from+count as (B, count).
+   */
+  backward(B: number, inp: number = this.input.ptr, options: MlpBackwardOptions = {}): void {
+    const params = options.params ?? true;
+    const input = options.input === undefined ? (this.dinput ? { ptr: this.dinput.ptr } : null) : options.input;
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const layer = this.layers[l];
-      const x = l === 0 ? inp : this.layers[l - 1].out.ptr;
-      const dx = l === 0 ? (this.dinput ? this.dinput.ptr : 0) : this.layers[l - 1].dout.ptr;
-      layer.backward(x, dx, B);
+      if (l > 0) {
+        layer.backward(this.layers[l - 1].out.ptr, this.layers[l - 1].dout.ptr, B, false, { params });
+      } else if (input === null) {
+        if (params) layer.backward(inp, 0, B); // else the first layer has nothing to compute
+      } else {
+        const rows = input.count !== undefined ? ([input.from ?? 0, input.count] as const) : undefined;
+        layer.backward(inp, input.ptr, B, false, { params, inputRows: rows });
+      }
     }
   }
+}
+
+export interface MlpBackwardOptions {
+  /** Accumulate the parameter gradients (default true). */
+  params?: boolean;
+  /** Where the input gradient goes (default: `dinput` when built with inputGrad, else nowhere). */
+  input?: { ptr: number; from?: number; count?: number } | null;
 }
