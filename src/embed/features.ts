@@ -197,10 +197,13 @@ export function identityProjection(Z: Float64Array, F: number, P: number): Proje
   return { method: "none", P, d: P, center: columnMean(Z, F, P), W };
 }
 
-/** y (d) = (z − center) · W for the row z = Z[i·P ..]; writes out[oi .. oi + d). */
+let acc = new Float64Array(64); // f64 accumulator reused across calls (grown for wide d)
+
+/** y (d) = (z − center) · W for the row z = Z[i·P ..], accumulated in f64; writes out[oi .. oi + d). */
 export function projectRow(proj: Projection, Z: Float64Array, i: number, out: Float32Array | Float64Array, oi: number): void {
   const { P, d, W, center } = proj;
-  const acc = new Float64Array(d);
+  if (acc.length < d) acc = new Float64Array(d);
+  acc.fill(0, 0, d);
   for (let a = 0; a < P; a++) {
     const za = Z[i * P + a] - center[a];
     if (za === 0) continue;
