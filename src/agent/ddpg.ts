@@ -161,7 +161,6 @@ export class DdpgAgent {
 
   /** Initialise both networks from the rng and copy them into their targets. */
   initialize(rng: Rng): void {
-    this.topk.bind(this.plan.engine);
     this.actor.initialize(rng);
     this.critic.initialize(rng);
     hardUpdate(this.actor.group);
@@ -211,7 +210,7 @@ export class DdpgAgent {
   private select(states: Int32Array, B: number, w: Float32Array, extra?: { ids: Int32Array; X: number }): void {
     const { K, N } = this;
     const X = extra ? extra.X : 0;
-    const tk = this.topk, d = this.catalog.d, W = N + X;
+    const tk = this.boundTopk(), d = this.catalog.d, W = N + X;
     tk.queries.set(w.subarray(0, B * K * d));
     const ex = tk.exclusions;
     for (let b = 0; b < B; b++) {
@@ -223,6 +222,17 @@ export class DdpgAgent {
     for (let i = 0; i < B * K; i++) {
       if (idx[i] < 0) throw new Error(`DDPG: no track left for slot ${i % K} of state ${Math.floor(i / K)} (every score NaN or excluded)`);
     }
+  }
+
+  private topkBound = false;
+
+  /** The top-k wrapper, bound to the engine on first use (the engine exists only after Engine.load). */
+  private boundTopk(): TopK {
+    if (!this.topkBound) {
+      this.topk.bind(this.plan.engine);
+      this.topkBound = true;
+    }
+    return this.topk;
   }
 
   /** One DDPG update on a batch (critic step, actor step, soft target updates); returns its metrics. */

@@ -5,7 +5,11 @@ import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { runBenchmarks } from "../../bench/run.js";
 import { formatTable } from "../../bench/harness.js";
-import { datasetSummary, generate, prepare } from "./pipeline.js";
+import { DEFAULT_SPLIT, datasetSummary, embed, evaluateCommand, generate, prepare, recommend, train, type NetworkChoice } from "./pipeline.js";
+import { EMBEDDING_KINDS, type EmbeddingKind } from "../embed/build.js";
+import type { ProtocolId } from "../eval/protocols.js";
+import type { EvaluationReport, EpisodeMetrics } from "../eval/types.js";
+import { Progress, formatSeconds } from "./progress.js";
 
 const program = new Command();
 program
@@ -80,6 +84,165 @@ program
     });
     const summary = datasetSummary(r.dataset);
     print(o.json, { cache: o.cache, status: r.cache, reason: r.reason, ...summary }, `dataset ${o.cache} (${r.cache}${r.reason ? `: ${r.reason}` : ""})\n${table(summary)}`);
+  });
+
+function oneOf<T extends string>(name: string, allowed: readonly T[]): (v: string) => T {
+  return (v: string) => {
+    if (!(allowed as readonly string[]).includes(v)) throw new Error(`--${name} must be one of ${allowed.join(", ")}, got '${v}'`);
+    return v as T;
+  };
+}
+
+function list(name: string): (v: string) => number[] {
+  return (v: string) => v.split(",").map((x) => int(name)(x.trim()));
+}
+
+const PROTOCOLS: readonly ProtocolId[] = ["original", "next-tracks", "online"];
+const WS = ".encore";
+
+program
+  .command("embed")
+  .description("learn track embeddings (item2vec over the training sessions, audio features, or a hybrid)")
+  .option("--dataset <path>", "dataset cache from 'encore prepare'", `${WS}/dataset.bin`)
+  .option("--out <path>", "embeddings file to write", `${WS}/embeddings.bin`)
+  .option("--kind <kind>", `one of ${EMBEDDING_KINDS.join(", ")}`, oneOf("kind", EMBEDDING_KINDS), "hybrid" as EmbeddingKind)
+  .option("--dim <d>", "embedding width", int("dim", 1), 32)
+  .option("--epochs <n>", "item2vec epochs", int("epochs", 1), 5)
+  .option("--min-count <n>", "tracks played fewer times take the feature (or unknown) fallback", int("min-count", 1), 5)
+  .option("--split-seed <n>", "seed of the 70/30 session split (shared by train and evaluate)", int("split-seed"), DEFAULT_SPLIT.seed)
+  .option("--seed <n>", "random seed", int("seed"), 0)
+  .option("--csv <path>", "also export the embeddings as CSV (track_id, e0..)")
+  .option("--json", "print machine-readable output")
+  .addHelpText("after", `\nExamples:\n  encore embed\n  encore embed --kind item2vec --dim 64 --epochs 10 --csv ${WS}/embeddings.csv\n`)
+  .action(async (o: { dataset: string; out: string; kind: EmbeddingKind; dim: number; epochs: number; minCount: number; splitSeed: number; seed: number; csv?: string; json?: boolean }) => {
+    const t0 = Date.now();
+    const b = await embed({ dataset: o.dataset, out: o.out, kind: o.kind, d: o.dim, epochs: o.epochs, minCount: o.minCount, seed: o.seed, split: { ...DEFAULT_SPLIT, seed: o.splitSeed }, csv: o.csv });
+    const res = { out: o.out, kind: b.kind, method: b.method, V: b.V, d: b.d, counts: b.counts, seconds: (Date.now() - t0) / 1000 };
+    print(o.json, res, `wrote ${o.out}: ${b.V} tracks × ${b.d} (${b.method}); vectors from item2vec ${b.counts.item2vec}, from features ${b.counts.features}, unknown ${b.counts.unknown}; ${res.seconds.toFixed(1)} s`);
+  });
+
+interface TrainFlags {
+  dataset: string; embeddings: string; out: string; env: "lird" | "listener"; episodes: number; steps: number; networks: NetworkChoice;
+  seed: number; batch?: number; actorLr?: number; criticLr?: number; gamma?: number; tau?: number; noise?: number; noiseKind?: "gaussian" | "ou";
+  resume?: string; checkpointEvery: number; json?: boolean;
+}
+
+program
+  .command("train")
+  .description("train the list-wise DDPG agent (episodes × steps) against a simulator")
+  .option("--dataset <path>", "dataset cache", `${WS}/dataset.bin`)
+  .option("--embeddings <path>", "embeddings file from 'encore embed'", `${WS}/embeddings.bin`)
+  .option("--out <path>", "model file to write (also the checkpoint)", `${WS}/model.encore`)
+  .option("--env <env>", "lird (offline simulator from training sessions) or listener (ground truth, synthetic data only)", oneOf("env", ["lird", "listener"] as const), "lird" as "lird" | "listener")
+  .option("--episodes <n>", "episodes", int("episodes", 1), 200)
+  .option("--steps <n>", "steps per episode", int("steps", 1), 10)
+  .option("--networks <name>", "original (GRU actor 32 → 96, GRU critic 10 → 32 → 16 → 1) or w1 (MLPs 256-256)", oneOf("networks", ["original", "w1"] as const), "original" as NetworkChoice)
+  .option("--batch <n>", "batch size (default 64)", int("batch", 1))
+  .option("--actor-lr <x>", "actor learning rate (default 5e-5)", num("actor-lr"))
+  .option("--critic-lr <x>", "critic learning rate (default 1e-3)", num("critic-lr"))
+  .option("--gamma <x>", "discount (default 0.99)", num("gamma"))
+  .option("--tau <x>", "soft target update rate (default 0.001)", num("tau"))
+  .option("--noise <sigma>", "exploration noise σ on the weight vectors (default 0.2)", num("noise"))
+  .option("--noise-kind <kind>", "gaussian or ou", oneOf("noise-kind", ["gaussian", "ou"] as const))
+  .option("--seed <n>", "random seed", int("seed"), 0)
+  .option("--resume <path>", "continue from a checkpoint (same result as an uninterrupted run)")
+  .option("--checkpoint-every <n>", "write the checkpoint every n episodes", int("checkpoint-every"), 50)
+  .option("--json", "print one JSON line of metrics per episode")
+  .addHelpText("after", "\nExamples:\n  encore train --episodes 300\n  encore train --env listener --steps 4 --episodes 1000 --actor-lr 1e-3\n  encore train --resume .encore/model.encore --episodes 600\n")
+  .action(async (o: TrainFlags) => {
+    const progress = new Progress("train", o.episodes);
+    const r = await train({
+      dataset: o.dataset, embeddings: o.embeddings, out: o.out, env: o.env, episodes: o.episodes, steps: o.steps, networks: o.networks, seed: o.seed,
+      config: clean({ batch: o.batch, actorLr: o.actorLr, criticLr: o.criticLr, gamma: o.gamma, tau: o.tau }),
+      train: o.noise !== undefined || o.noiseKind ? { noise: clean({ sigma: o.noise, kind: o.noiseKind }) as never } : {},
+      resume: o.resume, checkpointEvery: o.checkpointEvery, command: commandLine(),
+      onEpisode: (m, done, total) => {
+        if (o.json) process.stdout.write(JSON.stringify(m) + "\n");
+        progress.update(done, `reward ${m.reward.toFixed(2)} Q ${fmt(m.meanQ)} loss ${fmt(m.criticLoss)}`);
+        void total;
+      },
+    });
+    progress.done();
+    if (!o.json) {
+      const last = r.metrics.slice(-Math.min(20, r.metrics.length));
+      const mean = (f: (m: EpisodeMetrics) => number) => {
+        const v = last.map(f).filter(Number.isFinite);
+        return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+      };
+      process.stdout.write(`wrote ${r.model} after ${r.metrics.length} episodes (${formatSeconds(r.seconds)}${r.resumedFrom !== undefined ? `, resumed at episode ${r.resumedFrom}` : ""}); last ${last.length} episodes: reward ${mean((m) => m.reward).toFixed(3)}, Q ${fmt(mean((m) => m.meanQ))}, critic loss ${fmt(mean((m) => m.criticLoss))}\n`);
+    }
+  });
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toPrecision(3) : "–";
+}
+
+function clean<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function commandLine(): string {
+  return ["encore", ...process.argv.slice(2)].join(" ");
+}
+
+program
+  .command("evaluate")
+  .description("evaluate the model beside the baselines on held-out sessions; write report.json and report.html")
+  .option("--dataset <path>", "dataset cache", `${WS}/dataset.bin`)
+  .option("--embeddings <path>", "embeddings file", `${WS}/embeddings.bin`)
+  .option("--model <path>", "model file from 'encore train'", `${WS}/model.encore`)
+  .option("--out <dir>", "report folder", `${WS}/report`)
+  .option("--protocols <list>", `comma-separated: ${PROTOCOLS.join(", ")} (online needs synthetic data)`, (v: string) => v.split(",").map((p) => oneOf("protocols", PROTOCOLS)(p.trim())))
+  .option("--seeds <list>", "comma-separated seeds pooled into every figure", list("seeds"), [0, 1, 2])
+  .option("--max-sessions <n>", "evaluate at most n test sessions per seed (0: all)", int("max-sessions"), 2000)
+  .option("--episodes <n>", "online episodes per seed and policy", int("episodes", 1), 200)
+  .option("--bootstrap <n>", "bootstrap resamples for the 95% intervals", int("bootstrap", 100), 1000)
+  .option("--json", "print the report as JSON")
+  .addHelpText("after", "\nExamples:\n  encore evaluate\n  encore evaluate --protocols original,next-tracks --seeds 0,1,2,3,4\n")
+  .action(async (o: { dataset: string; embeddings: string; model: string; out: string; protocols?: ProtocolId[]; seeds: number[]; maxSessions: number; episodes: number; bootstrap: number; json?: boolean }) => {
+    const protocols = o.protocols ?? (await defaultProtocols(o.dataset));
+    const { report, files } = await evaluateCommand({ ...o, protocols, command: commandLine() });
+    if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    else process.stdout.write(formatReport(report) + `\nwrote ${files.html} and ${files.json}\n`);
+  });
+
+async function defaultProtocols(dataset: string): Promise<ProtocolId[]> {
+  const { loadDataset, findSynthManifest } = await import("./pipeline.js");
+  const { logs } = loadDataset(dataset);
+  return logs.length === 1 && findSynthManifest(logs[0]) ? ["original", "next-tracks", "online"] : ["original", "next-tracks"];
+}
+
+/** The results as text tables, one per protocol: metric rows × policy columns, mean [95% CI]. */
+export function formatReport(r: EvaluationReport): string {
+  const out: string[] = [];
+  for (const p of r.protocols) {
+    const policies = [...new Set(p.metrics.flatMap((m) => Object.keys(m.values)))];
+    const rows = [["metric", ...policies]];
+    for (const m of p.metrics) {
+      rows.push([`${m.metric}${m.lowerIsBetter ? " ↓" : ""}`, ...policies.map((q) => {
+        const e = m.values[q];
+        return e && Number.isFinite(e.mean) ? `${e.mean.toFixed(3)} [${e.lo.toFixed(3)}, ${e.hi.toFixed(3)}]` : "–";
+      })]);
+    }
+    const w = rows[0].map((_, j) => Math.max(...rows.map((row) => row[j].length)));
+    out.push(`\n${p.protocol} (seeds ${p.seeds.join(",")})`);
+    for (const row of rows) out.push("  " + row.map((c, j) => (j === 0 ? c.padEnd(w[j]) : c.padStart(w[j]))).join("  "));
+  }
+  return out.join("\n");
+}
+
+program
+  .command("recommend")
+  .description("recommend K tracks for a listening history (track ids, oldest first)")
+  .option("--model <path>", "model file", `${WS}/model.encore`)
+  .option("--embeddings <path>", "embeddings file (with track ids)", `${WS}/embeddings.bin`)
+  .requiredOption("--history <ids>", "comma-separated track ids, oldest first (the last N are used)")
+  .option("--json", "print machine-readable output")
+  .addHelpText("after", "\nExample:\n  encore recommend --history t_0a1b...,t_2c3d...,...   (10 ids)\n")
+  .action(async (o: { model: string; embeddings: string; history: string; json?: boolean }) => {
+    const recs = await recommend({ model: o.model, embeddings: o.embeddings, history: o.history.split(",").map((s) => s.trim()).filter(Boolean) });
+    if (o.json) process.stdout.write(JSON.stringify(recs, null, 2) + "\n");
+    else for (const r of recs) process.stdout.write(`${r.rank}. ${r.track_id}  score ${r.score.toFixed(4)}\n`);
   });
 
 program

@@ -8,6 +8,25 @@ import { loadOrBuildDataset } from "../data/cache.js";
 import { ORIGINAL_PRESET, type DatasetOptions, type MssdDataset } from "../data/dataset.js";
 import { LOG_FLAG } from "../data/log-parser.js";
 import { writeFileAtomic } from "../io/atomic.js";
+import { readDatasetCache } from "../data/cache.js";
+import { splitSessions, type SessionSplit } from "../data/split.js";
+import { buildSamples } from "../data/samples.js";
+import { buildEmbeddings, type BuiltEmbeddings, type EmbeddingKind } from "../embed/build.js";
+import { exportEmbeddingsCsv, loadEmbeddings, saveEmbeddings } from "../embed/file.js";
+import type { LoadedEmbeddings } from "../embed/format.js";
+import { Engine } from "../engine/engine.js";
+import { MemoryPlan } from "../engine/plan.js";
+import { DdpgAgent, W1_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
+import { Trainer, type TrainOptions } from "../agent/train.js";
+import { applyModel, checkModel, decodeModel, encodeModel, type DecodedModel, type ModelIdentity } from "../agent/checkpoint.js";
+import { DdpgPolicy } from "../agent/policy.js";
+import { LirdSimulator } from "../rl/lird.js";
+import { ListenerEnv, LISTENER_ENV_DEFAULTS } from "../rl/listener-env.js";
+import { evaluate, subsampleSessions, type ProtocolId } from "../eval/protocols.js";
+import { ItemKnnPolicy, PopularPolicy, RandomPolicy } from "../eval/baselines.js";
+import { ORIGINAL_FIGURES, type EpisodeMetrics, type EvaluationReport } from "../eval/types.js";
+import { Rng } from "../rng.js";
+import { engineModule } from "./wasm.js";
 
 /** What `encore generate` writes beside the CSV files, so later steps can rebuild the ground-truth listener. */
 export interface SynthManifest {
@@ -83,4 +102,276 @@ export function datasetSummary(ds: MssdDataset): Record<string, number> {
     sessions_dropped: ds.report.dropped.length + ds.report.dropped.incomplete + ds.report.dropped.trackFilter,
     sessions_cut_off: ds.report.logs.reduce((a, l) => a + l.truncated.length, 0),
   };
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared loading
+
+/** The session split every step uses: embeddings and agents learn from `train` only. */
+export interface SplitSpec {
+  seed: number;
+  trainFraction: number;
+}
+
+export const DEFAULT_SPLIT: SplitSpec = { seed: 0, trainFraction: 0.7 };
+
+export function loadDataset(cachePath: string): { dataset: MssdDataset; logs: string[] } {
+  if (!existsSync(cachePath)) throw new Error(`${cachePath}: no dataset cache here (run 'encore prepare' or 'encore generate' first)`);
+  const { dataset, key } = readDatasetCache(cachePath);
+  return { dataset, logs: key.logs.map((l) => l.path) };
+}
+
+export function splitOf(ds: MssdDataset, s: SplitSpec): SessionSplit {
+  return splitSessions(ds.sessionCount, { trainFraction: s.trainFraction, seed: s.seed });
+}
+
+// ---------------------------------------------------------------------------------------
+// embed
+
+export interface EmbedOptions {
+  dataset: string;
+  out: string;
+  kind: EmbeddingKind;
+  d: number;
+  epochs: number;
+  minCount: number;
+  seed: number;
+  split: SplitSpec;
+  csv?: string;
+}
+
+export async function embed(o: EmbedOptions): Promise<BuiltEmbeddings> {
+  const { dataset } = loadDataset(o.dataset);
+  const split = splitOf(dataset, o.split);
+  const built = await buildEmbeddings(dataset, {
+    kind: o.kind, d: o.d, seed: o.seed, trainSessions: split.train, wasm: engineModule(),
+    item2vec: { epochs: o.epochs, minCount: o.minCount },
+  });
+  const options = { ...built.options, split: o.split };
+  mkdirSync(dirname(o.out), { recursive: true });
+  await saveEmbeddings(o.out, { ...built, options }, dataset.vocab);
+  if (o.csv) await exportEmbeddingsCsv(o.csv, built.E, built.d, dataset.vocab);
+  return built;
+}
+
+// ---------------------------------------------------------------------------------------
+// train
+
+export type NetworkChoice = "original" | "w1";
+
+export interface TrainCommandOptions {
+  dataset: string;
+  embeddings: string;
+  out: string;
+  env: "lird" | "listener";
+  episodes: number;
+  /** Steps per episode (the environment's episode length). */
+  steps: number;
+  networks: NetworkChoice;
+  seed: number;
+  config: Partial<DdpgConfig>;
+  train: Partial<TrainOptions>;
+  resume?: string;
+  checkpointEvery: number;
+  command: string;
+  onEpisode?: (m: EpisodeMetrics, done: number, total: number) => void;
+}
+
+interface Loaded {
+  dataset: MssdDataset;
+  logs: string[];
+  emb: LoadedEmbeddings;
+  /** The split the embeddings were trained on: every later step uses the same. */
+  split: SplitSpec;
+}
+
+async function loadAll(datasetPath: string, embeddingsPath: string): Promise<Loaded> {
+  const { dataset, logs } = loadDataset(datasetPath);
+  const emb = await loadEmbeddings(embeddingsPath, { vocab: dataset.vocab });
+  const split = (emb.options.split as SplitSpec | undefined) ?? DEFAULT_SPLIT;
+  return { dataset, logs, emb, split };
+}
+
+/** The ground-truth listener environment for a dataset generated by `encore generate`. */
+export function listenerEnvFor(dataset: MssdDataset, logs: string[], steps: number): ListenerEnv {
+  const manifest = logs.length === 1 ? findSynthManifest(logs[0]) : null;
+  if (!manifest) throw new Error("the listener environment needs synthetic data from 'encore generate' (its synth.json beside the log); use --env lird on real MSSD data");
+  const model = listenerModelOf(manifest);
+  const catalog = new Int32Array(dataset.trackCount);
+  for (let t = 0; t < catalog.length; t++) {
+    catalog[t] = model.trackIndex(dataset.vocab.id(t));
+    if (catalog[t] < 0) throw new Error(`track ${dataset.vocab.id(t)} of the dataset is not in the generator's catalog (was synth.json overwritten?)`);
+  }
+  return new ListenerEnv(model, { catalog, steps });
+}
+
+/** An agent on a fresh engine whose catalog holds the embeddings. */
+export async function agentFor(emb: { E: Float32Array; V: number; d: number }, config: Partial<DdpgConfig>, options: { maxActBatch?: number } = {}): Promise<DdpgAgent> {
+  const plan = new MemoryPlan();
+  const catalog = plan.f32("catalog", "data", emb.V * emb.d);
+  const agent = new DdpgAgent(plan, { region: catalog, V: emb.V, d: emb.d }, config, { maxActBatch: options.maxActBatch ?? 128 });
+  await Engine.load(engineModule(), plan);
+  catalog.f32().set(emb.E);
+  return agent;
+}
+
+function identityOf(emb: LoadedEmbeddings): ModelIdentity {
+  return { vocabHash: emb.vocabHash, embeddingHash: emb.embeddingHash, V: emb.V, d: emb.d };
+}
+
+export interface TrainResult {
+  model: string;
+  metrics: EpisodeMetrics[];
+  seconds: number;
+  resumedFrom?: number;
+}
+
+export async function train(o: TrainCommandOptions): Promise<TrainResult> {
+  const t0 = Date.now();
+  const { dataset, logs, emb, split } = await loadAll(o.dataset, o.embeddings);
+  const config: Partial<DdpgConfig> = { ...(o.networks === "w1" ? W1_NETWORKS : {}), ...o.config };
+  let history: EpisodeMetrics[] = [];
+  let resumed: DecodedModel | null = null;
+  if (o.resume) {
+    resumed = decodeModel(await readFileBytes(o.resume), o.resume);
+    Object.assign(config, resumed.header.config);
+    history = ((resumed.header.meta?.training as EpisodeMetrics[] | undefined) ?? []);
+  }
+  const agent = await agentFor(emb, config);
+  agent.initialize(new Rng(o.seed));
+  const env = o.env === "listener"
+    ? listenerEnvFor(dataset, logs, o.steps)
+    : new LirdSimulator(buildSamples(dataset, splitOf(dataset, split).train, { N: agent.config.N, K: agent.config.K }), { V: emb.V, d: emb.d, E: emb.E }, { episodeLength: o.steps });
+  const trainer = new Trainer(agent, env, { ...o.train, seed: o.seed, maxSteps: o.steps });
+  const identity = identityOf(emb);
+  if (resumed) {
+    checkModel(resumed, agent, identity, o.resume);
+    applyModel(resumed, agent, trainer);
+  }
+  const start = trainer.episode;
+  const meta = (): Record<string, unknown> => ({
+    command: o.command, created: new Date().toISOString(), env: o.env, steps: o.steps, seed: o.seed,
+    split, dataset: o.dataset, embeddings: o.embeddings, train: trainer.options, training: history,
+  });
+  mkdirSync(dirname(o.out), { recursive: true });
+  for (let e = start; e < o.episodes; e++) {
+    const m = trainer.runEpisode();
+    history.push(m);
+    o.onEpisode?.(m, e + 1, o.episodes);
+    if (o.checkpointEvery > 0 && (e + 1) % o.checkpointEvery === 0 && e + 1 < o.episodes) {
+      await writeFileAtomic(o.out, encodeModel(agent, identity, trainer, meta()));
+    }
+  }
+  await writeFileAtomic(o.out, encodeModel(agent, identity, trainer, meta()));
+  return { model: o.out, metrics: history, seconds: (Date.now() - t0) / 1000, resumedFrom: resumed ? start : undefined };
+}
+
+async function readFileBytes(path: string): Promise<Uint8Array> {
+  if (!existsSync(path)) throw new Error(`${path}: no such file`);
+  return readFileSync(path);
+}
+
+/** Load a trained model for the embeddings it was trained with: a ready agent. */
+export async function loadModel(modelPath: string, emb: LoadedEmbeddings): Promise<{ agent: DdpgAgent; header: DecodedModel["header"] }> {
+  const model = decodeModel(await readFileBytes(modelPath), modelPath);
+  const agent = await agentFor(emb, model.header.config);
+  checkModel(model, agent, identityOf(emb), modelPath);
+  applyModel(model, agent);
+  return { agent, header: model.header };
+}
+
+// ---------------------------------------------------------------------------------------
+// evaluate
+
+export interface EvaluateCommandOptions {
+  dataset: string;
+  embeddings: string;
+  model: string;
+  out: string;
+  protocols: ProtocolId[];
+  seeds: number[];
+  /** Test sessions evaluated per seed at most (seeded subsample); 0 = all. */
+  maxSessions: number;
+  episodes: number;
+  bootstrap: number;
+  command: string;
+}
+
+export async function evaluateCommand(o: EvaluateCommandOptions): Promise<{ report: EvaluationReport; files: { json: string; html: string } }> {
+  const { dataset, logs, emb, split } = await loadAll(o.dataset, o.embeddings);
+  const { agent, header } = await loadModel(o.model, emb);
+  const sp = splitOf(dataset, split);
+  const test = o.maxSessions > 0 && sp.test.length > o.maxSessions ? subsampleSessions(sp.test, o.maxSessions, split.seed) : sp.test;
+  const tr = { V: dataset.trackCount, sessionOffsets: dataset.sessionOffsets, tracks: dataset.tracks, flags: dataset.flags, sessions: sp.train };
+  const ddpg = new DdpgPolicy(agent);
+  const random = new RandomPolicy(dataset.trackCount);
+  const popular = PopularPolicy.fit(tr);
+  const knn = ItemKnnPolicy.fit(tr);
+  const { N, K } = agent.config;
+  const protocols: ProtocolId[] = [...o.protocols];
+  const synthetic = logs.length === 1 && findSynthManifest(logs[0]) !== null;
+  if (protocols.includes("online") && !synthetic) throw new Error("the online protocol needs synthetic data from 'encore generate' (the ground-truth listener); drop 'online' on real MSSD data");
+  const steps = typeof header.meta?.steps === "number" && header.meta.env === "listener" ? header.meta.steps : LISTENER_ENV_DEFAULTS.steps;
+  const envs = new Map<number, ListenerEnv>();
+  const envFor = (seed: number): ListenerEnv => {
+    let env = envs.get(seed);
+    if (!env) envs.set(seed, (env = listenerEnvFor(dataset, logs, steps)));
+    return env;
+  };
+  const common = { seeds: o.seeds, N, K, bootstrap: { B: o.bootstrap } };
+  const offline = protocols.filter((p) => p !== "online");
+  const results = offline.length === 0 ? [] : evaluate({
+    ...common, protocols: offline, data: dataset, split: { train: sp.train, test },
+    policies: [ddpg, random, popular, knn],
+    nextTracks: { embeddings: { E: emb.E, d: emb.d } },
+  });
+  if (protocols.includes("online")) {
+    // the oracle reads the environment's current listener, so it joins only the online protocol
+    results.push(...evaluate({
+      ...common, protocols: ["online"], env: (seed) => envFor(seed),
+      policies: (seed) => [ddpg, random, popular, knn, envFor(seed).oracle()],
+      online: { episodes: o.episodes, envLabel: "ground-truth listener (synthetic)" },
+    }));
+  }
+  const report: EvaluationReport = {
+    title: `encore evaluation: ${synthetic ? "synthetic MSSD" : "MSSD"} (${basename(o.dataset)})`,
+    created: new Date().toISOString(),
+    command: o.command,
+    dataset: { ...datasetSummary(dataset), data: synthetic ? "synthetic (encore generate)" : "MSSD", train_sessions: sp.train.length, test_sessions: sp.test.length, evaluated_test_sessions: test.length, embeddings: `${emb.kind} d=${emb.d} (${emb.counts.item2vec} item2vec, ${emb.counts.features} from features, ${emb.counts.unknown} unknown)` },
+    config: { ddpg: header.config, training: header.meta ?? {}, seeds: o.seeds, bootstrap: o.bootstrap },
+    training: ((header.meta?.training as EpisodeMetrics[] | undefined) ?? []),
+    protocols: results,
+    reference: ORIGINAL_FIGURES,
+  };
+  const { writeReport } = await import("../report/write.js"); // ECharts loads only when a report is written
+  const files = await writeReport(o.out, report);
+  return { report, files };
+}
+
+// ---------------------------------------------------------------------------------------
+// recommend
+
+export interface Recommendation {
+  rank: number;
+  track_id: string;
+  score: number;
+}
+
+export async function recommend(o: { model: string; embeddings: string; history: string[] }): Promise<Recommendation[]> {
+  const emb = await loadEmbeddings(o.embeddings);
+  if (!emb.vocab) throw new Error(`${o.embeddings}: saved without track ids; re-run 'encore embed' to get a file that can map ids`);
+  const { agent } = await loadModel(o.model, emb);
+  const { N, K } = agent.config;
+  if (o.history.length < N) throw new Error(`--history needs at least N = ${N} track ids (the listener's last ${N} tracks, oldest first), got ${o.history.length}`);
+  const last = o.history.slice(-N);
+  const state = new Int32Array(N);
+  last.forEach((id, n) => {
+    const t = emb.vocab!.indexOf(id);
+    if (t < 0) throw new Error(`--history: track '${id}' is not in the model's catalog`);
+    state[n] = t;
+  });
+  const out = new Int32Array(K);
+  agent.recommend(state, 1, out);
+  const scores = agent.topk.scores;
+  return Array.from(out, (t, k) => ({ rank: k + 1, track_id: emb.vocab!.id(t), score: scores[k] }));
 }
