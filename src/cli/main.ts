@@ -246,6 +246,22 @@ program
   });
 
 program
+  .command("demo")
+  .description("the whole job on built-in synthetic data: generate, embed, train, evaluate against the baselines, write the report")
+  .option("--dir <dir>", "working folder", `${WS}/demo`)
+  .option("--sessions <n>", "synthetic sessions", int("sessions", 100), 10_000)
+  .option("--episodes <n>", "training episodes", int("episodes", 1), 1500)
+  .option("--seed <n>", "random seed", int("seed"), 0)
+  .option("--json", "print the report as JSON")
+  .addHelpText("after", "\nExample:\n  encore demo            (about 2 minutes on 2 cores; open .encore/demo/report/report.html afterwards)\n")
+  .action(async (o: { dir: string; sessions: number; episodes: number; seed: number; json?: boolean }) => {
+    const { runDemo } = await import("./demo.js");
+    const r = await runDemo({ ...o, command: commandLine(), log: (s) => process.stderr.write(s + "\n") });
+    if (o.json) process.stdout.write(JSON.stringify(r.report, null, 2) + "\n");
+    else process.stdout.write(formatReport(r.report) + `\n\nreport: ${r.files.html}\n`);
+  });
+
+program
   .command("bench")
   .description("run the engine's micro-benchmarks beside their baselines")
   .option("--json", "print one JSON array of results instead of a table")
