@@ -1,0 +1,91 @@
+// The encore CLI end to end, as a user runs it (the compiled build/js, as `npm run build` makes
+// it): every command on a small synthetic data set, machine output, one-line errors.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const CLI = fileURLToPath(new URL("../build/js/src/cli/main.js", import.meta.url));
+let dir = "";
+
+function run(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function ok(...args: string[]): string {
+  const r = run(...args);
+  if (r.code !== 0) throw new Error(`encore ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe.skipIf(!existsSync(CLI))("encore CLI", () => {
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "encore-cli-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("generate → prepare → embed → train → resume → evaluate → recommend", () => {
+    const g = JSON.parse(ok("generate", "--sessions", "600", "--tracks", "800", "--seed", "3", "--json"));
+    expect(g.sessions).toBe(600);
+    const p = JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv"));
+    expect(p.sessions).toBe(600);
+    expect(p.status).toBe("built");
+    expect(JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv")).status).toBe("hit");
+    const e = JSON.parse(ok("embed", "--json", "--epochs", "2"));
+    expect(e.V).toBe(p.tracks);
+    expect(e.counts.item2vec + e.counts.features + e.counts.unknown).toBe(p.tracks);
+    // JSON lines, one per episode
+    const lines = ok("train", "--json", "--env", "listener", "--steps", "4", "--episodes", "12", "--batch", "16").trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((m) => m.episode)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(lines[11].updates).toBeGreaterThan(0);
+    expect(existsSync(join(dir, ".encore/model.encore"))).toBe(true);
+    // resuming continues at episode 13
+    const more = ok("train", "--json", "--env", "listener", "--steps", "4", "--episodes", "15", "--batch", "16", "--resume", ".encore/model.encore").trim().split("\n").map((l) => JSON.parse(l));
+    expect(more.map((m) => m.episode)).toEqual([13, 14, 15]);
+    const report = JSON.parse(ok("evaluate", "--json", "--seeds", "0", "--max-sessions", "100", "--episodes", "20", "--bootstrap", "200"));
+    expect(report.protocols.map((x: { protocol: string }) => x.protocol)).toEqual(["original", "next-tracks", "online"]);
+    expect(report.training).toHaveLength(15);
+    expect(Object.keys(report.protocols[2].metrics[0].values)).toEqual(["ddpg", "random", "popular", "item-knn", "oracle"]);
+    expect(readFileSync(join(dir, ".encore/report/report.html"), "utf8")).toContain("<svg");
+    const ids = readFileSync(join(dir, ".encore/data/log_synth.csv"), "utf8").split("\n").slice(1, 11).map((l) => l.split(",")[3]);
+    const recs = JSON.parse(ok("recommend", "--json", "--history", ids.join(",")));
+    expect(recs).toHaveLength(3);
+    expect(new Set(recs.map((r: { track_id: string }) => r.track_id)).size).toBe(3);
+    for (const r of recs) {
+      expect(ids).not.toContain(r.track_id);
+      expect(Number.isFinite(r.score)).toBe(true);
+    }
+  }, 120_000);
+
+  it("fails with a one-line message, and no stack trace, on bad arguments and files", () => {
+    const cases: [string[], RegExp][] = [
+      [["generate", "--sessions", "x"], /--sessions must be an integer ≥ 1, got 'x'/],
+      [["prepare", "missing.csv"], /missing\.csv: no such file/],
+      [["train", "--dataset", "nope.bin"], /nope\.bin: no dataset cache here/],
+      [["embed", "--kind", "word2vec"], /--kind must be one of item2vec, features, hybrid/],
+      [["recommend", "--history", "a,b"], /at least N = 10 track ids|no such file/],
+    ];
+    for (const [args, re] of cases) {
+      const r = run(...args);
+      expect(r.code, args.join(" ")).not.toBe(0);
+      expect(r.stderr).toMatch(re);
+      expect(r.stderr.trim().split("\n").length, r.stderr).toBeLessThanOrEqual(2);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    writeFileSync(join(dir, "bad.csv"), "session_id,nope\n1,2\n");
+    const bad = run("prepare", "bad.csv", "--cache", "bad.bin");
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/bad\.csv:1/);
+  }, 60_000);
+
+  it("every command has --help with examples", () => {
+    for (const c of ["generate", "prepare", "embed", "train", "evaluate", "recommend", "bench", "demo"]) {
+      const h = ok(c, "--help");
+      expect(h, c).toMatch(/Usage: encore/);
+      expect(h, c).toMatch(/Example/);
+    }
+  });
+});
