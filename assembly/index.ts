@@ -11,3 +11,4 @@ export * from "./gru";
 export * from "./sgns";
 export * from "./gather";
 export * from "./rl";
+export * from "./rowwise";

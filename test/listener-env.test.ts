@@ -5,6 +5,11 @@ import { ListenerModel } from "../src/data/synth.js";
 import { ListenerEnv } from "../src/rl/listener-env.js";
 import type { Policy } from "../src/eval/policy.js";
 import { Rng } from "../src/rng.js";
+import { MemoryPlan } from "../src/engine/plan.js";
+import { DdpgAgent, LISTWISE_NETWORKS } from "../src/agent/ddpg.js";
+import { DdpgPolicy } from "../src/agent/policy.js";
+import { Trainer } from "../src/agent/train.js";
+import { loadEngine } from "./util/engine.js";
 
 const N = 10, K = 3;
 
@@ -101,4 +106,83 @@ describe("ListenerEnv", () => {
     expect(Array.from(out)).toEqual(ranked.slice(0, K));
     expect(meanReward(env, oracle, 200, 11)).toBeGreaterThan(meanReward(env, random, 200, 11) + 0.5);
   });
+});
+
+/** Standardised audio features (zero mean, unit variance per column) as track embeddings (V, F). */
+function standardisedFeatures(m: ListenerModel): { E: Float32Array; d: number } {
+  const V = m.numTracks, F = m.features.length / V;
+  const E = new Float32Array(V * F);
+  for (let f = 0; f < F; f++) {
+    let s = 0, s2 = 0;
+    for (let i = 0; i < V; i++) s += m.features[i * F + f];
+    const mean = s / V;
+    for (let i = 0; i < V; i++) s2 += (m.features[i * F + f] - mean) ** 2;
+    const sd = Math.sqrt(s2 / V) || 1;
+    for (let i = 0; i < V; i++) E[i * F + f] = (m.features[i * F + f] - mean) / sd;
+  }
+  return { E, d: F };
+}
+
+/** Content baseline: the K unheard tracks closest (dot product) to the history's mean embedding. */
+function contentPolicy(E: Float32Array, V: number, d: number): Policy {
+  const mean = new Float64Array(d), score = new Float64Array(V);
+  return {
+    name: "content",
+    recommend(states, _B, K2, out) {
+      mean.fill(0);
+      for (let n = 0; n < N; n++) for (let j = 0; j < d; j++) mean[j] += E[states[n] * d + j];
+      for (let i = 0; i < V; i++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += mean[j] * E[i * d + j];
+        score[i] = states.subarray(0, N).includes(i) ? -Infinity : s;
+      }
+      for (let k = 0; k < K2; k++) {
+        let best = -1;
+        for (let i = 0; i < V; i++) if (score[i] > -Infinity && (best < 0 || score[i] > score[best])) best = i;
+        out[k] = best;
+        score[best] = -Infinity;
+      }
+    },
+  };
+}
+
+describe("DDPG on the ground-truth listener", () => {
+  // 400 tracks in 8 genres; the embeddings are the tracks' 29 standardised audio features, which
+  // carry the listener model's latent taste only partly (the content baseline shows how much).
+  // The agent: the default networks (mean history → L2-normalised weight vectors; a critic
+  // linear in [mean history | e(a) | mean ⊙ e(a_k)]); γ = 0, so the critic learns the list
+  // reward Σ_k 0.9^k r_k of each recommendation (episodes are 4 lists and states carry no
+  // time-to-go; bootstrapping with γ ≥ 0.5 overestimated Q and diverged in our runs).
+  // Exploration: constant Gaussian noise of 2 per component on weight vectors whose components
+  // have RMS 1 (radius = the catalog's RMS norm √29), so the replay holds diverse lists.
+  // Measured (mean list reward per 4-list episode, 300 fresh listeners; random 3.17):
+  // trained 4.27 / 4.16 / 4.09 with trainer seeds 3 / 4 / 5 (500 episodes).
+  it("a trained policy beats random by at least 0.5 list reward per episode on fresh listeners", async () => {
+    const model = new ListenerModel({ numTracks: 400, numGenres: 8, seed: 3 });
+    const env = new ListenerEnv(model);
+    const V = model.numTracks;
+    const { E, d } = standardisedFeatures(model);
+    const plan = new MemoryPlan();
+    const catalog = plan.f32("catalog", "data", V * d);
+    const agent = new DdpgAgent(plan, { region: catalog, V, d }, { ...LISTWISE_NETWORKS, gamma: 0, batch: 32, actorLr: 1e-3, criticLr: 1e-3, tau: 0.01 });
+    await loadEngine(plan);
+    catalog.f32().set(E);
+    agent.initialize(new Rng(3));
+    const policy = new DdpgPolicy(agent);
+    const EVAL = 300, EVAL_SEED = 77;
+    const untrained = meanReward(env, policy, EVAL, EVAL_SEED);
+    const trainer = new Trainer(agent, env, { seed: 3, noise: { kind: "gaussian", sigma: 2, sigmaMin: 2, decay: 1 } });
+    const metrics = trainer.run(500);
+    const trained = meanReward(env, policy, EVAL, EVAL_SEED);
+    const rand = meanReward(env, random, EVAL, EVAL_SEED);
+    const content = meanReward(env, contentPolicy(E, V, d), EVAL, EVAL_SEED);
+    const oracle = meanReward(env, env.oracle(), EVAL, EVAL_SEED);
+    const last = metrics.slice(-50);
+    const loss = last.reduce((a, m) => a + m.criticLoss, 0) / last.length;
+    console.log(`mean list reward per episode over ${EVAL} fresh listeners: random ${rand.toFixed(3)}, untrained DDPG ${untrained.toFixed(3)}, ` +
+      `trained DDPG ${trained.toFixed(3)} (500 episodes, critic loss ${loss.toFixed(3)} over the last 50), content ${content.toFixed(3)}, oracle ${oracle.toFixed(3)}`);
+    expect(Number.isFinite(loss)).toBe(true);
+    expect(trained).toBeGreaterThan(rand + 0.5);
+    expect(trained).toBeGreaterThan(untrained + 0.5);
+  }, 60_000);
 });

@@ -44,11 +44,38 @@ export interface DdpgConfig {
    * the critic then bootstraps from inputs it was never fitted on, which can diverge.
    */
   targetAction: "selected" | "proto";
-  /** Actor network. Default: GRU(32) over the N history embeddings → K·d (tanh), the original's. */
+  /**
+   * Norm of the actor's weight vectors when its output is "l2". 0 (default): the catalog's RMS
+   * embedding norm, measured once on first use, so the critic sees proto-actions at the scale
+   * of the track embeddings it is fitted on.
+   */
+  actionRadius: number;
+  /**
+   * Actor network. Default: the original's GRU(32) over the N history embeddings → K·d, tanh
+   * (ORIGINAL_NETWORKS). LISTWISE_NETWORKS is what learns on the ground-truth listener (see
+   * src/agent/networks.ts for the measurements); the CLI uses it by default.
+   */
   actor: NetworkSpec;
-  /** Critic network. Default: GRU(10) → concat action → 32 → 16 → 1, the original's. */
+  /** Critic network. Default: the original's GRU(10) → concat action → 32 → 16 → 1 (ORIGINAL_NETWORKS). */
   critic: NetworkSpec;
 }
+
+/**
+ * The networks that learn. Measured on the ground-truth listener (400 tracks, standardised audio
+ * features, d = 29): the original's GRU networks and flat MLP critics memorise the few thousand
+ * transitions (critic loss far below the reward noise) and rank lists no better than chance on
+ * held-out listeners, and their tanh actors saturate; these networks learn (test/listener-env.test.ts).
+ */
+export const LISTWISE_NETWORKS: Pick<DdpgConfig, "actor" | "critic"> = {
+  actor: { encoder: { kind: "mean" }, hidden: [64, 64], output: "l2" },
+  critic: { encoder: { kind: "mean" }, hidden: [], interaction: true },
+};
+
+/** The original project's networks: GRU(32) actor → K·d (tanh); GRU(10) critic → concat action → 32 → 16 → 1. */
+export const ORIGINAL_NETWORKS: Pick<DdpgConfig, "actor" | "critic"> = {
+  actor: { encoder: { kind: "gru", hidden: 32 }, hidden: [] },
+  critic: { encoder: { kind: "gru", hidden: 10 }, hidden: [32, 16] },
+};
 
 export const DDPG_DEFAULTS: DdpgConfig = {
   N: 10,
@@ -60,8 +87,8 @@ export const DDPG_DEFAULTS: DdpgConfig = {
   batch: 64,
   clipNorm: 0,
   targetAction: "selected",
-  actor: { encoder: { kind: "gru", hidden: 32 }, hidden: [] },
-  critic: { encoder: { kind: "gru", hidden: 10 }, hidden: [32, 16] },
+  actionRadius: 0,
+  ...ORIGINAL_NETWORKS,
 };
 
 /** The W1 networks (MLP over the flattened state), for larger-capacity runs and benchmarks. */
@@ -120,6 +147,8 @@ export class DdpgAgent {
   private readonly y: Region;
   private readonly K: number;
   private readonly N: number;
+  /** Radius of L2-normalised weight vectors (0 until measured on first use). */
+  private radius = 0;
 
   /** Extra exclusions per state recommend() accepts beyond the state itself. */
   readonly maxExtraExclusions: number;
@@ -138,6 +167,7 @@ export class DdpgAgent {
     if (catalog.V < N + K) throw new Error(`DDPG: the catalog has ${catalog.V} tracks, fewer than N + K = ${N + K}`);
     if (!(c.gamma >= 0 && c.gamma <= 1)) throw new Error(`DDPG: gamma must be in [0, 1], got ${c.gamma}`);
     if (!(c.tau > 0 && c.tau <= 1)) throw new Error(`DDPG: tau must be in (0, 1], got ${c.tau}`);
+    if (!(c.actionRadius >= 0 && Number.isFinite(c.actionRadius))) throw new Error(`DDPG: actionRadius must be ≥ 0 (0: the catalog's RMS norm), got ${c.actionRadius}`);
     this.N = N;
     this.K = K;
     this.maxActBatch = options.maxActBatch ?? batch;
@@ -167,9 +197,22 @@ export class DdpgAgent {
     hardUpdate(this.critic.group);
   }
 
+  /** The catalog's RMS embedding norm (the default radius of L2-normalised weight vectors). */
+  catalogRmsNorm(): number {
+    const e = this.catalog.region.f32(), n = this.catalog.V * this.catalog.d;
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += e[i] * e[i];
+    return Math.sqrt(ss / this.catalog.V);
+  }
+
   /** Gather the embeddings of `B` states (B, N) of track indices into the shared state input. */
   private loadStates(states: Int32Array, B: number): void {
     const x = this.plan.engine.x, { N } = this;
+    if (this.radius === 0) {
+      this.radius = this.config.actionRadius || this.catalogRmsNorm();
+      if (!(this.radius > 0 && Number.isFinite(this.radius))) throw new Error(`DDPG: the catalog's RMS embedding norm is ${this.radius}; set actionRadius or load the catalog before use`);
+      this.actor.radius = this.radius;
+    }
     checkIndices(states, B * N, this.catalog.V, "state");
     this.stateIdx.i32().set(states.subarray(0, B * N));
     x.gather_rows_f32(B * N, this.stateIdx.ptr, this.catalog.region.ptr, this.catalog.d, this.actor.state.ptr);
@@ -254,7 +297,13 @@ export class DdpgAgent {
       rw[i] = batch.reward[i];
       dn[i] = batch.dones[i] ? 1 : 0;
     }
-    // y = r + γ (1 − done) Q'(s', a'), a' = π'(s') (or the tracks it selects)
+    // y = r + γ (1 − done) Q'(s', a'), a' = π'(s') (or the tracks it selects); with γ = 0 the
+    // target is the reward itself and the target networks are not needed
+    if (c.gamma === 0) {
+      x.copy_f32(B, this.rewards.ptr, this.y.ptr);
+      const meanTarget = x.sum_f32(B, this.y.ptr) / B;
+      return this.fitCritic(batch, meanTarget);
+    }
     this.loadStates(batch.nexts, B);
     this.actor.forward(B, "target");
     let targetAction = this.actor.output.ptr;
@@ -266,7 +315,13 @@ export class DdpgAgent {
     this.critic.forward(B, "target", targetAction);
     x.td_target_f32(B, this.rewards.ptr, this.done.ptr, this.critic.q.ptr, c.gamma, this.y.ptr);
     const meanTarget = x.sum_f32(B, this.y.ptr) / B;
-    // Q(s, e(a)), MSE, backward, Adam
+    return this.fitCritic(batch, meanTarget);
+  }
+
+  /** Q(s, e(a)), MSE against y, backward, Adam. */
+  private fitCritic(batch: TransitionBatch, meanTarget: number): { criticLoss: number; meanTarget: number; meanQ: number } {
+    const { B } = batch;
+    const x = this.plan.engine.x;
     this.q(batch.states, batch.actions, B);
     const meanQ = x.sum_f32(B, this.critic.q.ptr) / B;
     this.criticOpt.zeroGrad();

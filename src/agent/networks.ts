@@ -2,14 +2,30 @@
 // arXiv 1801.00209), built from the engine's layers.
 //
 //   state s: the N most recent tracks' embeddings, (B, N, d)   (oldest first)
-//   actor  π(s) = head(enc(s))            → K weight vectors, (B, K·d), tanh
-//   critic Q(s, a) = head([enc(s) | a])   → (B, 1)
+//   actor  π(s) = out(head(enc(s)))                  → K weight vectors, (B, K·d)
+//   critic Q(s, a) = head([enc(s) | a | m(s) ⊙ a_k])  → (B, 1)   (the interaction term optional)
 //
-// The state encoder is either "flat" (no parameters: the N embeddings concatenated, as an MLP
-// over the flattened state) or a GRU over the N steps. The critic's action a is K·d floats:
-// the embeddings of the K recommended tracks when learning from the replay buffer, and the
-// actor's weight vectors when the actor ascends Q (the gradient ∂Q/∂a flows back through
-// the actor).
+// The state encoder is "flat" (no parameters: the N embeddings concatenated, as an MLP over the
+// flattened state), "mean" (no parameters: the mean of the N embeddings, the DRR-ave state
+// representation of Liu et al. 2018, arXiv 1810.12027) or a GRU over the N steps. The critic's
+// action a is K·d floats: the embeddings of the K recommended tracks when learning from the
+// replay buffer, and the actor's weight vectors when the actor ascends Q (the gradient ∂Q/∂a
+// flows back through the actor).
+//
+// The actor's output is either tanh (the original's) or "l2": each weight vector normalised to
+// a fixed radius (the catalog's RMS embedding norm by default). Selection by dot product is
+// invariant to each vector's scale, so nothing is lost; what is gained is that the critic is
+// asked about proto-actions at the scale of the embeddings it was fitted on, instead of tanh
+// corners it never saw (which the actor otherwise exploits until tanh saturates and its
+// gradient vanishes). The backward pass keeps only the gradient's part tangent to the sphere.
+//
+// The critic's interaction term m(s) ⊙ a_k (m = mean history embedding, one product per slot
+// k) lets a linear layer express the affinity m·diag(w)·e(a_k) between the listener's recent
+// history and each recommended track (a factorisation-machine-style bilinear term, Rendle 2010;
+// explicit user–item interaction as in DRR, Liu et al. 2018). Without it an MLP must build
+// products from ReLUs, which it does not manage from a few thousand noisy transitions: it
+// memorises states instead (training loss far below the reward noise, no action ranking on
+// held-out states).
 
 import type { MemoryPlan, ParamGroup, Region } from "../engine/plan.js";
 import type { Rng } from "../rng.js";
@@ -19,6 +35,7 @@ import { Gru } from "../nn/gru.js";
 
 export type EncoderSpec =
   | { kind: "flat" }
+  | { kind: "mean" }
   | { kind: "gru"; hidden: number; activation?: "tanh" | "relu" };
 
 export interface NetworkSpec {
@@ -27,6 +44,10 @@ export interface NetworkSpec {
   hidden: readonly number[];
   /** Activation of the hidden layers. Default relu. */
   activation?: Activation;
+  /** Actor only: the output of the weight vectors, "tanh" (default) or "l2" (normalised to the actor's radius). */
+  output?: "tanh" | "l2";
+  /** Critic only: append the interaction m(s) ⊙ a_k of the mean history embedding with each slot's action. Default false. */
+  interaction?: boolean;
 }
 
 export interface Dims {
@@ -96,7 +117,31 @@ class GruEncoder implements StateEncoder {
   }
 }
 
+/** The mean of the N history embeddings (parameter-free): out (B, d). */
+class MeanEncoder implements StateEncoder {
+  readonly outputs: number;
+  readonly trainable = false;
+  readonly out: Region;
+  constructor(plan: MemoryPlan, name: string, private readonly input: Region, private readonly dims: Dims) {
+    this.outputs = dims.d;
+    this.out = plan.f32(`${name}.mean`, "activation", dims.maxBatch * dims.d);
+  }
+  outputPtr(): number {
+    return this.out.ptr;
+  }
+  doutPtr(): number {
+    throw new Error("the mean state encoder has no parameters and takes no gradient");
+  }
+  initialize(): void {}
+  forward(B: number): void {
+    const { N, d } = this.dims;
+    this.out.plan.engine.x.mean_pool_f32(B, N, d, this.input.ptr, this.out.ptr);
+  }
+  backward(): void {}
+}
+
 function makeEncoder(plan: MemoryPlan, group: ParamGroup, name: string, input: Region, dims: Dims, spec: EncoderSpec): StateEncoder {
+  if (spec.kind === "mean") return new MeanEncoder(plan, name, input, dims);
   return spec.kind === "flat" ? new FlatEncoder(input, dims) : new GruEncoder(plan, group, `${name}.gru`, input, dims, spec);
 }
 
@@ -105,27 +150,40 @@ export class Actor {
   readonly state: Region;
   readonly encoder: StateEncoder;
   readonly head: Mlp;
+  /** How the weight vectors leave the head: tanh (in the head's last layer) or L2-normalised. */
+  readonly outputKind: "tanh" | "l2";
+  /** Norm of every weight vector with output "l2" (set by the owner before use). Default 1. */
+  radius = 1;
+  private readonly normed: Region | null;
+  private readonly dnormed: Region | null;
+  private readonly norms: Region | null;
 
   /** `state` (maxBatch, N·d) may be shared with the critic: both read the same states. */
   constructor(plan: MemoryPlan, readonly group: ParamGroup, readonly dims: Dims, spec: NetworkSpec, state?: Region) {
     const { N, K, d, maxBatch } = dims;
+    if (spec.interaction) throw new Error("actor: the interaction term is a critic option");
+    this.outputKind = spec.output ?? "tanh";
     this.state = state ?? plan.f32("actor.state", "io", maxBatch * N * d);
     this.encoder = makeEncoder(plan, group, "actor", this.state, dims, spec.encoder);
     const act = spec.activation ?? "relu";
+    const l2 = this.outputKind === "l2";
     this.head = new Mlp(plan, group, "actor.head", {
       sizes: [this.encoder.outputs, ...spec.hidden, K * d],
-      activations: [...spec.hidden.map(() => act), "tanh"],
+      activations: [...spec.hidden.map(() => act), l2 ? "identity" : "tanh"],
     }, maxBatch);
+    this.normed = l2 ? plan.f32("actor.normed", "activation", maxBatch * K * d) : null;
+    this.dnormed = l2 ? plan.f32("actor.dnormed", "activation", maxBatch * K * d) : null;
+    this.norms = l2 ? plan.f32("actor.norms", "activation", maxBatch * K) : null;
   }
 
   /** (maxBatch, K·d) weight vectors after forward. */
   get output(): Region {
-    return this.head.output;
+    return this.normed ?? this.head.output;
   }
 
   /** Write ∂objective/∂weights (B, K·d) here before backward. */
   get dout(): Region {
-    return this.head.dout;
+    return this.dnormed ?? this.head.dout;
   }
 
   initialize(rng: Rng): void {
@@ -136,9 +194,17 @@ export class Actor {
   forward(B: number, params: "value" | "target" = "value"): void {
     this.encoder.forward(B, params);
     this.head.forward(B, this.encoder.outputPtr(), params);
+    if (this.normed) {
+      const { K, d } = this.dims;
+      this.group.plan.engine.x.l2norm_forward(B * K, d, this.head.output.ptr, this.normed.ptr, this.norms!.ptr, this.radius);
+    }
   }
 
   backward(B: number): void {
+    if (this.normed) {
+      const { K, d } = this.dims;
+      this.group.plan.engine.x.l2norm_backward(B * K, d, this.normed.ptr, this.norms!.ptr, this.dnormed!.ptr, this.head.dout.ptr, this.radius);
+    }
     // the head's input gradient goes straight to the trainable encoder (none for a flat one)
     this.head.backward(B, this.encoder.outputPtr(), { input: this.encoder.trainable ? { ptr: this.encoder.doutPtr() } : null });
     if (this.encoder.trainable) this.encoder.backward(B);
@@ -154,19 +220,29 @@ export class Critic {
   readonly daction: Region;
   readonly encoder: StateEncoder;
   readonly head: Mlp;
+  /** Whether the head input carries the interaction m(s) ⊙ a_k. */
+  readonly interaction: boolean;
   private readonly A: number;
+  /** (maxBatch, d) mean history embedding for the interaction (the encoder's own output when it is "mean"). */
+  private readonly pooled: Region | null;
+  /** (maxBatch, 2·K·d) ∂Q/∂(action and interaction columns of the head input), with interaction. */
+  private readonly dhead: Region | null;
 
   /** `state` (maxBatch, N·d) may be shared with the actor: both read the same states. */
   constructor(plan: MemoryPlan, readonly group: ParamGroup, readonly dims: Dims, spec: NetworkSpec, state?: Region) {
     const { N, K, d, maxBatch } = dims;
+    if (spec.output) throw new Error("critic: the output kind is an actor option (the critic's output is Q)");
     this.A = K * d;
+    this.interaction = spec.interaction ?? false;
     this.state = state ?? plan.f32("critic.state", "io", maxBatch * N * d);
     this.action = plan.f32("critic.action", "io", maxBatch * this.A);
     this.daction = plan.f32("critic.daction", "activation", maxBatch * this.A);
     this.encoder = makeEncoder(plan, group, "critic", this.state, dims, spec.encoder);
+    this.pooled = !this.interaction ? null : this.encoder instanceof MeanEncoder ? this.encoder.out : plan.f32("critic.pooled", "activation", maxBatch * d);
+    this.dhead = this.interaction ? plan.f32("critic.dhead", "activation", maxBatch * 2 * this.A) : null;
     const act = spec.activation ?? "relu";
     this.head = new Mlp(plan, group, "critic.head", {
-      sizes: [this.encoder.outputs + this.A, ...spec.hidden, 1],
+      sizes: [this.encoder.outputs + this.A * (this.interaction ? 2 : 1), ...spec.hidden, 1],
       activations: [...spec.hidden.map(() => act), "identity"],
       lastInit: { uniform: 3e-3 },
     }, maxBatch);
@@ -190,10 +266,15 @@ export class Critic {
   /** Q(s, a) for B rows; `action` is a byte pointer to (B, K·d) (default: the `action` region). */
   forward(B: number, params: "value" | "target" = "value", action: number = this.action.ptr): void {
     const x = this.group.plan.engine.x;
-    const E = this.encoder.outputs, W = E + this.A;
+    const E = this.encoder.outputs, W = this.head.inputs;
     this.encoder.forward(B, params);
     x.copy_2d_f32(B, E, this.encoder.outputPtr(), E, this.head.input.ptr, W);
     x.copy_2d_f32(B, this.A, action, this.A, this.head.input.ptr + E * 4, W);
+    if (this.pooled) {
+      const { N, K, d } = this.dims;
+      if (!(this.encoder instanceof MeanEncoder)) x.mean_pool_f32(B, N, d, this.state.ptr, this.pooled.ptr);
+      x.interact_forward(B, K, d, this.pooled.ptr, action, this.head.input.ptr + (E + this.A) * 4, W);
+    }
     this.head.forward(B, this.head.input.ptr, params);
   }
 
@@ -207,7 +288,17 @@ export class Critic {
   backward(B: number, options: { actionOnly?: boolean } = {}): void {
     const E = this.encoder.outputs;
     if (options.actionOnly) {
-      this.head.backward(B, this.head.input.ptr, { params: false, input: { ptr: this.daction.ptr, from: E, count: this.A } });
+      const A = this.A;
+      if (this.dhead) {
+        // ∂Q/∂a_k = ∂Q/∂(a columns) + m(s) ⊙ ∂Q/∂(m ⊙ a_k columns); the state embeddings (and so
+        // m) are data, not parameters: nothing flows into them
+        const x = this.group.plan.engine.x;
+        this.head.backward(B, this.head.input.ptr, { params: false, input: { ptr: this.dhead.ptr, from: E, count: 2 * A } });
+        x.copy_2d_f32(B, A, this.dhead.ptr, 2 * A, this.daction.ptr, A);
+        x.interact_backward(B, this.dims.K, this.dims.d, this.pooled!.ptr, this.dhead.ptr + A * 4, 2 * A, this.daction.ptr);
+      } else {
+        this.head.backward(B, this.head.input.ptr, { params: false, input: { ptr: this.daction.ptr, from: E, count: A } });
+      }
       return;
     }
     const trainable = this.encoder.trainable;

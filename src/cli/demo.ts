@@ -33,8 +33,9 @@ export async function runDemo(o: DemoOptions): Promise<{ report: EvaluationRepor
   o.log(`  ${e.method}: ${e.counts.item2vec} item2vec, ${e.counts.features} from features, ${e.counts.unknown} unknown`);
   const progress = new Progress("train", o.episodes);
   await stage("train", () => train({
-    dataset: cache, embeddings: emb, out: model, env: "listener", episodes: o.episodes, steps: 4, networks: "original", seed: o.seed,
-    config: { actorLr: 1e-3, tau: 0.01 }, train: {}, checkpointEvery: 0, command: o.command,
+    dataset: cache, embeddings: emb, out: model, env: "listener", episodes: o.episodes, steps: 4, networks: "listwise", seed: o.seed,
+    config: { actorLr: 1e-3, tau: 0.01, gamma: 0 }, train: { noise: { kind: "gaussian", sigma: 2, sigmaMin: 2, decay: 1 } },
+    checkpointEvery: 0, command: o.command,
     onEpisode: (m, done) => progress.update(done, `reward ${m.reward.toFixed(2)}`),
   }));
   progress.done();

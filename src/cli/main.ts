@@ -123,7 +123,7 @@ program
 
 interface TrainFlags {
   dataset: string; embeddings: string; out: string; env: "lird" | "listener"; episodes: number; steps: number; networks: NetworkChoice;
-  seed: number; batch?: number; actorLr?: number; criticLr?: number; gamma?: number; tau?: number; noise?: number; noiseKind?: "gaussian" | "ou";
+  seed: number; batch?: number; actorLr: number; criticLr?: number; gamma: number; tau: number; noise: number; noiseKind?: "gaussian" | "ou";
   resume?: string; checkpointEvery: number; json?: boolean;
 }
 
@@ -136,13 +136,13 @@ program
   .option("--env <env>", "lird (offline simulator from training sessions) or listener (ground truth, synthetic data only)", oneOf("env", ["lird", "listener"] as const), "lird" as "lird" | "listener")
   .option("--episodes <n>", "episodes", int("episodes", 1), 200)
   .option("--steps <n>", "steps per episode", int("steps", 1), 10)
-  .option("--networks <name>", "original (GRU actor 32 → 96, GRU critic 10 → 32 → 16 → 1) or w1 (MLPs 256-256)", oneOf("networks", ["original", "w1"] as const), "original" as NetworkChoice)
+  .option("--networks <name>", "listwise (mean history → 64 → 64 → K L2-normalised vectors; bilinear critic), original (GRU actor 32 → K·d, GRU critic 10 → 32 → 16 → 1) or w1 (MLPs 256-256)", oneOf("networks", ["listwise", "original", "w1"] as const), "listwise" as NetworkChoice)
   .option("--batch <n>", "batch size (default 64)", int("batch", 1))
-  .option("--actor-lr <x>", "actor learning rate (default 5e-5)", num("actor-lr"))
+  .option("--actor-lr <x>", "actor learning rate", num("actor-lr"), 1e-3)
   .option("--critic-lr <x>", "critic learning rate (default 1e-3)", num("critic-lr"))
-  .option("--gamma <x>", "discount (default 0.99)", num("gamma"))
-  .option("--tau <x>", "soft target update rate (default 0.001)", num("tau"))
-  .option("--noise <sigma>", "exploration noise σ on the weight vectors (default 0.2)", num("noise"))
+  .option("--gamma <x>", "discount: 0 learns each list's own reward; > 0 bootstraps from the target networks (see README)", num("gamma"), 0)
+  .option("--tau <x>", "soft target update rate", num("tau"), 0.01)
+  .option("--noise <sigma>", "exploration noise σ per component of the weight vectors", num("noise"), 2)
   .option("--noise-kind <kind>", "gaussian or ou", oneOf("noise-kind", ["gaussian", "ou"] as const))
   .option("--seed <n>", "random seed", int("seed"), 0)
   .option("--resume <path>", "continue from a checkpoint (same result as an uninterrupted run)")
@@ -154,7 +154,7 @@ program
     const r = await train({
       dataset: o.dataset, embeddings: o.embeddings, out: o.out, env: o.env, episodes: o.episodes, steps: o.steps, networks: o.networks, seed: o.seed,
       config: clean({ batch: o.batch, actorLr: o.actorLr, criticLr: o.criticLr, gamma: o.gamma, tau: o.tau }),
-      train: o.noise !== undefined || o.noiseKind ? { noise: clean({ sigma: o.noise, kind: o.noiseKind }) as never } : {},
+      train: { noise: { kind: o.noiseKind ?? "gaussian", sigma: o.noise, sigmaMin: o.noise, decay: 1 } },
       resume: o.resume, checkpointEvery: o.checkpointEvery, command: commandLine(),
       onEpisode: (m, done, total) => {
         if (o.json) process.stdout.write(JSON.stringify(m) + "\n");
@@ -250,7 +250,7 @@ program
   .description("the whole job on built-in synthetic data: generate, embed, train, evaluate against the baselines, write the report")
   .option("--dir <dir>", "working folder", `${WS}/demo`)
   .option("--sessions <n>", "synthetic sessions", int("sessions", 100), 10_000)
-  .option("--episodes <n>", "training episodes", int("episodes", 1), 1500)
+  .option("--episodes <n>", "training episodes", int("episodes", 1), 8000)
   .option("--seed <n>", "random seed", int("seed"), 0)
   .option("--json", "print the report as JSON")
   .addHelpText("after", "\nExample:\n  encore demo            (about 2 minutes on 2 cores; open .encore/demo/report/report.html afterwards)\n")

@@ -16,7 +16,7 @@ import { exportEmbeddingsCsv, loadEmbeddings, saveEmbeddings } from "../embed/fi
 import type { LoadedEmbeddings } from "../embed/format.js";
 import { Engine } from "../engine/engine.js";
 import { MemoryPlan } from "../engine/plan.js";
-import { DdpgAgent, W1_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
+import { DdpgAgent, LISTWISE_NETWORKS, ORIGINAL_NETWORKS, W1_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
 import { Trainer, type TrainOptions } from "../agent/train.js";
 import { applyModel, checkModel, decodeModel, encodeModel, type DecodedModel, type ModelIdentity } from "../agent/checkpoint.js";
 import { DdpgPolicy } from "../agent/policy.js";
@@ -157,7 +157,13 @@ export async function embed(o: EmbedOptions): Promise<BuiltEmbeddings> {
 // ---------------------------------------------------------------------------------------
 // train
 
-export type NetworkChoice = "original" | "w1";
+export type NetworkChoice = "listwise" | "original" | "w1";
+
+export const NETWORKS: Record<NetworkChoice, Pick<DdpgConfig, "actor" | "critic">> = {
+  listwise: LISTWISE_NETWORKS,
+  original: ORIGINAL_NETWORKS,
+  w1: W1_NETWORKS,
+};
 
 export interface TrainCommandOptions {
   dataset: string;
@@ -229,7 +235,7 @@ export interface TrainResult {
 export async function train(o: TrainCommandOptions): Promise<TrainResult> {
   const t0 = Date.now();
   const { dataset, logs, emb, split } = await loadAll(o.dataset, o.embeddings);
-  const config: Partial<DdpgConfig> = { ...(o.networks === "w1" ? W1_NETWORKS : {}), ...o.config };
+  const config: Partial<DdpgConfig> = { ...NETWORKS[o.networks], ...o.config };
   let history: EpisodeMetrics[] = [];
   let resumed: DecodedModel | null = null;
   if (o.resume) {

@@ -75,3 +75,12 @@ export interface EngineExports {
   sgns_step_f32(P: number, centers: number, contexts: number, negs: number, K: number,
                 V_in: number, U_out: number, D: number, lr: number, ws: number): number;
 }
+
+export interface EngineExports {
+  // assembly/rowwise.ts
+  mean_pool_f32(B: number, N: number, D: number, x: number, out: number): void;
+  l2norm_forward(R: number, D: number, x: number, y: number, norm: number, radius: number): void;
+  l2norm_backward(R: number, D: number, y: number, norm: number, dy: number, dx: number, radius: number): void;
+  interact_forward(B: number, K: number, D: number, m: number, a: number, out: number, ldo: number): void;
+  interact_backward(B: number, K: number, D: number, m: number, dout: number, ldd: number, da: number): void;
+}

@@ -24,10 +24,21 @@ export interface RefNetSpec {
   acts: number[];
   /** Width of the action concatenated after the encoding (critic), 0 for the actor. */
   A: number;
+  /** Encoder "mean": the mean of the N history embeddings (d), no parameters (overrides flat). */
+  mean?: boolean;
+  /** Critic: the head input also carries m ⊙ a_k for each slot k, m = the mean history embedding. */
+  interaction?: boolean;
+  /** Actor: each of the K output vectors (d) is scaled to this L2 norm; 0 leaves them as they are. */
+  l2Radius?: number;
 }
 
 interface Cache {
   gru: GruForward | null;
+  /** Mean history embedding (B, d). */
+  m: Float64Array;
+  /** Actor with l2Radius: the normalised output (B, O) and each vector's norm before it. */
+  normed: number[] | null;
+  norms: number[] | null;
   /** Head input (B, E + A). */
   input: Float64Array;
   /** Each head layer's output. */
@@ -54,7 +65,7 @@ export class RefNet {
     this.m = m ? Float64Array.from(m) : new Float64Array(value.length);
     this.v = v ? Float64Array.from(v) : new Float64Array(value.length);
     this.t = t;
-    this.E = spec.gru ? spec.gru.H : dims.N * dims.d;
+    this.E = spec.gru ? spec.gru.H : spec.mean ? dims.d : dims.N * dims.d;
   }
 
   private tensor(params: Float64Array, name: string, length: number): Float64Array {
@@ -74,8 +85,10 @@ export class RefNet {
   /** Forward B rows of state embeddings (B, N·d) and, for the critic, actions (B, A). */
   forward(B: number, state: Arr, action: Arr | null, which: "value" | "target"): Cache {
     const params = which === "value" ? this.value : this.target;
-    const { N, d } = this.dims, { E } = this, A = this.spec.A, W = E + A;
-    let enc: Arr = state, gru: GruForward | null = null;
+    const { N, d } = this.dims, { E } = this, A = this.spec.A, W = E + A + (this.spec.interaction ? A : 0);
+    const m = new Float64Array(B * d);
+    for (let b = 0; b < B; b++) for (let n = 0; n < N; n++) for (let j = 0; j < d; j++) m[b * d + j] += state[(b * N + n) * d + j] / N;
+    let enc: Arr = this.spec.mean ? m : state, gru: GruForward | null = null;
     if (this.spec.gru) {
       const H = this.spec.gru.H;
       gru = gruForwardRef({ B, T: N, I: d, H }, state, this.gruParams(params), null, this.spec.gru.act);
@@ -87,6 +100,7 @@ export class RefNet {
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < E; j++) input[b * W + j] = enc[b * E + j];
       for (let j = 0; j < A; j++) input[b * W + E + j] = action![b * A + j];
+      if (this.spec.interaction) for (let j = 0; j < A; j++) input[b * W + E + A + j] = m[b * d + (j % d)] * action![b * A + j];
     }
     const outs: number[][] = [];
     let x: Arr = input;
@@ -97,12 +111,26 @@ export class RefNet {
       outs.push(out);
       x = out;
     }
-    return { gru, input, outs };
+    let normed: number[] | null = null, norms: number[] | null = null;
+    const R = this.spec.l2Radius ?? 0;
+    if (R > 0) {
+      const raw = outs[outs.length - 1];
+      normed = new Array(raw.length).fill(0);
+      norms = [];
+      for (let r = 0; r < raw.length / d; r++) {
+        let s2 = 0;
+        for (let j = 0; j < d; j++) s2 += raw[r * d + j] ** 2;
+        const nrm = Math.sqrt(s2);
+        norms.push(nrm);
+        for (let j = 0; j < d; j++) normed[r * d + j] = nrm > 0 ? (R * raw[r * d + j]) / nrm : 0;
+      }
+    }
+    return { gru, m, input, outs, normed, norms };
   }
 
-  /** Output of a forward pass (B, O). */
+  /** Output of a forward pass (B, O): the normalised vectors for an actor with l2Radius. */
   static output(c: Cache): number[] {
-    return c.outs[c.outs.length - 1];
+    return c.normed ?? c.outs[c.outs.length - 1];
   }
 
   /**
@@ -112,6 +140,18 @@ export class RefNet {
   backward(B: number, state: Arr, c: Cache, dout: Arr, encoder: boolean): number[] {
     const { sizes, acts } = this.spec;
     let dy: Arr = dout;
+    if (c.normed) {
+      // y = R·x/|x|: ∂L/∂x = (R/|x|)·(g − ŷ (ŷ·g)), ŷ = y/R
+      const R = this.spec.l2Radius!, d = this.dims.d, g = dout, dx = new Array(g.length).fill(0);
+      for (let r = 0; r < c.norms!.length; r++) {
+        const nrm = c.norms![r];
+        if (!(nrm > 0)) continue;
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += (c.normed[r * d + j] / R) * g[r * d + j];
+        for (let j = 0; j < d; j++) dx[r * d + j] = (R / nrm) * (g[r * d + j] - (c.normed[r * d + j] / R) * dot);
+      }
+      dy = dx;
+    }
     for (let l = sizes.length - 2; l >= 0; l--) {
       const I = sizes[l], O = sizes[l + 1];
       const inp = l === 0 ? c.input : c.outs[l - 1];
@@ -236,9 +276,14 @@ export function ddpgUpdateRef(actor: RefNet, critic: RefNet, catalog: Arr, h: Re
   const cq2 = critic.forward(B, s, w, "value");
   const actorObjective = RefNet.output(cq2).reduce((acc, v) => acc + v, 0) / B;
   const dinput = critic.backward(B, s, cq2, new Array(B).fill(-1 / B), false);
-  const E = critic.E, Wd = E + K * d;
-  const dw = new Float64Array(B * K * d);
-  for (let b = 0; b < B; b++) for (let j = 0; j < K * d; j++) dw[b * K * d + j] = dinput[b * Wd + E + j];
+  const E = critic.E, A = K * d, Wd = E + A + (critic.spec.interaction ? A : 0);
+  const dw = new Float64Array(B * A);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < A; j++) {
+      // ∂/∂a through its own columns and, with the interaction, through m ⊙ a
+      dw[b * A + j] = dinput[b * Wd + E + j] + (critic.spec.interaction ? cq2.m[b * d + (j % d)] * dinput[b * Wd + E + A + j] : 0);
+    }
+  }
   actor.zeroGrad();
   actor.backward(B, s, ca, dw, true);
   const actorGrad = Float64Array.from(actor.grad);
