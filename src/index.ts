@@ -36,7 +36,7 @@ export type { SynthModelOptions } from "./data/synth.js";
 export { Engine } from "./engine/engine.js";
 
 /** Where a model, embeddings or JSON file comes from: bytes, a Blob (e.g. a picked File), a Response, or a URL to fetch. */
-export type DataSource = BufferSource | Blob | Response | Promise<Response> | URL | string;
+export type DataSource = ArrayBufferLike | ArrayBufferView | Blob | Response | Promise<Response> | URL | string;
 
 /** The engine (encore.wasm): its bytes, a compiled WebAssembly.Module (compile once, share it), a Response, or a URL. */
 export type EngineSource = WasmSource;
