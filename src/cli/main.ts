@@ -286,7 +286,11 @@ program
     const { serveStatic } = await import("../web/serve.js");
     const s = await serveStatic(o);
     process.stdout.write(`serving ${o.dir} at ${s.url}  (Ctrl-C to stop)\n`);
-    await new Promise<void>((resolve) => process.once("SIGINT", () => void s.close().then(resolve)));
+    await new Promise<void>((resolve) => {
+      const stop = (): void => void s.close().then(resolve);
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
   });
 
 async function main(): Promise<void> {

@@ -59,7 +59,7 @@ export async function buildWeb(o: BuildWebOptions = {}): Promise<BuildWebResult>
   if (!existsSync(wasm)) throw new Error(`${wasm} is missing: run 'npm run build' first`);
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
-  const common = { bundle: true, minify: true, platform: "browser" as const, target: "es2022", logLevel: "silent" as const, legalComments: "none" as const };
+  const common = { bundle: true, minify: true, platform: "browser" as const, target: "es2022", logLevel: "warning" as const, legalComments: "none" as const };
   await Promise.all([
     build({ ...common, entryPoints: [join(root, "src", "web", "app.ts")], outfile: join(out, "app.js"), format: "esm" }),
     // a classic (non-module) Worker script loads in every browser that has Workers
