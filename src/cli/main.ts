@@ -273,6 +273,26 @@ program
     process.stdout.write((opts.json ? JSON.stringify(results, null, 2) : formatTable(results)) + "\n");
   });
 
+program
+  .command("serve")
+  .description("serve the browser demo page (built by 'npm run build:web') on this machine and print its address")
+  .option("--dir <dir>", "folder to serve", "build/web")
+  .option("--port <n>", "port (0: any free port)", int("port"), 0)
+  .option("--host <host>", "interface to listen on", "127.0.0.1")
+  .addHelpText("after", "\nExamples:\n  encore demo && npm run build:web && encore serve\n  encore serve --port 8080\n")
+  .action(async (o: { dir: string; port: number; host: string }) => {
+    const { existsSync } = await import("node:fs");
+    if (!existsSync(join(o.dir, "index.html"))) throw new Error(`${join(o.dir, "index.html")}: no page to serve (run 'npm run build:web' first)`);
+    const { serveStatic } = await import("../web/serve.js");
+    const s = await serveStatic(o);
+    process.stdout.write(`serving ${o.dir} at ${s.url}  (Ctrl-C to stop)\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => void s.close().then(resolve);
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+  });
+
 async function main(): Promise<void> {
   program.exitOverride();
   try {
