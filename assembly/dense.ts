@@ -11,7 +11,7 @@
 
 import { gemm_f32_nn, gemm_f32_nt, gemm_f32_tn } from "./gemm";
 import { act_forward_f32, act_backward_f32, ACT_IDENTITY, ACT_RELU, ACT_TANH, ACT_SIGMOID } from "./elementwise";
-import { sigmoid_v128, sigmoid_f32s, tanh_v128, tanh_f32s } from "./mathx";
+import { add_into_f32, sigmoid_v128, sigmoid_f32s, tanh_v128, tanh_f32s } from "./mathx";
 
 // out(B,O) = act(inp(B,I) · w(I,O) + bias(O)); bias = 0 means no bias.
 // out must not overlap inp or w.
@@ -92,18 +92,7 @@ export function dense_backward(B: i32, I: i32, O: i32, inp: usize, w: usize, out
   act_backward_f32(B * O, out, dout, dpre, act);
   if (I > 0 && dw != 0) gemm_f32_tn(I, O, B, inp, I, dpre, O, dw, O, 1, ws);
   if (dbias != 0) {
-    for (let b = 0; b < B; b++) {
-      const row = dpre + (<usize>(b * O) << 2);
-      let j = 0;
-      for (; j + 4 <= O; j += 4) {
-        const o = <usize>j << 2;
-        v128.store(dbias + o, f32x4.add(v128.load(dbias + o), v128.load(row + o)));
-      }
-      for (; j < O; j++) {
-        const o = <usize>j << 2;
-        store<f32>(dbias + o, load<f32>(dbias + o) + load<f32>(row + o));
-      }
-    }
+    for (let b = 0; b < B; b++) add_into_f32(O, dbias, dpre + (<usize>(b * O) << 2));
   }
   if (dinp != 0 && I > 0) gemm_f32_nt(B, I, O, dpre, O, w, O, dinp, I, acc_dinp, ws);
 }

@@ -13,7 +13,7 @@
 //   identity: 1;  relu: y > 0 (a select, so dx = 0 where y ≤ 0 even if dy is NaN/Inf);
 //   tanh: 1 − y²;  sigmoid: y·(1 − y).
 
-import { exp_v128, exp_f32s, sigmoid_v128, sigmoid_f32s, tanh_v128, tanh_f32s } from "./mathx";
+import { add_into_f32, exp_v128, exp_f32s, sigmoid_v128, sigmoid_f32s, tanh_v128, tanh_f32s } from "./mathx";
 
 export const ACT_IDENTITY: i32 = 0;
 export const ACT_RELU: i32 = 1;
@@ -58,18 +58,7 @@ export function scale_f32(n: i32, x: usize, s: f32): void {
 
 // x(B,O) += bias(O), broadcast over the B rows
 export function bias_add_f32(B: i32, O: i32, x: usize, bias: usize): void {
-  for (let b = 0; b < B; b++) {
-    const row = x + (<usize>(b * O) << 2);
-    let j = 0;
-    for (; j + 4 <= O; j += 4) {
-      const o = <usize>j << 2;
-      v128.store(row + o, f32x4.add(v128.load(row + o), v128.load(bias + o)));
-    }
-    for (; j < O; j++) {
-      const o = <usize>j << 2;
-      store<f32>(row + o, load<f32>(row + o) + load<f32>(bias + o));
-    }
-  }
+  for (let b = 0; b < B; b++) add_into_f32(O, x + (<usize>(b * O) << 2), bias);
 }
 
 // y(n) = exp(x(n)); y may equal x. (mathx.ts accuracy; exposed for tests and softmax-like uses.)

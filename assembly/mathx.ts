@@ -150,3 +150,17 @@ const SIGN: i32 = 0x80000000;
   const t = ax < TANH_SMALL ? small : large;
   return reinterpret<f32>(reinterpret<i32>(t) | (reinterpret<i32>(x) & SIGN));
 }
+
+// dst[0:n] += src[0:n], 4 lanes then a scalar tail: the row accumulation that bias_add_f32
+// (rows += bias) and dense_backward (dbias += rows) share.
+@inline export function add_into_f32(n: i32, dst: usize, src: usize): void {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const o = <usize>j << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}

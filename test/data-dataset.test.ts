@@ -1,11 +1,11 @@
 // The MSSD dataset: filters and the original project's popularity preset, the feature join,
 // seeded session splits, list-wise samples (checked against hand-built sessions), and the
 // binary cache (hit, rebuild on changed input or option, corrupted-cache detection).
+import { HAVE_REAL_LOG, HAVE_REAL_TF, REAL_LOG, REAL_TF } from "./util/mssd.js";
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync as readdir, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync as readdir, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { LOG_COLUMNS, TF_COLUMNS } from "../src/data/schema.js";
 import { LOG_FLAG } from "../src/data/log-parser.js";
 import { POPULARITY_COLUMN, NFEAT } from "../src/data/tf-parser.js";
@@ -16,12 +16,8 @@ import { buildSamples, type SessionRows } from "../src/data/samples.js";
 import { loadOrBuildDataset, readDatasetCache, CACHE_VERSION } from "../src/data/cache.js";
 import { MssdCacheError } from "../src/data/errors.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-// Real MSSD files live beside the repository (never inside it); ENCORE_MSSD_DIR overrides.
-const MSSD = process.env.ENCORE_MSSD_DIR ?? join(ROOT, "..", "shared", "data", "mssd");
-const LOG = join(MSSD, "log_mini_100k.csv.gz");
-const TF = join(MSSD, "tf_real_subset.csv");
-const haveReal = existsSync(LOG) && existsSync(TF);
+const LOG = REAL_LOG, TF = REAL_TF;
+const haveReal = HAVE_REAL_LOG && HAVE_REAL_TF;
 if (!haveReal) console.log(`skipping real-data dataset tests: ${LOG} or ${TF} not found`);
 
 let dir = "";

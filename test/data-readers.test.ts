@@ -2,11 +2,11 @@
 // reader and compared with the dataset's documented numbers and with a naive split-based
 // parse), strict errors on every kind of bad input, lenient counting, and the input forms
 // (path, bytes, stream; gzip detected by magic bytes; CRLF and BOM; any chunking).
+import { HAVE_REAL_LOG, HAVE_REAL_TF, REAL_LOG, REAL_TF } from "./util/mssd.js";
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Readable } from "node:stream";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { LOG_COLUMNS, TF_COLUMNS, CONTEXT_TYPES } from "../src/data/schema.js";
@@ -17,12 +17,8 @@ import { MssdFormatError } from "../src/data/errors.js";
 import { hashBytes, parseDecimal } from "../src/data/bytes.js";
 import { TrackVocab } from "../src/data/vocab.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-// Real MSSD files live beside the repository (never inside it); ENCORE_MSSD_DIR overrides.
-const MSSD = process.env.ENCORE_MSSD_DIR ?? join(ROOT, "..", "shared", "data", "mssd");
-const LOG = join(MSSD, "log_mini_100k.csv.gz");
-const TF = join(MSSD, "tf_real_subset.csv");
-const haveLog = existsSync(LOG), haveTf = existsSync(TF);
+const LOG = REAL_LOG, TF = REAL_TF;
+const haveLog = HAVE_REAL_LOG, haveTf = HAVE_REAL_TF;
 if (!haveLog) console.log(`skipping real-log tests: ${LOG} not found`);
 if (!haveTf) console.log(`skipping real track-feature tests: ${TF} not found`);
 

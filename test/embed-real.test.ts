@@ -3,10 +3,9 @@
 // sessions of "the 10 nearest neighbours (cosine) of the last track" against "the 10 most
 // played training tracks", both excluding the tracks already in the session. Real files live
 // beside the repository (never inside it); ENCORE_MSSD_DIR overrides the location.
+import { HAVE_REAL_LOG, HAVE_REAL_TF, REAL_LOG, REAL_TF } from "./util/mssd.js";
 import { describe, expect, it } from "vitest";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+
 import { buildDataset, type MssdDataset } from "../src/data/dataset.js";
 import { splitSessions } from "../src/data/split.js";
 import { MemoryPlan } from "../src/engine/plan.js";
@@ -15,11 +14,8 @@ import { buildEmbeddings, type BuiltEmbeddings } from "../src/embed/build.js";
 import { PATH_ITEM2VEC } from "../src/embed/fallback.js";
 import { loadEngine, releaseModule } from "./util/engine.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const MSSD = process.env.ENCORE_MSSD_DIR ?? join(ROOT, "..", "shared", "data", "mssd");
-const LOG = join(MSSD, "log_mini_100k.csv.gz");
-const TF = join(MSSD, "tf_real_subset.csv");
-const haveReal = existsSync(LOG) && existsSync(TF);
+const LOG = REAL_LOG, TF = REAL_TF;
+const haveReal = HAVE_REAL_LOG && HAVE_REAL_TF;
 if (!haveReal) console.log(`skipping real-data embedding tests: ${LOG} or ${TF} not found`);
 
 const K = 10;

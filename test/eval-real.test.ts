@@ -3,21 +3,17 @@
 // test fast, and the original protocol's figures beside the logged reference.
 // Figures are printed; the assertions are the orderings observed (item-kNN > popular > random
 // on hit rate@3 with disjoint intervals).
+import { HAVE_REAL_LOG, HAVE_REAL_TF, REAL_LOG, REAL_TF } from "./util/mssd.js";
 import { describe, expect, it } from "vitest";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+
 import { buildDataset, type MssdDataset } from "../src/data/dataset.js";
 import { splitSessions } from "../src/data/split.js";
 import { ItemKnnPolicy, PopularPolicy, RandomPolicy } from "../src/eval/baselines.js";
 import { runNextTracks, runOriginal, subsampleSessions } from "../src/eval/protocols.js";
 import type { ProtocolResult } from "../src/eval/types.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const MSSD = process.env.ENCORE_MSSD_DIR ?? join(ROOT, "..", "shared", "data", "mssd");
-const LOG = join(MSSD, "log_mini_100k.csv.gz");
-const TF = join(MSSD, "tf_real_subset.csv");
-const haveReal = existsSync(LOG) && existsSync(TF);
+const LOG = REAL_LOG, TF = REAL_TF;
+const haveReal = HAVE_REAL_LOG && HAVE_REAL_TF;
 if (!haveReal) console.log(`skipping real-data evaluation tests: ${LOG} or ${TF} not found`);
 
 function show(r: ProtocolResult): string {

@@ -7,7 +7,7 @@ import { DEFAULT_SYNTH_MODEL_OPTIONS, ListenerModel, type SynthModelOptions } fr
 import { loadOrBuildDataset } from "../data/cache.js";
 import { ORIGINAL_PRESET, type DatasetOptions, type MssdDataset } from "../data/dataset.js";
 import { LOG_FLAG } from "../data/log-parser.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { readFileNamed, writeFileAtomic } from "../io/atomic.js";
 import { readDatasetCache } from "../data/cache.js";
 import { splitSessions, type SessionSplit } from "../data/split.js";
 import { buildSamples } from "../data/samples.js";
@@ -239,7 +239,7 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
   let history: EpisodeMetrics[] = [];
   let resumed: DecodedModel | null = null;
   if (o.resume) {
-    resumed = decodeModel(await readFileBytes(o.resume), o.resume);
+    resumed = decodeModel(await readFileNamed(o.resume), o.resume);
     Object.assign(config, resumed.header.config);
     history = ((resumed.header.meta?.training as EpisodeMetrics[] | undefined) ?? []);
   }
@@ -272,14 +272,9 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
   return { model: o.out, metrics: history, seconds: (Date.now() - t0) / 1000, resumedFrom: resumed ? start : undefined };
 }
 
-async function readFileBytes(path: string): Promise<Uint8Array> {
-  if (!existsSync(path)) throw new Error(`${path}: no such file`);
-  return readFileSync(path);
-}
-
 /** Load a trained model for the embeddings it was trained with: a ready agent. */
 export async function loadModel(modelPath: string, emb: LoadedEmbeddings): Promise<{ agent: DdpgAgent; header: DecodedModel["header"] }> {
-  const model = decodeModel(await readFileBytes(modelPath), modelPath);
+  const model = decodeModel(await readFileNamed(modelPath), modelPath);
   const agent = await agentFor(emb, model.header.config);
   checkModel(model, agent, identityOf(emb), modelPath);
   applyModel(model, agent);

@@ -2,10 +2,10 @@
 // src/embed/format.ts) and streaming CSV export. The only embedding code that imports `node:`.
 
 import { createWriteStream } from "node:fs";
-import { readFile, rename, unlink } from "node:fs/promises";
+import { rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { once } from "node:events";
-import { writeFileAtomic } from "../io/atomic.js";
+import { readFileNamed, writeFileAtomic } from "../io/atomic.js";
 import { TrackVocab } from "../data/vocab.js";
 import { decodeEmbeddings, embeddingsCsvChunks, encodeEmbeddings, type EmbeddingsExpectation, type LoadedEmbeddings, type SavedEmbeddings } from "./format.js";
 
@@ -16,14 +16,7 @@ export async function saveEmbeddings(path: string, emb: SavedEmbeddings, vocab: 
 
 /** Read and verify an embeddings file; errors (EmbeddingsFileError, or Error for I/O) name `path`. */
 export async function loadEmbeddings(path: string, expect: Omit<EmbeddingsExpectation, "name"> = {}): Promise<LoadedEmbeddings> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === "ENOENT" ? `${path}: no such file` : `cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  return decodeEmbeddings(bytes, { ...expect, name: path });
+  return decodeEmbeddings(await readFileNamed(path), { ...expect, name: path });
 }
 
 let counter = 0;

@@ -67,14 +67,17 @@ export async function writeBinFile(path: string, content: BinFileContent, option
   await writeFileAtomic(path, encode(content), options);
 }
 
-/** Read and verify a container; every error names `path`. */
-export async function readBinFile(path: string, expect: Omit<DecodeOptions, "name">): Promise<BinFile> {
-  let bytes: Uint8Array;
+/** A whole file's bytes; a missing or unreadable file gives a one-line error naming `path`. */
+export async function readFileNamed(path: string): Promise<Uint8Array> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(code === "ENOENT" ? `${path}: no such file` : `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
-  return decode(bytes, { ...expect, name: path });
+}
+
+/** Read and verify a container; every error names `path`. */
+export async function readBinFile(path: string, expect: Omit<DecodeOptions, "name">): Promise<BinFile> {
+  return decode(await readFileNamed(path), { ...expect, name: path });
 }
