@@ -236,7 +236,7 @@ export class DdpgAgent {
    * place before scoring (exploration noise).
    */
   recommend(states: Int32Array, B: number, out: Int32Array, perturb?: (weights: Float32Array) => void, extra?: { ids: Int32Array; X: number }): void {
-    const { K, N } = this;
+    const { K } = this;
     const X = extra ? extra.X : 0;
     if (X > this.maxExtraExclusions) throw new Error(`DDPG: ${X} extra exclusions per state, above maxExtraExclusions ${this.maxExtraExclusions}`);
     const w = this.weights(states, B);
