@@ -45,6 +45,9 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
     // resuming continues at episode 13
     const more = ok("train", "--json", "--env", "listener", "--steps", "4", "--episodes", "15", "--batch", "16", "--resume", ".encore/model.encore").trim().split("\n").map((l) => JSON.parse(l));
     expect(more.map((m) => m.episode)).toEqual([13, 14, 15]);
+    // … exactly as an uninterrupted run of 15 episodes with the same seed
+    const straight = ok("train", "--json", "--env", "listener", "--steps", "4", "--episodes", "15", "--batch", "16", "--out", "straight.encore").trim().split("\n").map((l) => JSON.parse(l));
+    expect(more).toEqual(straight.slice(12));
     const report = JSON.parse(ok("evaluate", "--json", "--seeds", "0", "--max-sessions", "100", "--episodes", "20", "--bootstrap", "200"));
     expect(report.protocols.map((x: { protocol: string }) => x.protocol)).toEqual(["original", "next-tracks", "online"]);
     expect(report.training).toHaveLength(15);

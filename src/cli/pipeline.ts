@@ -238,17 +238,27 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
   const config: Partial<DdpgConfig> = { ...NETWORKS[o.networks], ...o.config };
   let history: EpisodeMetrics[] = [];
   let resumed: DecodedModel | null = null;
+  // a resumed run continues exactly: hyperparameters, environment and training options come
+  // from the checkpoint, not from this command's flags
+  let { env: envKind, steps, seed } = o;
+  let trainOptions: Partial<TrainOptions> = o.train;
   if (o.resume) {
     resumed = decodeModel(await readFileNamed(o.resume), o.resume);
+    const m = resumed.header.meta ?? {};
+    if (m.env !== "lird" && m.env !== "listener") throw new Error(`${o.resume}: not a training checkpoint of 'encore train' (no environment recorded)`);
     Object.assign(config, resumed.header.config);
-    history = ((resumed.header.meta?.training as EpisodeMetrics[] | undefined) ?? []);
+    history = (m.training as EpisodeMetrics[] | undefined) ?? [];
+    envKind = m.env;
+    steps = m.steps as number;
+    seed = m.seed as number;
+    trainOptions = m.train as Partial<TrainOptions>;
   }
   const agent = await agentFor(emb, config);
-  agent.initialize(new Rng(o.seed));
-  const env = o.env === "listener"
-    ? listenerEnvFor(dataset, logs, o.steps)
-    : new LirdSimulator(buildSamples(dataset, splitOf(dataset, split).train, { N: agent.config.N, K: agent.config.K }), { V: emb.V, d: emb.d, E: emb.E }, { episodeLength: o.steps });
-  const trainer = new Trainer(agent, env, { ...o.train, seed: o.seed, maxSteps: o.steps });
+  agent.initialize(new Rng(seed));
+  const env = envKind === "listener"
+    ? listenerEnvFor(dataset, logs, steps)
+    : new LirdSimulator(buildSamples(dataset, splitOf(dataset, split).train, { N: agent.config.N, K: agent.config.K }), { V: emb.V, d: emb.d, E: emb.E }, { episodeLength: steps });
+  const trainer = new Trainer(agent, env, { ...trainOptions, seed, maxSteps: steps });
   const identity = identityOf(emb);
   if (resumed) {
     checkModel(resumed, agent, identity, o.resume);
@@ -256,7 +266,7 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
   }
   const start = trainer.episode;
   const meta = (): Record<string, unknown> => ({
-    command: o.command, created: new Date().toISOString(), env: o.env, steps: o.steps, seed: o.seed,
+    command: o.command, created: new Date().toISOString(), env: envKind, steps, seed,
     split, dataset: o.dataset, embeddings: o.embeddings, train: trainer.options, training: history,
   });
   mkdirSync(dirname(o.out), { recursive: true });
