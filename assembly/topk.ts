@@ -38,6 +38,7 @@
 //   hs,hi (H) f32, i32  heap scores and indices, H = Q·k, or with distinct Σ_g Σ_j k·(j+1)
 //   set   (S) i32       taken-track hash set for distinct resolution (S = 0 without it)
 //   scr   32 bytes      lane spill for the insert path
+//   oct   640 bytes     scanOct scratch: 4 lane classes × (4 rows × 8 queries) sums, then the scores
 
 const ROW_BLOCK_BYTES: i32 = 16384;
 
@@ -55,6 +56,7 @@ let cHi: usize = 0;
 let cExcl: usize = 0;
 let cX: i32 = 0;
 let cScr: usize = 0;
+let cOct: usize = 0;  // scanOct scratch: 4 classes × (4 rows × 8 queries), then the 4 × 8 scores
 
 @inline function align16(n: f64): f64 {
   return Math.ceil(n / 16) * 16;
@@ -78,8 +80,9 @@ export function topk_workspace_bytes(Q: i32, G: i32, k: i32, D: i32, distinct: i
   const Dp = <f64>((D + 3) & ~3);
   const kf = <f64>k, Qf = <f64>Q, Gf = <f64>G;
   const H: f64 = distinct ? Gf * kf * Kg * (Kg + 1) / 2 : Qf * kf;
-  const bytes = align16(Qf * Dp * 4) + align16((Qf + 3) * 4) + align16(Qf * 16)
-              + 2 * align16(H * 4) + align16(setEntries(kf, Kg, distinct) * 4) + 32;
+  const Q8 = <f64>(Q & ~7);
+  const bytes = align16(Qf * Dp * 4) + align16(Q8 * Dp * 4) + align16((Qf + 3) * 4) + align16(Qf * 16)
+              + 2 * align16(H * 4) + align16(setEntries(kf, Kg, distinct) * 4) + 32 + 640;
   return bytes > 2147483647 ? -1 : <i32>bytes;
 }
 
@@ -287,6 +290,125 @@ function scanOne(r0: i32, r1: i32, q: i32): void {
   }
 }
 
+// Rows r0..r1 (r1 - r0 even) against queries q, q+1, q+2 at once, two rows at a time: 6 v128
+// accumulators + 3 query chunks + 2 row chunks = 11 registers, so every catalog byte is loaded
+// once for all three queries (a group of 3 vectors is encore's one-listener call).
+function scanTriple(r0: i32, r1: i32, q: i32): void {
+  const row = cRow, full = cFull, t = cTail;
+  const w0 = cWp + <usize>q * cWrow;
+  const w1 = w0 + cWrow, w2 = w1 + cWrow;
+  const tq = cThr + (<usize>q << 2);
+  let e = cE + <usize>r0 * row;
+  for (let r = r0; r < r1; r += 2) {
+    const e1 = e + row;
+    let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0);
+    let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0);
+    for (let c: usize = 0; c < full; c += 16) {
+      const v0 = v128.load(w0 + c), v1 = v128.load(w1 + c), v2 = v128.load(w2 + c);
+      const x0 = v128.load(e + c);
+      a00 = f32x4.add(a00, f32x4.mul(x0, v0));
+      a01 = f32x4.add(a01, f32x4.mul(x0, v1));
+      a02 = f32x4.add(a02, f32x4.mul(x0, v2));
+      const x1 = v128.load(e1 + c);
+      a10 = f32x4.add(a10, f32x4.mul(x1, v0));
+      a11 = f32x4.add(a11, f32x4.mul(x1, v1));
+      a12 = f32x4.add(a12, f32x4.mul(x1, v2));
+    }
+    if (t) {
+      const v0 = v128.load(w0 + full), v1 = v128.load(w1 + full), v2 = v128.load(w2 + full);
+      const x0 = loadTail(e + full, t), x1 = loadTail(e1 + full, t);
+      a00 = f32x4.add(a00, f32x4.mul(x0, v0)); a01 = f32x4.add(a01, f32x4.mul(x0, v1)); a02 = f32x4.add(a02, f32x4.mul(x0, v2));
+      a10 = f32x4.add(a10, f32x4.mul(x1, v0)); a11 = f32x4.add(a11, f32x4.mul(x1, v1)); a12 = f32x4.add(a12, f32x4.mul(x1, v2));
+    }
+    // [s(r,q), s(r+1,q), s(r,q+1), s(r+1,q+1)], and s(r,q+2), s(r+1,q+2) in lanes 0, 1 (again in 2, 3)
+    const s01 = reduce4(a00, a10, a01, a11);
+    const u = f32x4.add(i32x4.shuffle(a02, a12, 0, 4, 1, 5), i32x4.shuffle(a02, a12, 2, 6, 3, 7));
+    const s2 = f32x4.add(u, i32x4.shuffle(u, u, 2, 3, 0, 1));
+    const th = v128.load(tq);
+    const m = v128.and(f32x4.le(s01, i32x4.shuffle(th, th, 0, 0, 1, 1)), f32x4.le(s2, i32x4.shuffle(th, th, 2, 2, 2, 2)));
+    if (!i32x4.all_true(m)) {
+      offer(q, r, f32x4.extract_lane(s01, 0));
+      offer(q, r + 1, f32x4.extract_lane(s01, 1));
+      offer(q + 1, r, f32x4.extract_lane(s01, 2));
+      offer(q + 1, r + 1, f32x4.extract_lane(s01, 3));
+      offer(q + 2, r, f32x4.extract_lane(s2, 0));
+      offer(q + 2, r + 1, f32x4.extract_lane(s2, 1));
+    }
+    e += row << 1;
+  }
+}
+
+// One lane class l of a 4 rows × 8 queries tile: 8 v128 accumulators + 4 splatted catalog
+// values + 2 query vectors = 14 registers (V8 keeps 15; all 4 classes at once would spill).
+// acc[i][h] lanes j = Σ over d ≡ l (mod 4), d < D, increasing, of e[r+i][d]·w[q+4h+j][d];
+// The other kernels add 0·0 = +0 where class l has no tail element; skipping that is exact, since
+// an accumulator that starts at +0 is never -0 (+0 + -0 = +0) and x + 0 = x for every other x.
+// Stores the 8 accumulators at out, row-major [i][h].
+@inline function octClass(e: usize, row: usize, w: usize, full: usize, t: i32, l: i32, out: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+  const lo = <usize>l << 2;
+  let p0 = e + lo;
+  const p1 = p0 + row, p2 = p1 + row, p3 = p2 + row;
+  const end = e + full;
+  let pw = w + (<usize>l << 5);
+  let o: usize = 0;
+  while (p0 + o < end) {
+    const wa = v128.load(pw, 0), wb = v128.load(pw, 16);
+    const s0 = v128.load32_splat(p0 + o), s1 = v128.load32_splat(p1 + o);
+    const s2 = v128.load32_splat(p2 + o), s3 = v128.load32_splat(p3 + o);
+    a0 = f32x4.add(a0, f32x4.mul(s0, wa)); b0 = f32x4.add(b0, f32x4.mul(s0, wb));
+    a1 = f32x4.add(a1, f32x4.mul(s1, wa)); b1 = f32x4.add(b1, f32x4.mul(s1, wb));
+    a2 = f32x4.add(a2, f32x4.mul(s2, wa)); b2 = f32x4.add(b2, f32x4.mul(s2, wb));
+    a3 = f32x4.add(a3, f32x4.mul(s3, wa)); b3 = f32x4.add(b3, f32x4.mul(s3, wb));
+    o += 16; pw += 128;
+  }
+  if (t) {
+    if (l < t) {
+      const wa = v128.load(pw, 0), wb = v128.load(pw, 16);
+      const s0 = v128.load32_splat(p0 + o), s1 = v128.load32_splat(p1 + o);
+      const s2 = v128.load32_splat(p2 + o), s3 = v128.load32_splat(p3 + o);
+      a0 = f32x4.add(a0, f32x4.mul(s0, wa)); b0 = f32x4.add(b0, f32x4.mul(s0, wb));
+      a1 = f32x4.add(a1, f32x4.mul(s1, wa)); b1 = f32x4.add(b1, f32x4.mul(s1, wb));
+      a2 = f32x4.add(a2, f32x4.mul(s2, wa)); b2 = f32x4.add(b2, f32x4.mul(s2, wb));
+      a3 = f32x4.add(a3, f32x4.mul(s3, wa)); b3 = f32x4.add(b3, f32x4.mul(s3, wb));
+    }
+  }
+  v128.store(out, a0, 0); v128.store(out, b0, 16); v128.store(out, a1, 32); v128.store(out, b1, 48);
+  v128.store(out, a2, 64); v128.store(out, b2, 80); v128.store(out, a3, 96); v128.store(out, b3, 112);
+}
+
+// Rows r0..r1 (r1 - r0 a multiple of 4) against the 8 queries q..q+7 of a transposed tile wt
+// (Dp, 8): a 4 × 8 register tile as in gemm's microkernel, catalog values splatted, no transpose.
+// The score order's lane classes (d mod 4) are accumulated one after the other into scratch and
+// combined as (c0 + c2) + (c1 + c3): bit-identical to the other kernels' scores.
+function scanOct(r0: i32, r1: i32, q: i32, wt: usize): void {
+  const row = cRow, full = cFull, t = cTail;
+  const tq = cThr + (<usize>q << 2);
+  const sc = cOct;
+  let e = cE + <usize>r0 * row;
+  for (let r = r0; r < r1; r += 4) {
+    octClass(e, row, wt, full, t, 0, sc);
+    octClass(e, row, wt, full, t, 1, sc + 128);
+    octClass(e, row, wt, full, t, 2, sc + 256);
+    octClass(e, row, wt, full, t, 3, sc + 384);
+    const ta = v128.load(tq), tb = v128.load(tq, 16);
+    let m = i32x4.splat(-1);
+    for (let o: usize = 0; o < 128; o += 32) {
+      const sa = f32x4.add(f32x4.add(v128.load(sc + o), v128.load(sc + o, 256)), f32x4.add(v128.load(sc + o, 128), v128.load(sc + o, 384)));
+      const sb = f32x4.add(f32x4.add(v128.load(sc + o, 16), v128.load(sc + o, 272)), f32x4.add(v128.load(sc + o, 144), v128.load(sc + o, 400)));
+      v128.store(sc + o, sa, 512); v128.store(sc + o, sb, 528);
+      m = v128.and(m, v128.and(f32x4.le(sa, ta), f32x4.le(sb, tb)));
+    }
+    if (!i32x4.all_true(m)) {
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 8; j++) offer(q + j, r + i, load<f32>(sc + 512 + (<usize>(i * 8 + j) << 2)));
+      }
+    }
+    e += row << 2;
+  }
+}
+
 // One row against query q, in the same summation order as the 4-row kernels.
 function dotOne(e: usize, q: i32): f32 {
   const full = cFull, t = cTail;
@@ -326,8 +448,10 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
   const Q4 = (Q + 3) & ~3;
 
   // Workspace layout (see the header).
+  const Q8 = Q & ~7;
   const wp = ws;
-  const thr = wp + <usize>(Q * Dp * 4);
+  const wt = wp + <usize>(Q * Dp * 4);
+  const thr = wt + <usize>(Q8 * Dp * 4);
   const meta = thr + <usize>(Q4 * 4);
   const hs = meta + <usize>(Q * 16);
   const H: i32 = distinct ? G * (k * Kg * (Kg + 1) / 2) : Q * k;
@@ -342,6 +466,13 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
     const dst = wp + <usize>(q * Dp) * 4;
     for (let d = 0; d < D; d++) store<f32>(dst + (<usize>d << 2), load<f32>(src + (<usize>d << 2)));
     for (let d = D; d < Dp; d++) store<f32>(dst + (<usize>d << 2), 0);
+  }
+  // Tiles of 8 queries transposed for scanOct: tile t at wt + t·Dp·32, element (d, j) = W[8t + j][d].
+  for (let q = 0; q < Q8; q++) {
+    const src = W + <usize>(q * D) * 4;
+    const dst = wt + <usize>((q >> 3) * Dp * 8 + (q & 7)) * 4;
+    for (let d = 0; d < D; d++) store<f32>(dst + (<usize>d << 5), load<f32>(src + (<usize>d << 2)));
+    for (let d = D; d < Dp; d++) store<f32>(dst + (<usize>d << 5), 0);
   }
   for (let q = 0; q < Q4; q++) store<f32>(thr + (<usize>q << 2), NaN);
   for (let q = 0; q < Q; q++) {
@@ -360,7 +491,7 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
 
   cE = E; cRow = <usize>D << 2; cFull = <usize>(D & ~3) << 2; cTail = D & 3;
   cWp = wp; cWrow = <usize>Dp << 2; cThr = thr; cMeta = meta; cHs = hs; cHi = hi;
-  cExcl = excl; cX = X; cScr = scr;
+  cExcl = excl; cX = X; cScr = scr; cOct = scr + 32;
 
   // The pass: row blocks that stay in L1 while every query tile scans them.
   let RB = (ROW_BLOCK_BYTES / (D * 4)) & ~3;
@@ -369,7 +500,9 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
   for (let r0 = 0; r0 < N4; r0 += RB) {
     const r1 = min(r0 + RB, N4);
     let q = 0;
-    for (; q + 2 <= Q; q += 2) scanPair(r0, r1, q);
+    for (; q < Q8; q += 8) scanOct(r0, r1, q, wt + <usize>(q * Dp * 4));
+    for (; q + 3 <= Q; q += 3) scanTriple(r0, r1, q);
+    if (q + 2 <= Q) { scanPair(r0, r1, q); q += 2; }
     if (q < Q) scanOne(r0, r1, q);
   }
   for (let r = N4; r < N; r++) {
