@@ -220,11 +220,16 @@ describe("topk_f32 edge cases", () => {
       for (const k of [1, 3, 10, 40]) {
         expectExact({ E, N, D, W: intFill(3 * D, rng, -2, 2), Q: 3, G: 1, k });
         expectExact({ E, N, D, W: intFill(4 * D, rng, -2, 2), Q: 4, G: 1, k, distinct: true });
+        // the pair kernel, and 8-query tiles with a triple (rows of both halves of the catalog tie)
+        expectExact({ E, N, D, W: intFill(2 * D, rng, -2, 2), Q: 2, G: 1, k });
+        expectExact({ E, N, D, W: intFill(11 * D, rng, -2, 2), Q: 11, G: 1, k, distinct: true });
       }
       // all rows equal: the first k indices, in order
       const same = new Float32Array(N * D).fill(1);
-      const got = runWasm({ E: same, N, D, W: new Float32Array(D).fill(1), Q: 1, G: 1, k: 5 });
-      expect(got.indices).toEqual([0, 1, 2, 3, 4].map((i) => (i < N ? i : -1)));
+      for (const Q of [1, 2, 3, 8]) {
+        const got = runWasm({ E: same, N, D, W: new Float32Array(Q * D).fill(1), Q, G: 1, k: 5 });
+        expect(got.indices.slice(0, 5), `Q=${Q}`).toEqual([0, 1, 2, 3, 4].map((i) => (i < N ? i : -1)));
+      }
     }
   });
 
