@@ -47,6 +47,7 @@
 //   set   (S) i32       taken-track hash set for distinct resolution (S = 0 without it)
 //   scr   32 bytes      lane spill for the insert path
 //   oct   640 bytes     scanOct scratch: 4 lane classes × (4 rows × 8 queries) sums, then the scores
+//   pk    (4·QB, Dp) f32  scanOct's packed row block, only when Q >= 16 (QB rows per quarter)
 
 const ROW_BLOCK_BYTES: i32 = 16384;
 
@@ -79,6 +80,11 @@ function setEntries(k: f64, Kg: f64, distinct: i32): f64 {
   return s;
 }
 
+// Bytes of scanOct's packed row block: 4 quarters × QB rows × Dp floats.
+function packBytes(D: i32): i32 {
+  return 4 * quarterBlock(D) * ((D + 3) & ~3) * 4;
+}
+
 /**
  * Workspace bytes topk_f32 needs for these shapes (a pure function of its arguments), or -1 when
  * the shapes are invalid (G < 1, Q not a multiple of G, k < 0, D < 1) or the size exceeds 2^31-1.
@@ -91,7 +97,8 @@ export function topk_workspace_bytes(Q: i32, G: i32, k: i32, D: i32, distinct: i
   const H: f64 = distinct ? Gf * kf * Kg * (Kg + 1) / 2 : Qf * kf;
   const Q8 = <f64>(Q & ~7);
   const bytes = align16(Qf * Dp * 4) + align16(Q8 * Dp * 4) + align16((Qf + 3) * 4) + align16(Qf * 16)
-              + 2 * align16(H * 4) + align16(setEntries(kf, Kg, distinct) * 4) + 32 + 640;
+              + 2 * align16(H * 4) + align16(setEntries(kf, Kg, distinct) * 4) + 32 + 640
+              + (Q8 >= 16 ? <f64>packBytes(D) : 0);
   return bytes > 2147483647 ? -1 : <i32>bytes;
 }
 
@@ -361,13 +368,109 @@ function scanTriple(a: i32, n: i32, q: i32): void {
   }
 }
 
+// Rows per quarter in a row block (the 4 quarters' blocks together ≈ ROW_BLOCK_BYTES).
+@inline function quarterBlock(D: i32): i32 {
+  const qb = ((ROW_BLOCK_BYTES >> 2) / (D * 4)) & ~3;
+  return qb < 4 ? 4 : qb;
+}
+
+// Pack rows a..a+n (n a multiple of 4) of each quarter for scanOct: each 4-row group, chunk by
+// chunk, as its 4×4 transpose [class l][row i] (64 bytes per chunk, Dp·16 bytes per group; the
+// tail chunk zero-padded like the queries), so the tile's loads all use immediate offsets from
+// one pointer. Groups in order quarter 0..3, then row.
+function packOct(a: i32, n: i32, dst: usize): void {
+  const row = cRow, full = cFull, t = cTail, nq = cNQ;
+  let o = dst;
+  for (let k = 0; k < 4; k++) {
+    let e = cE + <usize>(k * nq + a) * row;
+    for (let j = 0; j < n; j += 4) {
+      const e1 = e + row, e2 = e1 + row, e3 = e2 + row;
+      for (let c: usize = 0; c <= full; c += 16) {
+        let x0: v128, x1: v128, x2: v128, x3: v128;
+        if (c < full) {
+          x0 = v128.load(e + c); x1 = v128.load(e1 + c); x2 = v128.load(e2 + c); x3 = v128.load(e3 + c);
+        } else {
+          if (!t) break;
+          x0 = loadTail(e + c, t); x1 = loadTail(e1 + c, t); x2 = loadTail(e2 + c, t); x3 = loadTail(e3 + c, t);
+        }
+        const u0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), u1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+        const u2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7), u3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+        v128.store(o, i32x4.shuffle(u0, u1, 0, 1, 4, 5), 0);
+        v128.store(o, i32x4.shuffle(u0, u1, 2, 3, 6, 7), 16);
+        v128.store(o, i32x4.shuffle(u2, u3, 0, 1, 4, 5), 32);
+        v128.store(o, i32x4.shuffle(u2, u3, 2, 3, 6, 7), 48);
+        o += 64;
+      }
+      e += row << 2;
+    }
+  }
+}
+
 // One lane class l of a 4 rows × 8 queries tile: 8 v128 accumulators + 4 splatted catalog
 // values + 2 query vectors = 14 registers (V8 keeps 15; all 4 classes at once would spill).
+// acc[i][h] lanes j = Σ over d ≡ l (mod 4), d < Dp, increasing, of e[r+i][d]·w[q+4h+j][d]
+// (padding adds 0·0 = +0, as in the other kernels). pk: the packed group; pend: its end.
+// Stores the 8 accumulators at out, row-major [i][h].
+@inline function octClass(pk: usize, pend: usize, w: usize, l: i32, out: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let p = pk + (<usize>l << 4);
+  let pw = w + (<usize>l << 5);
+  while (p < pend) {
+    const wa = v128.load(pw, 0), wb = v128.load(pw, 16);
+    const s0 = v128.load32_splat(p, 0), s1 = v128.load32_splat(p, 4);
+    const s2 = v128.load32_splat(p, 8), s3 = v128.load32_splat(p, 12);
+    a0 = f32x4.add(a0, f32x4.mul(s0, wa)); b0 = f32x4.add(b0, f32x4.mul(s0, wb));
+    a1 = f32x4.add(a1, f32x4.mul(s1, wa)); b1 = f32x4.add(b1, f32x4.mul(s1, wb));
+    a2 = f32x4.add(a2, f32x4.mul(s2, wa)); b2 = f32x4.add(b2, f32x4.mul(s2, wb));
+    a3 = f32x4.add(a3, f32x4.mul(s3, wa)); b3 = f32x4.add(b3, f32x4.mul(s3, wb));
+    p += 64; pw += 128;
+  }
+  v128.store(out, a0, 0); v128.store(out, b0, 16); v128.store(out, a1, 32); v128.store(out, b1, 48);
+  v128.store(out, a2, 64); v128.store(out, b2, 80); v128.store(out, a3, 96); v128.store(out, b3, 112);
+}
+
+// The packed rows (packOct: a..a+n of each quarter) against the 8 queries q..q+7 of a transposed
+// tile wt (Dp, 8): a 4 × 8 register tile as in gemm's microkernel, catalog values splatted, no
+// transpose of the results. The score order's lane classes (d mod 4) are accumulated one after
+// the other into scratch and combined as (c0 + c2) + (c1 + c3): bit-identical to the other
+// kernels' scores.
+function scanOct(pk: usize, a: i32, n: i32, q: i32, wt: usize): void {
+  const gb = cWrow << 2; // packed group bytes: Dp·16
+  const tq = cThr + (<usize>q << 2);
+  const sc = cOct;
+  for (let k = 0; k < 4; k++) {
+    const r0 = k * cNQ + a;
+    for (let j = 0; j < n; j += 4) {
+      const pend = pk + gb;
+      octClass(pk, pend, wt, 0, sc);
+      octClass(pk, pend, wt, 1, sc + 128);
+      octClass(pk, pend, wt, 2, sc + 256);
+      octClass(pk, pend, wt, 3, sc + 384);
+      const ta = v128.load(tq), tb = v128.load(tq, 16);
+      let m = i32x4.splat(-1);
+      for (let o: usize = 0; o < 128; o += 32) {
+        const sa = f32x4.add(f32x4.add(v128.load(sc + o), v128.load(sc + o, 256)), f32x4.add(v128.load(sc + o, 128), v128.load(sc + o, 384)));
+        const sb = f32x4.add(f32x4.add(v128.load(sc + o, 16), v128.load(sc + o, 272)), f32x4.add(v128.load(sc + o, 144), v128.load(sc + o, 400)));
+        v128.store(sc + o, sa, 512); v128.store(sc + o, sb, 528);
+        m = v128.and(m, v128.and(f32x4.lt(sa, ta), f32x4.lt(sb, tb)));
+      }
+      if (!i32x4.all_true(m)) {
+        for (let i = 0; i < 4; i++) {
+          for (let jj = 0; jj < 8; jj++) offer(q + jj, r0 + j + i, load<f32>(sc + 512 + (<usize>(i * 8 + jj) << 2)));
+        }
+      }
+      pk = pend;
+    }
+  }
+}
+
+// octClass on rows read in place (for a single 8-query tile, where packing would not pay).
 // acc[i][h] lanes j = Σ over d ≡ l (mod 4), d < D, increasing, of e[r+i][d]·w[q+4h+j][d];
 // The other kernels add 0·0 = +0 where class l has no tail element; skipping that is exact, since
 // an accumulator that starts at +0 is never -0 (+0 + -0 = +0) and x + 0 = x for every other x.
 // Stores the 8 accumulators at out, row-major [i][h].
-@inline function octClass(e: usize, row: usize, w: usize, full: usize, t: i32, l: i32, out: usize): void {
+@inline function octClassRows(e: usize, row: usize, w: usize, full: usize, t: i32, l: i32, out: usize): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
   const lo = <usize>l << 2;
@@ -401,20 +504,18 @@ function scanTriple(a: i32, n: i32, q: i32): void {
   v128.store(out, a2, 64); v128.store(out, b2, 80); v128.store(out, a3, 96); v128.store(out, b3, 112);
 }
 
-// Rows r0..r1 (r1 - r0 a multiple of 4) against the 8 queries q..q+7 of a transposed tile wt
-// (Dp, 8): a 4 × 8 register tile as in gemm's microkernel, catalog values splatted, no transpose.
-// The score order's lane classes (d mod 4) are accumulated one after the other into scratch and
-// combined as (c0 + c2) + (c1 + c3): bit-identical to the other kernels' scores.
-function scanOct(r0: i32, r1: i32, q: i32, wt: usize): void {
+// scanOct on rows r0..r1 (r1 - r0 a multiple of 4) read in place: with a single 8-query tile,
+// packing costs more (≈ 1 instruction per catalog float) than its immediate offsets save.
+function scanOctRows(r0: i32, r1: i32, q: i32, wt: usize): void {
   const row = cRow, full = cFull, t = cTail;
   const tq = cThr + (<usize>q << 2);
   const sc = cOct;
   let e = cE + <usize>r0 * row;
   for (let r = r0; r < r1; r += 4) {
-    octClass(e, row, wt, full, t, 0, sc);
-    octClass(e, row, wt, full, t, 1, sc + 128);
-    octClass(e, row, wt, full, t, 2, sc + 256);
-    octClass(e, row, wt, full, t, 3, sc + 384);
+    octClassRows(e, row, wt, full, t, 0, sc);
+    octClassRows(e, row, wt, full, t, 1, sc + 128);
+    octClassRows(e, row, wt, full, t, 2, sc + 256);
+    octClassRows(e, row, wt, full, t, 3, sc + 384);
     const ta = v128.load(tq), tb = v128.load(tq, 16);
     let m = i32x4.splat(-1);
     for (let o: usize = 0; o < 128; o += 32) {
@@ -515,6 +616,7 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
   cE = E; cRow = <usize>D << 2; cFull = <usize>(D & ~3) << 2; cTail = D & 3;
   cWp = wp; cWrow = <usize>Dp << 2; cThr = thr; cMeta = meta; cHs = hs; cHi = hi;
   cExcl = excl; cX = X; cScr = scr; cOct = scr + 32;
+  const pk = cOct + 640; // packed row block for scanOct (packBytes(D) bytes when Q >= 16)
 
   // The pass: the catalog's four quarters [k·NQ, (k+1)·NQ), k = 0..3, walked side by side in
   // blocks of QB rows each (4·QB rows stay in L1 while every query tile scans them). Four
@@ -524,14 +626,16 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
   // Rows 4·NQ..N (at most 15) go one at a time.
   const NQ = (N >> 2) & ~3;
   cNQ = NQ;
-  let QB = ((ROW_BLOCK_BYTES >> 2) / (D * 4)) & ~3;
-  if (QB < 4) QB = 4;
+  const QB = quarterBlock(D);
   for (let b0 = 0; b0 < NQ; b0 += QB) {
     const n = min(QB, NQ - b0);
     let q = 0;
-    for (; q < Q8; q += 8) {
-      const tile = wt + <usize>(q * Dp * 4);
-      for (let k = 0; k < 4; k++) scanOct(k * NQ + b0, k * NQ + b0 + n, q, tile);
+    if (Q8 >= 16) {
+      packOct(b0, n, pk);
+      for (; q < Q8; q += 8) scanOct(pk, b0, n, q, wt + <usize>(q * Dp * 4));
+    } else if (Q8 == 8) {
+      for (let k = 0; k < 4; k++) scanOctRows(k * NQ + b0, k * NQ + b0 + n, 0, wt);
+      q = 8;
     }
     for (; q + 3 <= Q; q += 3) scanTriple(b0, n, q);
     if (q + 2 <= Q) { scanPair(b0, n, q); q += 2; }

@@ -142,8 +142,10 @@ describe("topk_f32 vs f64 reference, integer data (exact)", () => {
           // two groups of two, distinct, with exclusions (padding and duplicates included)
           const X = 3;
           expectExact({ E, N, D, W: intFill(4 * D, rng, -3, 3), Q: 4, G: 2, k, X, excl: randomExclusions(2, X, N, rng), distinct: true });
-          // 13 vectors: an 8-query tile, a triple and a pair; one group, distinct, with exclusions
-          expectExact({ E, N, D, W: intFill(13 * D, rng, -3, 3), Q: 13, G: 1, k, X, excl: randomExclusions(1, X, N, rng), distinct: true });
+          // 13 vectors: an 8-query tile on rows in place, a triple and a pair; 16: two tiles on
+          // packed rows. One group, distinct, with exclusions.
+          const Qt = (N + D + k) % 2 === 0 ? 13 : 16;
+          expectExact({ E, N, D, W: intFill(Qt * D, rng, -3, 3), Q: Qt, G: 1, k, X, excl: randomExclusions(1, X, N, rng), distinct: true });
           runs += 3;
         }
       }
@@ -181,8 +183,9 @@ describe("topk_f32 vs f64 reference, random normal data (tolerance)", () => {
 
 describe("topk_f32 score order is the same on every path", () => {
   it("a query's scores are bit-identical whichever kernel computes them (tile of 8, triple, pair, one, row tail)", () => {
-    // Q = 16 runs two 8-query tiles, Q = 3 the triple kernel, Q = 2 the pair, Q = 1 the single
-    // one; rows past N & ~3 go through the one-row path. Random data with ±0, ±Inf and NaN planted.
+    // Q = 16 runs two 8-query tiles on packed rows, Q = 8 and 11 one tile on rows in place (11:
+    // and a triple), Q = 3 the triple kernel, Q = 2 the pair, Q = 1 the single one; rows past the
+    // four quarters go through the one-row path. Random data with ±0, ±Inf and NaN planted.
     const rng = new Rng(31);
     for (const [N, D] of [[1031, 1], [1030, 6], [777, 17], [1029, 32], [515, 35]] as const) {
       const E = normalFill(N * D, rng);
@@ -199,7 +202,7 @@ describe("topk_f32 score order is the same on every path", () => {
       const k = 12;
       const all = runWasm({ E, N, D, W, Q: 16, G: 8, k });
       const bits = (a: number[]) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
-      for (const [q0, Q] of [[0, 1], [5, 1], [13, 1], [2, 2], [8, 3], [13, 3]] as const) {
+      for (const [q0, Q] of [[0, 1], [5, 1], [13, 1], [2, 2], [8, 3], [13, 3], [0, 8], [5, 11]] as const) {
         const part = runWasm({ E, N, D, W: W.subarray(q0 * D, (q0 + Q) * D), Q, G: 1, k });
         const where = `N=${N} D=${D} queries ${q0}..${q0 + Q - 1}`;
         expect(part.indices, where).toEqual(all.indices.slice(q0 * k, (q0 + Q) * k));
@@ -223,10 +226,11 @@ describe("topk_f32 edge cases", () => {
         // the pair kernel, and 8-query tiles with a triple (rows of both halves of the catalog tie)
         expectExact({ E, N, D, W: intFill(2 * D, rng, -2, 2), Q: 2, G: 1, k });
         expectExact({ E, N, D, W: intFill(11 * D, rng, -2, 2), Q: 11, G: 1, k, distinct: true });
+        expectExact({ E, N, D, W: intFill(16 * D, rng, -2, 2), Q: 16, G: 2, k, distinct: true });
       }
       // all rows equal: the first k indices, in order
       const same = new Float32Array(N * D).fill(1);
-      for (const Q of [1, 2, 3, 8]) {
+      for (const Q of [1, 2, 3, 8, 16]) {
         const got = runWasm({ E: same, N, D, W: new Float32Array(Q * D).fill(1), Q, G: 1, k: 5 });
         expect(got.indices.slice(0, 5), `Q=${Q}`).toEqual([0, 1, 2, 3, 4].map((i) => (i < N ? i : -1)));
       }
