@@ -12,7 +12,9 @@
 // read as four streams (its quarters side by side, for the hardware prefetcher) in row blocks
 // that fit L1 (≈16 KB for all four), and each block is scored by query tiles:
 //   8 queries  scanOct: 4 rows × 8 queries, catalog values splatted against queries transposed
-//              in the workspace (gemm's 4x8 microkernel shape), no transpose of the results;
+//              in the workspace (gemm's 4x8 microkernel shape), no transpose of the results; with
+//              two or more such tiles the block is first packed so every load has an immediate
+//              offset (scanOctRows reads a lone tile's rows in place);
 //   3 queries  scanTriple: 2 rows × 3 queries, so the catalog is loaded once for all three;
 //   2, 1       scanPair / scanOne: 4 rows (one per quarter) × 2 (or 1) queries.
 // The 3/2/1 kernels keep v128 accumulators of lane-partial sums over D and turn 4 of them into
@@ -24,16 +26,16 @@
 // Score order and determinism: every score is computed the same way, whatever path produced it:
 // lane l (l = 0..3) sums w[d]·e[d] for d ≡ l (mod 4) in increasing d, in f32, and the score is
 // (lane0 + lane2) + (lane1 + lane3). So equal embeddings give bit-identical scores, and ties are
-// exact and resolved by lower track index.
+// exact and resolved by lower track index. scanOct keeps the 4 lane classes as separate
+// accumulators and combines them in that order; a test checks every path gives the same bits.
 //
 // Ordering: (score descending, index ascending), a total order, so the heaps' contents do not
 // depend on the order rows are visited in. NaN scores never enter a heap (never returned).
 // ±Infinity are ordinary scores. A row skips the insert path only when its scores are strictly
 // below every threshold (an equal score may still win by a lower index). A heap that is not full
 // has threshold NaN, so every row reaches the insert path until it fills (f32x4.lt against NaN
-// is false). A heap that never fills (fewer
-// valid tracks than its capacity: tiny catalogs, mostly-NaN scores) keeps every row on that path:
-// still correct, just slower.
+// is false). A heap that never fills (fewer valid tracks than its capacity: tiny catalogs,
+// mostly-NaN scores) keeps every row on that path: still correct, just slower.
 //
 // Distinct mode: query j of a group (j = 0..Kg-1) keeps its top k·(j+1) candidates, which is
 // enough since the queries before it take at most j·k tracks; after the pass the group is
@@ -41,11 +43,11 @@
 //
 // Workspace (16-byte aligned, topk_workspace_bytes(Q, G, k, D, distinct) bytes):
 //   Wp    (Q, Dp) f32   queries repacked with D padded to Dp = 4·⌈D/4⌉ with zeros
+//   Wt    (Q8, Dp) f32  the first Q8 = 8·⌊Q/8⌋ queries as tiles of 8, each transposed (Dp, 8)
 //   thr   (Q4) f32      per-query threshold (worst kept score when the heap is full, else NaN)
 //   meta  (Q, 4) i32    per-query heap count, capacity, base (in entries) and group
 //   hs,hi (H) f32, i32  heap scores and indices, H = Q·k, or with distinct Σ_g Σ_j k·(j+1)
 //   set   (S) i32       taken-track hash set for distinct resolution (S = 0 without it)
-//   scr   32 bytes      lane spill for the insert path
 //   oct   640 bytes     scanOct scratch: 4 lane classes × (4 rows × 8 queries) sums, then the scores
 //   pk    (4·QB, Dp) f32  scanOct's packed row block, only when Q >= 16 (QB rows per quarter)
 
@@ -64,7 +66,6 @@ let cHs: usize = 0;
 let cHi: usize = 0;
 let cExcl: usize = 0;
 let cX: i32 = 0;
-let cScr: usize = 0;
 let cNQ: i32 = 0;      // rows per quarter of the catalog: the pass reads the 4 quarters side by side
 let cOct: usize = 0;  // scanOct scratch: 4 classes × (4 rows × 8 queries), then the 4 × 8 scores
 
@@ -97,7 +98,7 @@ export function topk_workspace_bytes(Q: i32, G: i32, k: i32, D: i32, distinct: i
   const H: f64 = distinct ? Gf * kf * Kg * (Kg + 1) / 2 : Qf * kf;
   const Q8 = <f64>(Q & ~7);
   const bytes = align16(Qf * Dp * 4) + align16(Q8 * Dp * 4) + align16((Qf + 3) * 4) + align16(Qf * 16)
-              + 2 * align16(H * 4) + align16(setEntries(kf, Kg, distinct) * 4) + 32 + 640
+              + 2 * align16(H * 4) + align16(setEntries(kf, Kg, distinct) * 4) + 640
               + (Q8 >= 16 ? <f64>packBytes(D) : 0);
   return bytes > 2147483647 ? -1 : <i32>bytes;
 }
@@ -582,7 +583,7 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
   const hi = hs + ((<usize>H * 4 + 15) & ~15);
   const set = hi + ((<usize>H * 4 + 15) & ~15);
   const S = <i32>setEntries(<f64>k, <f64>Kg, distinct);
-  const scr = set + <usize>(S * 4);
+  const oct = set + <usize>(S * 4);
 
   // Pack the queries with zero padding to Dp, and set up the heaps.
   for (let q = 0; q < Q; q++) {
@@ -615,7 +616,7 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
 
   cE = E; cRow = <usize>D << 2; cFull = <usize>(D & ~3) << 2; cTail = D & 3;
   cWp = wp; cWrow = <usize>Dp << 2; cThr = thr; cMeta = meta; cHs = hs; cHi = hi;
-  cExcl = excl; cX = X; cScr = scr; cOct = scr + 32;
+  cExcl = excl; cX = X; cOct = oct;
   const pk = cOct + 640; // packed row block for scanOct (packBytes(D) bytes when Q >= 16)
 
   // The pass: the catalog's four quarters [k·NQ, (k+1)·NQ), k = 0..3, walked side by side in
