@@ -44,6 +44,7 @@
 // Workspace (16-byte aligned, topk_workspace_bytes(Q, G, k, D, distinct) bytes):
 //   Wp    (Q, Dp) f32   queries repacked with D padded to Dp = 4·⌈D/4⌉ with zeros
 //   Wt    (Q8, Dp) f32  the first Q8 = 8·⌊Q/8⌋ queries as tiles of 8, each transposed (Dp, 8)
+//   W3    (Q3, Dp) f32  the next Q3 = 3·⌊(Q - Q8)/3⌋ as triples, chunks interleaved [Dp/4][3][4]
 //   thr   (Q4) f32      per-query threshold (worst kept score when the heap is full, else NaN)
 //   meta  (Q, 4) i32    per-query heap count, capacity, base (in entries) and group
 //   hs,hi (H) f32, i32  heap scores and indices, H = Q·k, or with distinct Σ_g Σ_j k·(j+1)
@@ -97,7 +98,8 @@ export function topk_workspace_bytes(Q: i32, G: i32, k: i32, D: i32, distinct: i
   const kf = <f64>k, Qf = <f64>Q, Gf = <f64>G;
   const H: f64 = distinct ? Gf * kf * Kg * (Kg + 1) / 2 : Qf * kf;
   const Q8 = <f64>(Q & ~7);
-  const bytes = align16(Qf * Dp * 4) + align16(Q8 * Dp * 4) + align16((Qf + 3) * 4) + align16(Qf * 16)
+  const Q3 = <f64>(((Q - (Q & ~7)) / 3) * 3);
+  const bytes = align16(Qf * Dp * 4) + align16(Q8 * Dp * 4) + align16(Q3 * Dp * 4) + align16((Qf + 3) * 4) + align16(Qf * 16)
               + 2 * align16(H * 4) + align16(setEntries(kf, Kg, distinct) * 4) + 640
               + (Q8 >= 16 ? <f64>packBytes(D) : 0);
   return bytes > 2147483647 ? -1 : <i32>bytes;
@@ -315,25 +317,29 @@ function scanOne(a: i32, n: i32, q: i32): void {
 
 // Rows ia (at e) and ib (at f) against queries q, q+1, q+2 at once: 6 v128 accumulators + 3
 // query chunks + 2 row chunks = 11 registers, so every catalog byte is loaded once for all three
-// queries (a group of 3 vectors is encore's one-listener call).
-@inline function triple2(e: usize, f: usize, ia: i32, ib: i32, q: i32, w0: usize, w1: usize, w2: usize,
+// queries (a group of 3 vectors is encore's one-listener call). w3: the triple's chunks
+// interleaved [chunk][query], so its loads take immediate offsets from one pointer.
+@inline function triple2(e: usize, f: usize, ia: i32, ib: i32, q: i32, w3: usize,
                          tq: usize, full: usize, t: i32): void {
   let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0);
   let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0);
-  for (let c: usize = 0; c < full; c += 16) {
-    const v0 = v128.load(w0 + c), v1 = v128.load(w1 + c), v2 = v128.load(w2 + c);
-    const x0 = v128.load(e + c);
+  let pw = w3, pe = e, pf = f;
+  const end = e + full;
+  while (pe < end) {
+    const v0 = v128.load(pw, 0), v1 = v128.load(pw, 16), v2 = v128.load(pw, 32);
+    const x0 = v128.load(pe);
     a00 = f32x4.add(a00, f32x4.mul(x0, v0));
     a01 = f32x4.add(a01, f32x4.mul(x0, v1));
     a02 = f32x4.add(a02, f32x4.mul(x0, v2));
-    const x1 = v128.load(f + c);
+    const x1 = v128.load(pf);
     a10 = f32x4.add(a10, f32x4.mul(x1, v0));
     a11 = f32x4.add(a11, f32x4.mul(x1, v1));
     a12 = f32x4.add(a12, f32x4.mul(x1, v2));
+    pw += 48; pe += 16; pf += 16;
   }
   if (t) {
-    const v0 = v128.load(w0 + full), v1 = v128.load(w1 + full), v2 = v128.load(w2 + full);
-    const x0 = loadTail(e + full, t), x1 = loadTail(f + full, t);
+    const v0 = v128.load(pw, 0), v1 = v128.load(pw, 16), v2 = v128.load(pw, 32);
+    const x0 = loadTail(pe, t), x1 = loadTail(pf, t);
     a00 = f32x4.add(a00, f32x4.mul(x0, v0)); a01 = f32x4.add(a01, f32x4.mul(x0, v1)); a02 = f32x4.add(a02, f32x4.mul(x0, v2));
     a10 = f32x4.add(a10, f32x4.mul(x1, v0)); a11 = f32x4.add(a11, f32x4.mul(x1, v1)); a12 = f32x4.add(a12, f32x4.mul(x1, v2));
   }
@@ -353,18 +359,17 @@ function scanOne(a: i32, n: i32, q: i32): void {
   }
 }
 
-// Rows a..a+n of each quarter against queries q, q+1, q+2: quarters 0 and 1, then 2 and 3.
-function scanTriple(a: i32, n: i32, q: i32): void {
+// Rows a..a+n of each quarter against queries q, q+1, q+2 (chunk-interleaved at w3): quarters
+// 0 and 1, then 2 and 3.
+function scanTriple(a: i32, n: i32, q: i32, w3: usize): void {
   const row = cRow, full = cFull, t = cTail, nq = cNQ;
-  const w0 = cWp + <usize>q * cWrow;
-  const w1 = w0 + cWrow, w2 = w1 + cWrow;
   const tq = cThr + (<usize>q << 2);
   const qb = <usize>nq * row;
   let e = cE + <usize>a * row;
   for (let i = 0; i < n; i++) {
     const r = a + i;
-    triple2(e, e + qb, r, r + nq, q, w0, w1, w2, tq, full, t);
-    triple2(e + 2 * qb, e + 3 * qb, r + 2 * nq, r + 3 * nq, q, w0, w1, w2, tq, full, t);
+    triple2(e, e + qb, r, r + nq, q, w3, tq, full, t);
+    triple2(e + 2 * qb, e + 3 * qb, r + 2 * nq, r + 3 * nq, q, w3, tq, full, t);
     e += row;
   }
 }
@@ -576,7 +581,9 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
   const Q8 = Q & ~7;
   const wp = ws;
   const wt = wp + <usize>(Q * Dp * 4);
-  const thr = wt + <usize>(Q8 * Dp * 4);
+  const Q3 = ((Q - Q8) / 3) * 3;
+  const w3 = wt + <usize>(Q8 * Dp * 4);
+  const thr = w3 + <usize>(Q3 * Dp * 4);
   const meta = thr + <usize>(Q4 * 4);
   const hs = meta + <usize>(Q * 16);
   const H: i32 = distinct ? G * (k * Kg * (Kg + 1) / 2) : Q * k;
@@ -591,6 +598,15 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
     const dst = wp + <usize>(q * Dp) * 4;
     for (let d = 0; d < D; d++) store<f32>(dst + (<usize>d << 2), load<f32>(src + (<usize>d << 2)));
     for (let d = D; d < Dp; d++) store<f32>(dst + (<usize>d << 2), 0);
+  }
+  // The triples after them chunk-interleaved for scanTriple: triple i at w3 + i·Dp·12, chunk c of
+  // its query j at + (3c + j)·16.
+  for (let i = 0; i < Q3; i++) {
+    const src = W + <usize>((Q8 + i) * D) * 4;
+    const dst = w3 + <usize>((i / 3) * Dp * 3) * 4 + <usize>((i % 3) << 4);
+    for (let d = 0; d < Dp; d++) {
+      store<f32>(dst + <usize>((d >> 2) * 48 + (d & 3) * 4), d < D ? load<f32>(src + (<usize>d << 2)) : 0);
+    }
   }
   // Tiles of 8 queries transposed for scanOct: tile t at wt + t·Dp·32, element (d, j) = W[8t + j][d].
   for (let q = 0; q < Q8; q++) {
@@ -638,7 +654,7 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
       for (let k = 0; k < 4; k++) scanOctRows(k * NQ + b0, k * NQ + b0 + n, 0, wt);
       q = 8;
     }
-    for (; q + 3 <= Q; q += 3) scanTriple(b0, n, q);
+    for (; q + 3 <= Q; q += 3) scanTriple(b0, n, q, w3 + <usize>((q - Q8) * Dp * 4));
     if (q + 2 <= Q) { scanPair(b0, n, q); q += 2; }
     if (q < Q) scanOne(b0, n, q);
   }
