@@ -142,18 +142,22 @@ describe("topk_f32 vs f64 reference, integer data (exact)", () => {
           // two groups of two, distinct, with exclusions (padding and duplicates included)
           const X = 3;
           expectExact({ E, N, D, W: intFill(4 * D, rng, -3, 3), Q: 4, G: 2, k, X, excl: randomExclusions(2, X, N, rng), distinct: true });
-          runs += 2;
+          // 13 vectors: an 8-query tile on rows in place, a triple and a pair; 16: two tiles on
+          // packed rows. One group, distinct, with exclusions.
+          const Qt = (N + D + k) % 2 === 0 ? 13 : 16;
+          expectExact({ E, N, D, W: intFill(Qt * D, rng, -3, 3), Q: Qt, G: 1, k, X, excl: randomExclusions(1, X, N, rng), distinct: true });
+          runs += 3;
         }
       }
     }
-    expect(runs).toBe(SIZES.length * SIZES.length * 10);
+    expect(runs).toBe(SIZES.length * SIZES.length * 15);
   });
 
   it("thousands of rows (several L1 row blocks), many query tiles, groups, exclusions", () => {
     const rng = new Rng(12);
     for (const [N, D] of [[4099, 1], [5003, 3], [4096, 32], [3001, 33], [2050, 300]] as const) {
       const E = intFill(N * D, rng, -4, 4);
-      for (const [Q, G] of [[1, 1], [3, 1], [8, 4], [9, 3], [16, 8]] as const) {
+      for (const [Q, G] of [[1, 1], [3, 1], [8, 4], [9, 3], [11, 1], [14, 7], [16, 8]] as const) {
         for (const k of [1, 10, 37]) {
           const distinct = (Q + k) % 2 === 1;
           const X = 5;
@@ -170,8 +174,39 @@ describe("topk_f32 vs f64 reference, random normal data (tolerance)", () => {
     for (const [N, D] of [[65, 17], [1000, 32], [4001, 33], [3000, 64], [1500, 300]] as const) {
       const E = normalFill(N * D, rng);
       const tol = widen({ atol: 1e-6, rtol: 1e-6 }, D);
-      for (const [Q, G, distinct] of [[1, 1, false], [3, 1, false], [6, 2, true], [16, 4, false]] as const) {
+      for (const [Q, G, distinct] of [[1, 1, false], [3, 1, false], [6, 2, true], [16, 4, false], [15, 5, true]] as const) {
         for (const k of [1, 10]) expectNear({ E, N, D, W: normalFill(Q * D, rng), Q, G, k, distinct }, tol);
+      }
+    }
+  });
+});
+
+describe("topk_f32 score order is the same on every path", () => {
+  it("a query's scores are bit-identical whichever kernel computes them (tile of 8, triple, pair, one, row tail)", () => {
+    // Q = 16 runs two 8-query tiles on packed rows, Q = 8 and 11 one tile on rows in place (11:
+    // and a triple), Q = 3 the triple kernel, Q = 2 the pair, Q = 1 the single one; rows past the
+    // four quarters go through the one-row path. Random data with ±0, ±Inf and NaN planted.
+    const rng = new Rng(31);
+    for (const [N, D] of [[1031, 1], [1030, 6], [777, 17], [1029, 32], [515, 35]] as const) {
+      const E = normalFill(N * D, rng);
+      for (let i = 0; i < N; i++) {
+        const r = rng.int(40);
+        if (r === 0) E[i * D + rng.int(D)] = Infinity;
+        else if (r === 1) E[i * D + rng.int(D)] = -Infinity;
+        else if (r === 2) E[i * D + rng.int(D)] = NaN;
+        else if (r === 3) E.fill(-0, i * D, i * D + D);
+        else if (r === 4) E[i * D + rng.int(D)] = -0;
+      }
+      const W = normalFill(16 * D, rng);
+      W[3 * D] = 0; W[5 * D + D - 1] = -0;
+      const k = 12;
+      const all = runWasm({ E, N, D, W, Q: 16, G: 8, k });
+      const bits = (a: number[]) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+      for (const [q0, Q] of [[0, 1], [5, 1], [13, 1], [2, 2], [8, 3], [13, 3], [0, 8], [5, 11]] as const) {
+        const part = runWasm({ E, N, D, W: W.subarray(q0 * D, (q0 + Q) * D), Q, G: 1, k });
+        const where = `N=${N} D=${D} queries ${q0}..${q0 + Q - 1}`;
+        expect(part.indices, where).toEqual(all.indices.slice(q0 * k, (q0 + Q) * k));
+        expect(bits(part.scores), where).toEqual(bits(all.scores.slice(q0 * k, (q0 + Q) * k)));
       }
     }
   });
@@ -188,11 +223,17 @@ describe("topk_f32 edge cases", () => {
       for (const k of [1, 3, 10, 40]) {
         expectExact({ E, N, D, W: intFill(3 * D, rng, -2, 2), Q: 3, G: 1, k });
         expectExact({ E, N, D, W: intFill(4 * D, rng, -2, 2), Q: 4, G: 1, k, distinct: true });
+        // the pair kernel, and 8-query tiles with a triple (rows of both halves of the catalog tie)
+        expectExact({ E, N, D, W: intFill(2 * D, rng, -2, 2), Q: 2, G: 1, k });
+        expectExact({ E, N, D, W: intFill(11 * D, rng, -2, 2), Q: 11, G: 1, k, distinct: true });
+        expectExact({ E, N, D, W: intFill(16 * D, rng, -2, 2), Q: 16, G: 2, k, distinct: true });
       }
       // all rows equal: the first k indices, in order
       const same = new Float32Array(N * D).fill(1);
-      const got = runWasm({ E: same, N, D, W: new Float32Array(D).fill(1), Q: 1, G: 1, k: 5 });
-      expect(got.indices).toEqual([0, 1, 2, 3, 4].map((i) => (i < N ? i : -1)));
+      for (const Q of [1, 2, 3, 8, 16]) {
+        const got = runWasm({ E: same, N, D, W: new Float32Array(Q * D).fill(1), Q, G: 1, k: 5 });
+        expect(got.indices.slice(0, 5), `Q=${Q}`).toEqual([0, 1, 2, 3, 4].map((i) => (i < N ? i : -1)));
+      }
     }
   });
 
