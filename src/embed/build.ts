@@ -29,6 +29,7 @@ import { Item2Vec, type Item2VecOptions, type Item2VecResult, type Item2VecShape
 import { featureEmbeddings, normalizeRow, standardizeFeatures, type ProjectionMethod } from "./features.js";
 import { applyFallback, type FallbackCounts, type FallbackOptions } from "./fallback.js";
 import { Fnv1a64, vocabHash } from "./hash.js";
+import type { SavedEmbeddings } from "./format.js";
 
 export type EmbeddingKind = "item2vec" | "features" | "hybrid";
 export const EMBEDDING_KINDS: readonly EmbeddingKind[] = ["item2vec", "features", "hybrid"];
@@ -77,18 +78,8 @@ export interface EmbeddingReport {
   notes: string[];
 }
 
-export interface BuiltEmbeddings {
-  /** (V, d) row-major. */
-  E: Float32Array;
-  d: number;
-  V: number;
-  kind: EmbeddingKind;
-  /** A short description of how E was made, e.g. "item2vec-sgns+ridge-fallback". */
-  method: string;
-  /** The resolved options, JSON-safe (what the saved header records). */
-  options: Record<string, unknown>;
-  /** Tracks per path: learned item2vec vector, features (mapped), unknown. */
-  counts: FallbackCounts;
+/** What the build makes: what a file holds (src/embed/format.ts), plus how each track got its vector. */
+export interface BuiltEmbeddings extends SavedEmbeddings {
   /** Per track: 0 item2vec, 1 features, 2 unknown. */
   path: Uint8Array;
   vocabHash?: string;

@@ -38,12 +38,16 @@ export interface EmbeddingsHeader {
 
 /** What a file holds. */
 export interface SavedEmbeddings {
+  /** (V, d) row-major. */
   E: Float32Array;
   d: number;
   V: number;
   kind: EmbeddingKind;
+  /** A short description of how E was made, e.g. "item2vec-sgns+ridge-fallback". */
   method: string;
+  /** The resolved options, JSON-safe (what the saved header records). */
   options: Record<string, unknown>;
+  /** Tracks per path: learned item2vec vector, features (mapped), unknown. */
   counts: FallbackCounts;
 }
 

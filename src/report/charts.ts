@@ -89,14 +89,7 @@ export function dotWhiskerChart(text: ChartText, rows: DotRow[], opts: { width?:
   const option = {
     animation: false,
     textStyle: { fontFamily: FONT, color: COLORS.text },
-    title: {
-      text: text.title,
-      subtext: text.subtitle ?? "",
-      left: 8,
-      top: 6,
-      textStyle: { fontSize: 14, fontWeight: "bold", color: COLORS.text, fontFamily: FONT },
-      subtextStyle: { fontSize: 12, color: COLORS.axis, fontFamily: FONT },
-    },
+    title: titleOption(text),
     grid: { left: labelWidth, right: 24, top, bottom },
     xAxis: {
       type: "value",
@@ -162,14 +155,7 @@ export function lineChart(
   const option = {
     animation: false,
     textStyle: { fontFamily: FONT, color: COLORS.text },
-    title: {
-      text: text.title,
-      subtext: text.subtitle ?? "",
-      left: 8,
-      top: 6,
-      textStyle: { fontSize: 14, fontWeight: "bold", color: COLORS.text, fontFamily: FONT },
-      subtextStyle: { fontSize: 12, color: COLORS.axis, fontFamily: FONT },
-    },
+    title: titleOption(text),
     // ECharts 6 spelling of "containLabel": the axis labels fit inside the grid box.
     grid: { left: 12, right: 16, top, bottom: 36, outerBoundsMode: "same", outerBoundsContain: "axisLabel" },
     xAxis: {
@@ -246,4 +232,16 @@ function render(text: ChartText, option: echarts.EChartsCoreOption, width: numbe
     a11y +
     svg.slice(close + 1)
   );
+}
+
+/** The chart title block every chart shares. */
+function titleOption(text: { title: string; subtitle?: string }) {
+  return {
+    text: text.title,
+    subtext: text.subtitle ?? "",
+    left: 8,
+    top: 6,
+    textStyle: { fontSize: 14, fontWeight: "bold", color: COLORS.text, fontFamily: FONT },
+    subtextStyle: { fontSize: 12, color: COLORS.axis, fontFamily: FONT },
+  };
 }
