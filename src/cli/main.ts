@@ -253,7 +253,7 @@ program
   .option("--episodes <n>", "training episodes", int("episodes", 1), 8000)
   .option("--seed <n>", "random seed", int("seed"), 0)
   .option("--json", "print the report as JSON")
-  .addHelpText("after", "\nExample:\n  encore demo            (about 2 minutes on 2 cores; open .encore/demo/report/report.html afterwards)\n")
+  .addHelpText("after", "\nExample:\n  encore demo            (about a minute on 2 cores; open .encore/demo/report/report.html afterwards)\n")
   .action(async (o: { dir: string; sessions: number; episodes: number; seed: number; json?: boolean }) => {
     const { runDemo } = await import("./demo.js");
     const r = await runDemo({ ...o, command: commandLine(), log: (s) => process.stderr.write(s + "\n") });
