@@ -15,11 +15,9 @@ import type { BenchCase } from "./harness.js";
 import { loadEngine, randomFill } from "./common.js";
 import { MemoryPlan } from "../src/engine/plan.js";
 import { DdpgAgent, ORIGINAL_NETWORKS, W1_NETWORKS, type DdpgConfig, type TransitionBatch } from "../src/agent/ddpg.js";
-import { ACTIVATION_CODES } from "../src/nn/activation.js";
 import { softUpdate } from "../src/nn/adam.js";
-import type { Critic, Actor } from "../src/agent/networks.js";
 import { Rng } from "../src/rng.js";
-import { RefNet, ddpgUpdateRef, type RefDdpgHyper } from "../test/reference/ddpg.js";
+import { ddpgUpdateRef, refTwin, type RefDdpgHyper } from "../test/reference/ddpg.js";
 
 const V = 35_000, d = 32, N = 10, K = 3, B = 64;
 
@@ -33,17 +31,6 @@ function randomBatch(rng: Rng): TransitionBatch {
 }
 
 /** The reference twin of a network, from the agent's current parameters and Adam state. */
-function refNet(net: Actor | Critic, name: string, cfg: DdpgConfig, t: number): RefNet {
-  const g = net.group, spec = name === "actor" ? cfg.actor : cfg.critic;
-  const offsets = new Map(g.tensors.map((x) => [x.name, x.offset]));
-  return new RefNet({
-    name,
-    gru: spec.encoder.kind === "gru" ? { H: spec.encoder.hidden, act: ACTIVATION_CODES[spec.encoder.activation ?? "tanh"] } : null,
-    sizes: net.head.layers.map((l) => l.inputs).concat(net.head.outputs),
-    acts: net.head.layers.map((l) => ACTIVATION_CODES[l.activation]),
-    A: name === "critic" ? K * d : 0,
-  }, { N, d }, offsets, g.arenaView("value"), g.arenaView("target"), g.arenaView("m"), g.arenaView("v"), t);
-}
 
 /**
  * Floating-point operations of one update: 2 per multiply-add of every product the update
@@ -102,7 +89,7 @@ async function makeCase(label: string, nets: Pick<DdpgConfig, "actor" | "critic"
   const hyper: RefDdpgHyper = { N, K, d, gamma: cfg.gamma, tau: cfg.tau, actorLr: cfg.actorLr, criticLr: cfg.criticLr, targetAction: cfg.targetAction };
   const catalog = E.f32();
   // the baseline's own networks, advanced by the baseline's own updates
-  const baseActor = refNet(agent.actor, "actor", cfg, 0), baseCritic = refNet(agent.critic, "critic", cfg, 0);
+  const baseActor = refTwin(agent, "actor"), baseCritic = refTwin(agent, "critic");
   let checked = false;
   return {
     name: `ddpg_update ${label} B=${B}`,
@@ -115,7 +102,7 @@ async function makeCase(label: string, nets: Pick<DdpgConfig, "actor" | "critic"
       checked = true;
       // warm the networks up a little so Adam's moments are not trivial, then compare one update
       for (let i = 0; i < 3; i++) agent.update(randomBatch(rng));
-      const ra = refNet(agent.actor, "actor", cfg, agent.actorOpt.t), rc = refNet(agent.critic, "critic", cfg, agent.criticOpt.t);
+      const ra = refTwin(agent, "actor"), rc = refTwin(agent, "critic");
       const check = (what: string, err: number, lim: number) => {
         if (!(err <= lim)) throw new Error(`${what}: error ${err.toExponential(3)} over ${lim}`);
       };

@@ -8,8 +8,7 @@ import { DdpgPolicy } from "../src/agent/policy.js";
 import { Rng } from "../src/rng.js";
 import { loadEngine } from "./util/engine.js";
 import { expectClose } from "./util/close.js";
-import { RefNet, ddpgUpdateRef } from "./reference/ddpg.js";
-import { ACTIVATION_CODES } from "../src/nn/activation.js";
+import { ddpgUpdateRef, refTwin } from "./reference/ddpg.js";
 import { softUpdate } from "../src/nn/adam.js";
 
 const V = 300, d = 8, N = 10, K = 3;
@@ -185,21 +184,7 @@ describe.each(ENCODERS)("DDPG update vs the f64 reference (test/reference/ddpg.t
     const { agent, rng } = await makeAgent(9, { ...nets, actorLr: 1e-3, targetAction });
     for (let i = 0; i < 2; i++) agent.update(randomBatch(rng, 16));
     const cfg = agent.config, catalog = agent.catalog.region.f32();
-    const twin = (name: "actor" | "critic") => {
-      const net = name === "actor" ? agent.actor : agent.critic, spec = name === "actor" ? cfg.actor : cfg.critic, g = net.group;
-      return new RefNet({
-        name,
-        gru: spec.encoder.kind === "gru" ? { H: spec.encoder.hidden, act: ACTIVATION_CODES[spec.encoder.activation ?? "tanh"] } : null,
-        sizes: net.head.layers.map((l) => l.inputs).concat(net.head.outputs),
-        acts: net.head.layers.map((l) => ACTIVATION_CODES[l.activation]),
-        A: name === "critic" ? K * d : 0,
-        mean: spec.encoder.kind === "mean",
-        interaction: name === "critic" && (spec.interaction ?? false),
-        l2Radius: name === "actor" && spec.output === "l2" ? agent.actor.radius : 0,
-      }, { N, d }, new Map(g.tensors.map((t) => [t.name, t.offset])), g.arenaView("value"), g.arenaView("target"), g.arenaView("m"), g.arenaView("v"),
-      name === "actor" ? agent.actorOpt.t : agent.criticOpt.t);
-    };
-    const ra = twin("actor"), rc = twin("critic");
+    const ra = refTwin(agent, "actor"), rc = refTwin(agent, "critic");
     const batch = randomBatch(rng, 16);
     const ref = ddpgUpdateRef(ra, rc, catalog, { N, K, d, gamma: cfg.gamma, tau: cfg.tau, actorLr: cfg.actorLr, criticLr: cfg.criticLr, targetAction }, batch);
     const c = agent.updateCritic(batch);

@@ -25,32 +25,30 @@ import type { StepResult } from "./env.js";
 export const REPLAY_DEFAULT_CAPACITY = 10_000;
 
 /** B sampled transitions, row-major like the buffer's columns, plus the row each came from. */
-export interface ReplayBatch {
-  B: number;
+/** The buffer's columns: states (·, N), actions (·, K), per-slot rewards (·, K), list reward, next states (·, N), done flags. */
+export interface ReplayColumns {
   states: Int32Array;
   actions: Int32Array;
   rewards: Float32Array;
   reward: Float32Array;
   nexts: Int32Array;
   dones: Uint8Array;
+}
+
+export interface ReplayBatch extends ReplayColumns {
+  B: number;
   /** Buffer row of each sampled transition. */
   indices: Int32Array;
 }
 
 /** Checkpoint form: scalars plus the first `size` rows of every column (views, not copies). */
-export interface ReplayState {
+export interface ReplayState extends ReplayColumns {
   N: number;
   K: number;
   capacity: number;
   size: number;
   /** The row the next push writes. */
   head: number;
-  states: Int32Array;
-  actions: Int32Array;
-  rewards: Float32Array;
-  reward: Float32Array;
-  nexts: Int32Array;
-  dones: Uint8Array;
 }
 
 export class ReplayBuffer {

@@ -10,6 +10,8 @@
 // (tensor offsets by name), so gradients and Adam moments compare element by element.
 import { denseBackward, denseForward } from "./dense.js";
 import { gruBackwardRef, gruForwardRef, type GruForward } from "./gru.js";
+import { ACTIVATION_CODES } from "../../src/nn/activation.js";
+import type { DdpgAgent } from "../../src/agent/ddpg.js";
 
 type Arr = ArrayLike<number>;
 
@@ -291,4 +293,21 @@ export function ddpgUpdateRef(actor: RefNet, critic: RefNet, catalog: Arr, h: Re
   actor.softUpdate(h.tau);
   critic.softUpdate(h.tau);
   return { criticLoss, meanTarget, actorObjective, criticGrad, actorGrad };
+}
+
+/** The f64 twin of one of an agent's networks: same structure, a copy of its weights, Adam state and targets. */
+export function refTwin(agent: DdpgAgent, name: "actor" | "critic"): RefNet {
+  const cfg = agent.config, { N, K } = cfg, d = agent.catalog.d;
+  const net = name === "actor" ? agent.actor : agent.critic, spec = name === "actor" ? cfg.actor : cfg.critic, g = net.group;
+  return new RefNet({
+    name,
+    gru: spec.encoder.kind === "gru" ? { H: spec.encoder.hidden, act: ACTIVATION_CODES[spec.encoder.activation ?? "tanh"] } : null,
+    sizes: net.head.layers.map((l) => l.inputs).concat(net.head.outputs),
+    acts: net.head.layers.map((l) => ACTIVATION_CODES[l.activation]),
+    A: name === "critic" ? K * d : 0,
+    mean: spec.encoder.kind === "mean",
+    interaction: name === "critic" && (spec.interaction ?? false),
+    l2Radius: name === "actor" && spec.output === "l2" ? agent.actor.radius : 0,
+  }, { N, d }, new Map(g.tensors.map((t) => [t.name, t.offset])), g.arenaView("value"), g.arenaView("target"), g.arenaView("m"), g.arenaView("v"),
+  name === "actor" ? agent.actorOpt.t : agent.criticOpt.t);
 }
