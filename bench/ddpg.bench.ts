@@ -27,7 +27,9 @@ function randomBatch(rng: Rng): TransitionBatch {
   for (let i = 0; i < B * N; i++) { states[i] = rng.int(V); nexts[i] = rng.int(V); }
   for (let i = 0; i < B * K; i++) actions[i] = rng.int(V);
   for (let b = 0; b < B; b++) { reward[b] = rng.int(K + 1); dones[b] = rng.float() < 0.05 ? 1 : 0; }
-  return { B, states, actions, reward, nexts, dones };
+  const kept = new Uint8Array(B * N), nextKept = new Uint8Array(B * N);
+  for (let i = 0; i < B * N; i++) { kept[i] = rng.int(2); nextKept[i] = rng.int(2); }
+  return { B, states, kept, actions, reward, nexts, nextKept, dones };
 }
 
 /** The reference twin of a network, from the agent's current parameters and Adam state. */
@@ -111,7 +113,7 @@ async function makeCase(label: string, nets: Pick<DdpgConfig, "actor" | "critic"
       check("critic loss", rel(c.criticLoss, ref.criticLoss), 1e-4);
       check("mean TD target", rel(c.meanTarget, ref.meanTarget), 1e-4);
       check("critic gradients", arenaErr(agent.critic.group.arenaView("grad"), ref.criticGrad, 1e-4), 1);
-      const objective = agent.updateActor(batch.states, B);
+      const objective = agent.updateActor({ tracks: batch.states, kept: batch.kept }, B);
       check("actor objective", rel(objective, ref.actorObjective), 1e-3);
       check("actor gradients", arenaErr(agent.actor.group.arenaView("grad"), ref.actorGrad, 1e-3), 1);
       softUpdate(agent.actor.group, cfg.tau); // the rest of update()

@@ -25,12 +25,15 @@ import { decodeEmbeddings, type LoadedEmbeddings } from "./embed/format.js";
 import { ListenerModel, type SynthModelOptions } from "./data/synth.js";
 import { ListenerEnv } from "./rl/listener-env.js";
 import { Rng } from "./rng.js";
-import type { EpisodeMetrics } from "./eval/types.js";
+import { historyState, type HistoryItem } from "./core/history.js";
+import { allocStates } from "./core/state.js";
+import type { EpisodeMetrics } from "./core/episode.js";
 
 export type { WasmSource } from "./engine/engine.js";
 export type { DdpgConfig } from "./agent/ddpg.js";
 export type { TrainOptions } from "./agent/train.js";
-export type { EpisodeMetrics } from "./eval/types.js";
+export type { EpisodeMetrics } from "./core/episode.js";
+export type { HistoryItem } from "./core/history.js";
 export type { ModelHeader } from "./agent/checkpoint.js";
 export type { SynthModelOptions } from "./data/synth.js";
 export { Engine } from "./engine/engine.js";
@@ -138,7 +141,7 @@ export interface Recommender {
    * (track ids, oldest first; at least N, the last N are used), none of them in those N.
    * Throws naming the first unknown id, or when the history is shorter than N.
    */
-  recommend(history: readonly string[], k?: number): ScoredTrack[];
+  recommend(history: readonly HistoryItem[], k?: number): ScoredTrack[];
   /** Catalog ids that start with `prefix` (case-insensitive), then ids that contain it, up to `limit` (default 20). */
   searchTracks(prefix: string, limit?: number): string[];
 }
@@ -165,7 +168,7 @@ export async function createRecommender(o: RecommenderOptions): Promise<Recommen
 function recommenderOf(agent: DdpgAgent, emb: LoadedEmbeddings, header: ModelHeader): Recommender {
   const vocab = emb.vocab!;
   const { N, K } = agent.config;
-  const state = new Int32Array(N);
+  const state = allocStates(1, N);
   const out = new Int32Array(K);
   let lower: string[] | null = null;
   return {
@@ -174,13 +177,7 @@ function recommenderOf(agent: DdpgAgent, emb: LoadedEmbeddings, header: ModelHea
     indexOf: (id) => vocab.indexOf(id),
     recommend(history, k = K) {
       if (!Number.isInteger(k) || k < 1 || k > K) throw new Error(`recommend: k must be an integer in 1..${K} (the model's list size), got ${k}`);
-      if (history.length < N) throw new Error(`recommend: the history needs at least N = ${N} track ids (the listener's last ${N} tracks, oldest first), got ${history.length}`);
-      const last = history.slice(-N);
-      for (let n = 0; n < N; n++) {
-        const t = vocab.indexOf(last[n]);
-        if (t < 0) throw new Error(`recommend: track '${last[n]}' is not in the model's catalog`);
-        state[n] = t;
-      }
+      historyState(history, N, (id) => vocab.indexOf(id), state);
       agent.recommend(state, 1, out);
       const scores = agent.topk.scores;
       const res: ScoredTrack[] = [];

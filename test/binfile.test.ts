@@ -155,7 +155,8 @@ describe("binfile encode/decode", () => {
 
   it("carries a replay buffer and an OU noise state through a checkpoint and restores them exactly", () => {
     const buf = new ReplayBuffer(3, 2, 5);
-    for (let t = 0; t < 7; t++) buf.push([t, t + 1, t + 2], [t * 10, t * 10 + 1], [t % 2, 1], t / 3, [t + 1, t + 2, t + 3], t === 6);
+    const st3 = (a: number[]) => ({ tracks: Int32Array.from(a), kept: Uint8Array.from(a, (x) => x % 2) });
+    for (let t = 0; t < 7; t++) buf.push(st3([t, t + 1, t + 2]), [t * 10, t * 10 + 1], [t % 2, 1], t / 3, st3([t + 1, t + 2, t + 3]), t === 6);
     const noise = new OUNoise(4, new Rng(3));
     // 9 draws of 4 normals: an even count, so no Box–Muller spare is cached (the JSON-unsafe NaN case).
     for (let t = 0; t < 9; t++) noise.sample(new Float32Array(4));
@@ -164,15 +165,18 @@ describe("binfile encode/decode", () => {
     const bytes = encode({
       magic: "ENCTEST", version: 3,
       header: { replay: { N: st.N, K: st.K, capacity: st.capacity, size: st.size, head: st.head }, noise: { kind: ns.kind, dim: ns.dim, step: ns.step, rng: ns.rng } },
-      sections: { "replay.states": st.states, "replay.actions": st.actions, "replay.rewards": st.rewards, "replay.reward": st.reward, "replay.nexts": st.nexts, "replay.dones": st.dones, "noise.x": ns.x },
+      sections: { "replay.states": st.states, "replay.kept": st.kept, "replay.actions": st.actions, "replay.rewards": st.rewards, "replay.reward": st.reward, "replay.nexts": st.nexts, "replay.nextKept": st.nextKept, "replay.dones": st.dones, "noise.x": ns.x },
     });
     const f = decode(bytes, EXPECT);
     const h = f.header as { replay: { N: number; K: number; capacity: number; size: number; head: number }; noise: { kind: "ou"; dim: number; step: number; rng: { words: [number, number, number, number]; spare: number | null } } };
     const back = new ReplayBuffer(3, 2, 5);
-    back.setState({ ...h.replay, states: f.i32("replay.states"), actions: f.i32("replay.actions"), rewards: f.f32("replay.rewards"), reward: f.f32("replay.reward"), nexts: f.i32("replay.nexts"), dones: f.u8("replay.dones") });
+    back.setState({ ...h.replay, states: f.i32("replay.states"), kept: f.u8("replay.kept"), actions: f.i32("replay.actions"), rewards: f.f32("replay.rewards"), reward: f.f32("replay.reward"), nexts: f.i32("replay.nexts"), nextKept: f.u8("replay.nextKept"), dones: f.u8("replay.dones") });
     const noise2 = new OUNoise(4, new Rng(0));
     noise2.setState({ ...h.noise, x: f.f64("noise.x") });
-    expect(Array.from(back.sample(new Rng(4), 6).reward)).toEqual(Array.from(buf.sample(new Rng(4), 6).reward));
+    const sb = back.sample(new Rng(4), 6), sa = buf.sample(new Rng(4), 6);
+    expect(Array.from(sb.reward)).toEqual(Array.from(sa.reward));
+    expect(Array.from(sb.kept)).toEqual(Array.from(sa.kept));
+    expect(Array.from(sb.nextKept)).toEqual(Array.from(sa.nextKept));
     const a = new Float32Array(4), b = new Float32Array(4);
     noise.sample(a);
     noise2.sample(b);

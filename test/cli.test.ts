@@ -69,7 +69,7 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
       [["prepare", "missing.csv"], /missing\.csv: no such file/],
       [["train", "--dataset", "nope.bin"], /nope\.bin: no dataset cache here/],
       [["embed", "--kind", "word2vec"], /--kind must be one of item2vec, features, hybrid/],
-      [["recommend", "--history", "a,b"], /at least N = 10 track ids|no such file/],
+      [["recommend", "--history", "a,b"], /at least N = 10 plays|no such file/],
     ];
     for (const [args, re] of cases) {
       const r = run(...args);

@@ -10,6 +10,7 @@ import { loadEngine } from "./util/engine.js";
 import { expectClose } from "./util/close.js";
 import { ddpgUpdateRef, refTwin } from "./reference/ddpg.js";
 import { softUpdate } from "../src/nn/adam.js";
+import type { States } from "../src/core/state.js";
 
 const V = 300, d = 8, N = 10, K = 3;
 
@@ -25,9 +26,10 @@ async function makeAgent(seed: number, config: Partial<DdpgConfig> = {}) {
   return { agent, rng, plan };
 }
 
-/** B random states of N distinct tracks each. */
-function randomStates(rng: Rng, B: number): Int32Array {
-  const s = new Int32Array(B * N);
+/** B random states of N distinct tracks each, with random feedback flags. */
+function randomStates(rng: Rng, B: number): States {
+  const s = new Int32Array(B * N), kept = new Uint8Array(B * N);
+  for (let i = 0; i < B * N; i++) kept[i] = rng.int(2);
   for (let b = 0; b < B; b++) {
     const seen = new Set<number>();
     for (let n = 0; n < N; n++) {
@@ -37,7 +39,7 @@ function randomStates(rng: Rng, B: number): Int32Array {
       s[b * N + n] = t;
     }
   }
-  return s;
+  return { tracks: s, kept };
 }
 
 function randomBatch(rng: Rng, B: number): TransitionBatch {
@@ -48,7 +50,7 @@ function randomBatch(rng: Rng, B: number): TransitionBatch {
     reward[i] = rng.int(K + 1);
     dones[i] = rng.float() < 0.1 ? 1 : 0;
   }
-  return { B, states, actions, reward, nexts: next, dones };
+  return { B, states: states.tracks, kept: states.kept, actions, reward, nexts: next.tracks, nextKept: next.kept, dones };
 }
 
 // The W1 shapes (flat encoder, 256-wide MLPs) are benchmarked; tests use the same structure narrower.
@@ -82,10 +84,10 @@ describe.each(ENCODERS)("DDPG agent, %s", (_name, nets) => {
     const states = randomStates(rng, 1);
     const w0 = Float32Array.from(agent.weights(states, 1));
     for (let n = 0; n < N; n++) {
-      const changed = states.slice();
+      const changed = { tracks: states.tracks.slice(), kept: states.kept.slice() };
       let t: number;
-      do t = rng.int(V); while (changed.includes(t));
-      changed[n] = t;
+      do t = rng.int(V); while (changed.tracks.includes(t));
+      changed.tracks[n] = t;
       const w1 = agent.weights(changed, 1);
       let diff = 0;
       for (let i = 0; i < w0.length; i++) diff = Math.max(diff, Math.abs(w1[i] - w0[i]));
@@ -103,7 +105,7 @@ describe.each(ENCODERS)("DDPG agent, %s", (_name, nets) => {
       agent.recommend(states, B, out, noisy ? (w) => { for (let i = 0; i < w.length; i++) w[i] += rng.normal(); } : undefined);
       for (let b = 0; b < B; b++) {
         const list = Array.from(out.subarray(b * K, b * K + K));
-        const state = Array.from(states.subarray(b * N, b * N + N));
+        const state = Array.from(states.tracks.subarray(b * N, b * N + N));
         expect(new Set(list).size).toBe(K);
         for (const t of list) {
           expect(t).toBeGreaterThanOrEqual(0);
@@ -159,7 +161,7 @@ describe("DDPG as a Policy", () => {
       expect(new Set(row).size).toBe(K);
       for (const t of row) {
         expect(Array.from(ids.subarray(b * 4, b * 4 + 2))).not.toContain(t);
-        expect(Array.from(states.subarray(b * N, b * N + N))).not.toContain(t);
+        expect(Array.from(states.tracks.subarray(b * N, b * N + N))).not.toContain(t);
       }
     }
     expect(() => policy.recommend(states, B, 2, out, rng)).toThrow(/lists of K = 3/);
@@ -174,7 +176,7 @@ describe("DDPG agent checks", () => {
     expect(() => agent.update(bad)).toThrow(/action index 303 at position 5 is not a track in \[0, 300\)/);
     expect(() => agent.update(randomBatch(rng, 17))).toThrow(/batch of 17 rows outside 1\.\.16/);
     const states = randomStates(rng, 1);
-    states[0] = -1;
+    states.tracks[0] = -1;
     expect(() => agent.weights(states, 1)).toThrow(/state index -1/);
   });
 });
@@ -192,7 +194,7 @@ describe.each(ENCODERS)("DDPG update vs the f64 reference (test/reference/ddpg.t
     expect(Math.abs(c.criticLoss - ref.criticLoss)).toBeLessThan(1e-5 * (1 + ref.criticLoss));
     const scale = (a: ArrayLike<number>) => Math.max(...Array.from(a, Math.abs));
     expectClose(agent.critic.group.arenaView("grad"), ref.criticGrad, { atol: 1e-5 * scale(ref.criticGrad), rtol: 1e-4 }, "critic gradients");
-    const objective = agent.updateActor(batch.states, 16);
+    const objective = agent.updateActor({ tracks: batch.states, kept: batch.kept }, 16);
     expect(Math.abs(objective - ref.actorObjective)).toBeLessThan(1e-5 * (1 + Math.abs(ref.actorObjective)));
     expectClose(agent.actor.group.arenaView("grad"), ref.actorGrad, { atol: 1e-4 * scale(ref.actorGrad), rtol: 1e-3 }, "actor gradients");
     softUpdate(agent.actor.group, cfg.tau);

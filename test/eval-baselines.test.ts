@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { ItemKnnPolicy, PopularPolicy, RandomPolicy, trainingPlayCounts, type TrainingSessions } from "../src/eval/baselines.js";
 import { LOG_FLAG } from "../src/data/log-parser.js";
 import { Rng } from "../src/rng.js";
-import type { Policy } from "../src/eval/policy.js";
+import type { Policy } from "../src/core/policy.js";
+import { keptStates } from "../src/core/state.js";
 
 /** Training sessions from track lists; `skips` marks rows with skip_2. */
 function sessions(V: number, list: number[][], skips?: boolean[][]): TrainingSessions {
@@ -49,7 +50,7 @@ describe("random", () => {
     const out = new Int32Array(B * K), rng = new Rng(1);
     const count = new Float64Array(V);
     for (let c = 0; c < calls; c++) {
-      pol.recommend(states, B, K, out, rng, ex);
+      pol.recommend(keptStates(states), B, K, out, rng, ex);
       checkRows(pol, states, B, N, K, out, V, ex);
       for (let i = 0; i < B * K; i++) count[out[i]]++;
     }
@@ -67,10 +68,10 @@ describe("random", () => {
     const pol = new RandomPolicy(30);
     const st = Int32Array.from([1, 2, 3]);
     const a = new Int32Array(5), b = new Int32Array(5);
-    pol.recommend(st, 1, 5, a, new Rng(4));
-    pol.recommend(st, 1, 5, b, new Rng(4));
+    pol.recommend(keptStates(st), 1, 5, a, new Rng(4));
+    pol.recommend(keptStates(st), 1, 5, b, new Rng(4));
     expect(a).toEqual(b);
-    expect(() => new RandomPolicy(5).recommend(st, 1, 3, new Int32Array(3), new Rng(0))).toThrow(/only 2 tracks left/);
+    expect(() => new RandomPolicy(5).recommend(keptStates(st), 1, 3, new Int32Array(3), new Rng(0))).toThrow(/only 2 tracks left/);
   });
 });
 
@@ -82,10 +83,10 @@ describe("popular", () => {
     const pol = PopularPolicy.fit(tr);
     expect(Array.from(pol.order)).toEqual([1, 2, 5, 0, 3, 7, 4, 6]);
     const out = new Int32Array(6);
-    pol.recommend(Int32Array.from([2, 9 - 9, 6, 6]), 2, 3, out, new Rng(0)); // rows: [2, 0], [6, 6]
+    pol.recommend(keptStates(Int32Array.from([2, 9 - 9, 6, 6])), 2, 3, out, new Rng(0)); // rows: [2, 0], [6, 6]
     expect(Array.from(out)).toEqual([1, 5, 3, 1, 2, 5]);
     // with exclusions (−1 padded)
-    pol.recommend(Int32Array.from([2, 0]), 1, 3, out, new Rng(0), { ids: Int32Array.from([1, -1]), X: 2 });
+    pol.recommend(keptStates(Int32Array.from([2, 0])), 1, 3, out, new Rng(0), { ids: Int32Array.from([1, -1]), X: 2 });
     expect(Array.from(out.subarray(0, 3))).toEqual([5, 3, 7]);
   });
 
@@ -138,14 +139,14 @@ describe("item-kNN", () => {
     // state [filler, 2i]: the partner 2i+1 comes first
     const states = new Int32Array(10 * N);
     for (let i = 0; i < 10; i++) states.set([20 + i, 2 * i], i * N);
-    knn.recommend(states, 10, K, out, rng);
+    knn.recommend(keptStates(states), 10, K, out, rng);
     checkRows(knn, states, 10, N, K, out, V);
     for (let i = 0; i < 10; i++) expect(out[i * K], `state ${i}`).toBe(2 * i + 1);
     // recency: state [0, 2] (2 newest) -> 3 (partner of the newest) before 1
-    knn.recommend(Int32Array.from([0, 2]), 1, K, out, rng);
+    knn.recommend(keptStates(Int32Array.from([0, 2])), 1, K, out, rng);
     expect(out[0]).toBe(3);
     expect(out[1]).toBe(1);
-    knn.recommend(Int32Array.from([2, 0]), 1, K, out, rng);
+    knn.recommend(keptStates(Int32Array.from([2, 0])), 1, K, out, rng);
     expect(out[0]).toBe(1);
     expect(out[1]).toBe(3);
     // a state of tracks never seen in training has no candidates: the list is training popularity
@@ -153,8 +154,8 @@ describe("item-kNN", () => {
     const unseenV = 70;
     const knn2 = ItemKnnPolicy.fit(sessions(unseenV, list));
     const pop2 = PopularPolicy.fit(sessions(unseenV, list));
-    knn2.recommend(Int32Array.from([65, 66]), 1, K, a, rng);
-    pop2.recommend(Int32Array.from([65, 66]), 1, K, b, rng);
+    knn2.recommend(keptStates(Int32Array.from([65, 66])), 1, K, a, rng);
+    pop2.recommend(keptStates(Int32Array.from([65, 66])), 1, K, b, rng);
     expect(Array.from(a)).toEqual(Array.from(b));
   });
 
@@ -163,9 +164,9 @@ describe("item-kNN", () => {
     const tr = sessions(7, [[0, 1], [4, 5], [4, 5], [4, 6]]);
     const knn = ItemKnnPolicy.fit(tr);
     const out = new Int32Array(3);
-    knn.recommend(Int32Array.from([0]), 1, 3, out, new Rng(0));
+    knn.recommend(keptStates(Int32Array.from([0])), 1, 3, out, new Rng(0));
     expect(Array.from(out)).toEqual([1, 4, 5]);
-    knn.recommend(Int32Array.from([0]), 1, 3, out, new Rng(0), { ids: Int32Array.from([4, -1]), X: 2 });
+    knn.recommend(keptStates(Int32Array.from([0])), 1, 3, out, new Rng(0), { ids: Int32Array.from([4, -1]), X: 2 });
     // 4 excluded: after 5 (2 plays) the one-play tracks 0, 1, 6 tie; 0 is the state, 1 taken
     expect(Array.from(out)).toEqual([1, 5, 6]);
   });

@@ -9,7 +9,8 @@ import { NFEAT } from "../src/data/tf-parser.js";
 import { LOG_FLAG } from "../src/data/log-parser.js";
 import { splitSessions } from "../src/data/split.js";
 import { Rng } from "../src/rng.js";
-import type { Policy } from "../src/eval/policy.js";
+import type { Policy } from "../src/core/policy.js";
+import { allocStates, keptStates, type States } from "../src/core/state.js";
 import type { Environment, StepResult } from "../src/rl/env.js";
 import type { ProtocolResult } from "../src/eval/types.js";
 
@@ -37,8 +38,8 @@ function data(V: number, list: number[][], skips: boolean[][], feats: Record<num
 function fnPolicy(name: string, f: (state: number[]) => number[]): Policy {
   return {
     name,
-    recommend(states, B, K, out) {
-      const N = states.length / B;
+    recommend(st, B, K, out) {
+      const states = st.tracks, N = states.length / B;
       for (let b = 0; b < B; b++) out.set(f(Array.from(states.subarray(b * N, (b + 1) * N))).slice(0, K), b * K);
     },
   };
@@ -84,7 +85,7 @@ describe("original protocol", () => {
     const recording: Policy = {
       name: "in-session",
       recommend(st, B, K, out, rng) {
-        for (let b = 0; b < B; b++) states.push([st[b]]);
+        for (let b = 0; b < B; b++) states.push([st.tracks[b]]);
         inSession.recommend(st, B, K, out, rng);
       },
     };
@@ -108,7 +109,7 @@ describe("original protocol", () => {
     const rec = (i: number): Policy => ({
       name: `p${i}`,
       recommend(st, B, K, out) {
-        for (let b = 0; b < B; b++) seen[i].push(Array.from(st.subarray(b * 2, b * 2 + 2)).join(","));
+        for (let b = 0; b < B; b++) seen[i].push(Array.from(st.tracks.subarray(b * 2, b * 2 + 2)).join(","));
         for (let b = 0; b < B; b++) out.set([90, 91, 92].slice(0, K), b * K);
       },
     });
@@ -195,7 +196,7 @@ describe("next-tracks protocol", () => {
     const bad = fnPolicy("bad", (s) => [s[0], 7]);
     expect(() => runNextTracks(ds, { train: [0], test: [0] }, [bad], { N: 2, K: 2, bootstrap: { B: 10 } })).toThrow(/bad: state 0 slot 0 recommends track 1, already in the state/);
     const dup = fnPolicy("dup", () => [7, 7]);
-    expect(() => recommendAll(dup, Int32Array.from([1, 2]), 1, 2, 2, new Int32Array(2), new Rng(0), 8, 10)).toThrow(/repeats/);
+    expect(() => recommendAll(dup, keptStates(Int32Array.from([1, 2])), 1, 2, 2, new Int32Array(2), new Rng(0), 8, 10)).toThrow(/repeats/);
   });
 });
 
@@ -203,16 +204,16 @@ describe("next-tracks protocol", () => {
 class ToyEnv implements Environment {
   readonly N = 2;
   readonly K = 2;
-  private st = [new Int32Array(2), new Int32Array(2)];
+  private st: States[] = [allocStates(1, 2), allocStates(1, 2)];
   private cur = 0;
   private steps = 0;
   private res: StepResult = { rewards: new Float32Array(2), reward: 0, next: this.st[1], done: false };
   constructor(readonly L: number) {}
-  reset(rng: Rng): Int32Array {
+  reset(rng: Rng): States {
     this.steps = 0;
     this.cur = 0;
-    this.st[0][0] = 10 + rng.int(10);
-    this.st[0][1] = 20 + rng.int(10);
+    this.st[0].tracks[0] = 10 + rng.int(10);
+    this.st[0].tracks[1] = 20 + rng.int(10);
     return this.st[0];
   }
   step(list: Int32Array): StepResult {
@@ -222,7 +223,8 @@ class ToyEnv implements Environment {
       this.res.rewards[k] = list[k] % 2 === 0 ? 1 : 0;
       r += this.res.rewards[k];
     }
-    nx.set([list[0], list[1]]);
+    nx.tracks.set([list[0], list[1]]);
+    nx.kept.set(this.res.rewards);
     this.cur = 1 - this.cur;
     this.steps++;
     this.res.reward = r;

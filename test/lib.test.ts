@@ -85,7 +85,7 @@ describe("library entry", () => {
 
   it("rejects bad input with a clear message", async () => {
     const rec = await createRecommender({ wasm, model: readFileSync(tiny.model), embeddings: readFileSync(tiny.embeddings) });
-    expect(() => rec.recommend(tiny.history.slice(0, 9))).toThrow(/at least N = 10 track ids.*got 9/);
+    expect(() => rec.recommend(tiny.history.slice(0, 9))).toThrow(/at least N = 10 plays.*got 9/);
     expect(() => rec.recommend([...tiny.history.slice(0, 9), "t_nope"])).toThrow(/track 't_nope' is not in the model's catalog/);
     expect(() => rec.recommend(tiny.history, 4)).toThrow(/k must be an integer in 1\.\.3/);
     expect(() => rec.recommend(tiny.history, 0)).toThrow(/k must be/);

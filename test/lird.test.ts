@@ -1,8 +1,9 @@
 import { describe, it, expect } from "vitest";
 import { Rng } from "../src/rng.js";
 import { advanceState, checkList } from "../src/rl/env.js";
+import { keptStates } from "../src/core/state.js";
 import { LirdSimulator, type LirdOptions, type LirdSamples, type EmbeddingTable } from "../src/rl/lird.js";
-import { advanceReference, lirdReference, listReward, rows, type RefOptions, type RefSample } from "./reference/lird.js";
+import { advanceKeptReference, advanceReference, lirdReference, listReward, rows, type RefOptions, type RefSample } from "./reference/lird.js";
 
 // Tolerance of the simulator's f64 arithmetic (over f32 embeddings) against the f64 reference:
 // the same numbers summed in a different order, so differences are a few ulps of the sums.
@@ -27,7 +28,7 @@ function refOptions(o: LirdOptions = {}): RefOptions {
 
 /** A simulator whose single start state is `start`, already reset. */
 function startedAt(samples: LirdSamples, emb: EmbeddingTable, start: number[], o: LirdOptions = {}): LirdSimulator {
-  const sim = new LirdSimulator(samples, emb, { ...o, startStates: Int32Array.from(start) });
+  const sim = new LirdSimulator(samples, emb, { ...o, startStates: keptStates(Int32Array.from(start)) });
   sim.reset(new Rng(0));
   return sim;
 }
@@ -57,21 +58,26 @@ function randomList(rng: Rng, state: ArrayLike<number>, K: number, V: number): n
 }
 
 describe("advanceState", () => {
-  it("appends kept tracks in list order and drops the oldest", () => {
-    const out = new Int32Array(4);
-    expect(advanceState(Int32Array.of(1, 2, 3, 4), Int32Array.of(7, 8, 9), [1, 0, 1], out)).toBe(2);
-    expect(Array.from(out)).toEqual([3, 4, 7, 9]);
-    expect(advanceState(Int32Array.of(1, 2, 3, 4), Int32Array.of(7, 8, 9), [0, 0, 0], out)).toBe(0);
-    expect(Array.from(out)).toEqual([1, 2, 3, 4]);
+  const st = (t: number[], k: number[]) => ({ tracks: Int32Array.from(t), kept: Uint8Array.from(k) });
+  it("appends every listed track with its feedback and drops the oldest", () => {
+    const out = st([0, 0, 0, 0, 0], [0, 0, 0, 0, 0]);
+    advanceState(st([1, 2, 3, 4, 5], [1, 0, 1, 1, 0]), Int32Array.of(7, 8, 9), [1, 0, 1], out);
+    expect(Array.from(out.tracks)).toEqual([4, 5, 7, 8, 9]);
+    expect(Array.from(out.kept)).toEqual([1, 0, 1, 0, 1]);
+    advanceState(st([1, 2, 3, 4, 5], [1, 1, 1, 1, 1]), Int32Array.of(7, 8, 9), [0, 0, 0], out);
+    expect(Array.from(out.tracks)).toEqual([4, 5, 7, 8, 9]);
+    expect(Array.from(out.kept)).toEqual([1, 1, 0, 0, 0]);
   });
 
-  it("works in place and keeps only the last N when more than N are kept", () => {
-    const s = Int32Array.of(1, 2, 3);
+  it("works in place and keeps only the last N when the list is longer than the state", () => {
+    const s = st([1, 2, 3], [0, 1, 0]);
     advanceState(s, Int32Array.of(5, 6), [1, 1], s);
-    expect(Array.from(s)).toEqual([3, 5, 6]);
-    const t = Int32Array.of(1, 2);
+    expect(Array.from(s.tracks)).toEqual([3, 5, 6]);
+    expect(Array.from(s.kept)).toEqual([0, 1, 1]);
+    const t = st([1, 2], [1, 1]);
     advanceState(t, Int32Array.of(5, 6, 7, 8), [1, 0.5, 0, 1], t);
-    expect(Array.from(t)).toEqual([6, 8]);
+    expect(Array.from(t.tracks)).toEqual([7, 8]);
+    expect(Array.from(t.kept)).toEqual([0, 1]);
   });
 
   it("matches the reference on random windows", () => {
@@ -79,11 +85,13 @@ describe("advanceState", () => {
     for (let trial = 0; trial < 200; trial++) {
       const N = 1 + rng.int(6), K = 1 + rng.int(6);
       const state = Array.from({ length: N }, () => rng.int(100));
+      const kept = Array.from({ length: N }, () => rng.int(2));
       const list = Array.from({ length: K }, () => rng.int(100));
-      const kept = Array.from({ length: K }, () => rng.int(2));
-      const out = new Int32Array(N);
-      advanceState(Int32Array.from(state), Int32Array.from(list), kept, out);
-      expect(Array.from(out)).toEqual(advanceReference(state, list, kept));
+      const rewards = Array.from({ length: K }, () => rng.int(2));
+      const out = st(new Array(N).fill(0), new Array(N).fill(0));
+      advanceState(st(state, kept), Int32Array.from(list), rewards, out);
+      expect(Array.from(out.tracks)).toEqual(advanceReference(state, list, rewards));
+      expect(Array.from(out.kept)).toEqual(advanceKeptReference(kept, rewards));
     }
   });
 });
@@ -133,8 +141,9 @@ describe("LirdSimulator scoring", () => {
     expect(sim.similarities[sim.lastMatch]).toBeCloseTo(1, 12);
     expect(sim.groupPatterns[sim.lastMatch]).toBe(1);
     expect(Array.from(r.rewards)).toEqual([1, 0]);
-    // Slot 0 kept: the window drops track 0 and gains track 2.
-    expect(Array.from(r.next)).toEqual([8, 2]);
+    // Both listed tracks are played: the window becomes the list, slot 0 kept, slot 1 skipped.
+    expect(Array.from(r.next.tracks)).toEqual([2, 6]);
+    expect(Array.from(r.next.kept)).toEqual([1, 0]);
   });
 
   it("pattern choice, rewards, weights and reward match the f64 reference on hand-built queries", () => {
@@ -155,7 +164,7 @@ describe("LirdSimulator scoring", () => {
           expect(sim.weights[p]).toBeCloseTo(ref.weights[p], 12);
         }
         expect(Math.abs(r.reward - ref.reward)).toBeLessThan(TOL);
-        expect(Array.from(r.next)).toEqual(advanceReference(state, list, ref.rewards));
+        expect(Array.from(r.next.tracks)).toEqual(advanceReference(state, list, ref.rewards));
       }
     }
   });
@@ -234,7 +243,7 @@ describe("LirdSimulator scoring", () => {
       expect(sim.lastMatch).toBe(ref.best);
       expect(Array.from(r.rewards)).toEqual(ref.rewards);
       expect(Math.abs(r.reward - ref.reward)).toBeLessThan(TOL);
-      expect(Array.from(r.next)).toEqual(advanceReference(state, list, ref.rewards));
+      expect(Array.from(r.next.tracks)).toEqual(advanceReference(state, list, ref.rewards));
     }
   });
 
@@ -249,7 +258,7 @@ describe("LirdSimulator scoring", () => {
       for (const weighting of ["affine", "softmax"] as const) {
         const o: LirdOptions = { mode, weighting, episodeLength: 1000 };
         const sim = new LirdSimulator(rs, remb, o);
-        let state = Array.from(sim.reset(new Rng(5)));
+        let state = Array.from(sim.reset(new Rng(5)).tracks);
         for (let q = 0; q < 25; q++) {
           const list = randomList(rng, state, K, V);
           const ref = lirdReference(rx, RE, state, list, refOptions(o));
@@ -262,7 +271,7 @@ describe("LirdSimulator scoring", () => {
           }
           // Follow the simulator's own choice so the walk continues identically either way.
           state = advanceReference(state, list, Array.from(r.rewards));
-          expect(Array.from(r.next)).toEqual(state);
+          expect(Array.from(r.next.tracks)).toEqual(state);
         }
       }
     }
@@ -283,8 +292,8 @@ describe("LirdSimulator episodes", () => {
     const a = new Rng(9), b = new Rng(9);
     const other = new LirdSimulator(samples, emb);
     for (let i = 0; i < 200; i++) {
-      const s = Array.from(sim.reset(a));
-      expect(Array.from(other.reset(b))).toEqual(s);
+      const s = Array.from(sim.reset(a).tracks);
+      expect(Array.from(other.reset(b).tracks)).toEqual(s);
       expect(xs.some((x) => x.state.join() === s.join())).toBe(true);
       seen.add(s.join());
     }
@@ -293,7 +302,7 @@ describe("LirdSimulator episodes", () => {
 
   it("a step after reset starts from the new state, not the old episode's", () => {
     const starts = [[0, 1, 2, 3], [10, 11, 12, 13]];
-    const sim = new LirdSimulator(samples, emb, { startStates: Int32Array.from(starts.flat()), episodeLength: 50 });
+    const sim = new LirdSimulator(samples, emb, { startStates: { tracks: Int32Array.from(starts.flat()), kept: Uint8Array.from([1, 0, 1, 1, 0, 0, 1, 0]) }, episodeLength: 50 });
     // A seed whose first two draws of int(2) pick start 0, then start 1 (reset draws exactly one int).
     let seed = 0;
     for (;; seed++) {
@@ -301,18 +310,20 @@ describe("LirdSimulator episodes", () => {
       if (probe.int(2) === 0 && probe.int(2) === 1) break;
     }
     const r0 = new Rng(seed);
-    expect(Array.from(sim.reset(r0))).toEqual(starts[0]);
+    expect(Array.from(sim.reset(r0).tracks)).toEqual(starts[0]);
     sim.step(Int32Array.of(20, 21));
     sim.step(Int32Array.of(22, 23));
-    expect(Array.from(sim.reset(r0))).toEqual(starts[1]);
+    expect(Array.from(sim.reset(r0).tracks)).toEqual(starts[1]);
     expect(sim.t).toBe(0);
-    expect(Array.from(sim.state)).toEqual(starts[1]);
+    expect(Array.from(sim.state.tracks)).toEqual(starts[1]);
+    expect(Array.from(sim.state.kept)).toEqual([0, 0, 1, 0]); // the start's own flags
     const list = [30, 31];
     const r = sim.step(Int32Array.from(list));
     const ref = lirdReference(xs, E, starts[1], list, refOptions());
     expect(Math.abs(r.reward - ref.reward)).toBeLessThan(TOL);
-    expect(Array.from(r.next)).toEqual(advanceReference(starts[1], list, ref.rewards));
-    expect(Array.from(r.next).some((t) => t >= 20 && t <= 23)).toBe(false);
+    expect(Array.from(r.next.tracks)).toEqual(advanceReference(starts[1], list, ref.rewards));
+    expect(Array.from(r.next.tracks).some((t) => t >= 20 && t <= 23)).toBe(false);
+    expect(Array.from(r.next.kept)).toEqual(advanceKeptReference([0, 0, 1, 0], ref.rewards));
   });
 
   it("is done after episodeLength steps and refuses to step until reset", () => {
@@ -322,11 +333,11 @@ describe("LirdSimulator episodes", () => {
     for (let ep = 0; ep < 3; ep++) {
       let state = sim.reset(r);
       for (let t = 1; t <= 3; t++) {
-        const res = sim.step(Int32Array.from(randomList(r, state, K, V)));
+        const res = sim.step(Int32Array.from(randomList(r, state.tracks, K, V)));
         expect(res.done).toBe(t === 3);
         state = res.next;
       }
-      expect(() => sim.step(Int32Array.from(randomList(r, state, K, V)))).toThrow(/episode ended after 3 steps; call reset\(\)/);
+      expect(() => sim.step(Int32Array.from(randomList(r, state.tracks, K, V)))).toThrow(/episode ended after 3 steps; call reset\(\)/);
     }
   });
 
@@ -336,11 +347,13 @@ describe("LirdSimulator episodes", () => {
     let state = sim.reset(r);
     let prevResult = null as null | object, prevRewards = null as null | Float32Array;
     for (let t = 0; t < 20; t++) {
-      const before = Array.from(state);
-      const list = randomList(r, state, K, V);
+      const before = Array.from(state.tracks), beforeKept = Array.from(state.kept);
+      const list = randomList(r, state.tracks, K, V);
       const res = sim.step(Int32Array.from(list));
-      expect(Array.from(state)).toEqual(before); // the state the step started from is untouched
-      expect(Array.from(res.next)).toEqual(advanceReference(before, list, Array.from(res.rewards)));
+      expect(Array.from(state.tracks)).toEqual(before); // the state the step started from is untouched
+      expect(Array.from(state.kept)).toEqual(beforeKept);
+      expect(Array.from(res.next.kept)).toEqual(advanceKeptReference(beforeKept, Array.from(res.rewards)));
+      expect(Array.from(res.next.tracks)).toEqual(advanceReference(before, list, Array.from(res.rewards)));
       expect(res.next).not.toBe(state);
       if (prevResult) { expect(res).toBe(prevResult); expect(res.rewards).toBe(prevRewards); }
       prevResult = res; prevRewards = res.rewards;
@@ -350,7 +363,7 @@ describe("LirdSimulator episodes", () => {
 
   it("rejects an invalid list, naming the slot", () => {
     const sim = new LirdSimulator(samples, emb);
-    const s = sim.reset(new Rng(2));
+    const s = sim.reset(new Rng(2)).tracks;
     expect(() => sim.step(Int32Array.of(s[0], (s[0] + 1) % V))).toThrow(/LirdSimulator.step: list\[0\] = \d+ is already in the state/);
     expect(() => sim.step(Int32Array.of(V, 0))).toThrow(/list\[0\] = 40 is not a track index/);
   });

@@ -3,7 +3,7 @@
 import { describe, it, expect } from "vitest";
 import { ListenerModel } from "../src/data/synth.js";
 import { ListenerEnv } from "../src/rl/listener-env.js";
-import type { Policy } from "../src/eval/policy.js";
+import type { Policy } from "../src/core/policy.js";
 import { Rng } from "../src/rng.js";
 import { MemoryPlan } from "../src/engine/plan.js";
 import { DdpgAgent, LISTWISE_NETWORKS } from "../src/agent/ddpg.js";
@@ -37,7 +37,7 @@ const random: Policy = {
     for (let b = 0; b < B; b++) {
       for (let k = 0; k < K2; k++) {
         let t: number;
-        do t = rng.int(400); while (states.subarray(b * N, b * N + N).includes(t) || out.subarray(b * K2, b * K2 + k).includes(t));
+        do t = rng.int(400); while (states.tracks.subarray(b * N, b * N + N).includes(t) || out.subarray(b * K2, b * K2 + k).includes(t));
         out[b * K2 + k] = t;
       }
     }
@@ -49,9 +49,9 @@ describe("ListenerEnv", () => {
 
   it("resets to a fresh history of N distinct tracks, deterministic under the seed", () => {
     const env = new ListenerEnv(model);
-    const a = Array.from(env.reset(new Rng(1)));
-    const b = Array.from(env.reset(new Rng(2)));
-    const a2 = Array.from(env.reset(new Rng(1)));
+    const a = Array.from(env.reset(new Rng(1)).tracks);
+    const b = Array.from(env.reset(new Rng(2)).tracks);
+    const a2 = Array.from(env.reset(new Rng(1)).tracks);
     expect(new Set(a).size).toBe(N);
     expect(a).toEqual(a2);
     expect(a).not.toEqual(b);
@@ -59,17 +59,36 @@ describe("ListenerEnv", () => {
     expect(env.listener!.position).toBe(N);
   });
 
-  it("plays lists: flags follow the listener, the state advances with kept tracks, episodes end", () => {
+  it("a reset history carries the feedback the listener gave each of its plays", () => {
+    // Replay the history's tracks to a listener drawn from the same stream: its skips are the flags.
+    const env = new ListenerEnv(model);
+    let skipped = 0;
+    for (let seed = 0; seed < 20; seed++) {
+      const s = env.reset(new Rng(seed));
+      const probe = new Rng(seed), listener = model.newListener(probe);
+      for (let n = 0; n < N; n++) {
+        const was = model.play(listener, s.tracks[n]);
+        expect(s.kept[n]).toBe(was ? 0 : 1);
+        if (was) skipped++;
+      }
+    }
+    // Both kinds of feedback occur (about half the plays are skipped).
+    expect(skipped).toBeGreaterThan(40);
+    expect(skipped).toBeLessThan(160);
+  });
+
+  it("plays lists: flags follow the listener, the state advances with every played track and its flag, episodes end", () => {
     const env = new ListenerEnv(model, { steps: 3 });
-    const s0 = Array.from(env.reset(new Rng(5)));
+    const st0 = env.reset(new Rng(5));
+    const s0 = Array.from(st0.tracks), k0 = Array.from(st0.kept);
     const list = new Int32Array([100, 101, 102].map((t) => (s0.includes(t) ? t + 200 : t)));
     const r = env.step(list);
-    const kept = Array.from(list).filter((_, k) => r.rewards[k] === 1);
-    expect(Array.from(r.next)).toEqual([...s0, ...kept].slice(-N));
+    expect(Array.from(r.next.tracks)).toEqual([...s0, ...list].slice(-N));
+    expect(Array.from(r.next.kept)).toEqual([...k0, ...Array.from(r.rewards)].slice(-N));
     expect(r.reward).toBeCloseTo(r.rewards[0] + 0.9 * r.rewards[1] + 0.81 * r.rewards[2], 6);
     expect(env.listener!.position).toBe(N + K);
     expect(r.done).toBe(false);
-    env.step(new Int32Array([200, 201, 202].filter((t) => !r.next.includes(t)).concat([300, 301, 302]).slice(0, 3)));
+    env.step(new Int32Array([200, 201, 202].filter((t) => !r.next.tracks.includes(t)).concat([300, 301, 302]).slice(0, 3)));
     const last = env.step(new Int32Array([310, 311, 312]));
     expect(last.done).toBe(true);
     expect(() => env.step(new Int32Array([320, 321, 322]))).toThrow(/reset/);
@@ -84,7 +103,7 @@ describe("ListenerEnv", () => {
     const plain = new ListenerEnv(model), mapped = new ListenerEnv(model, { catalog: perm });
     const inv = new Int32Array(V);
     perm.forEach((m, c) => (inv[m] = c));
-    const a = plain.reset(new Rng(8)), b = mapped.reset(new Rng(8));
+    const a = plain.reset(new Rng(8)).tracks, b = mapped.reset(new Rng(8)).tracks;
     expect(Array.from(b, (c) => perm[c])).toEqual(Array.from(a));
     const list = new Int32Array([0, 1, 2].map((k) => 50 + k).filter((t) => !a.includes(t)).slice(0, 3));
     expect(list.length).toBe(3);
@@ -102,7 +121,7 @@ describe("ListenerEnv", () => {
     oracle.recommend(s, 1, K, out, new Rng(0));
     const probs = new Float64Array(model.numTracks);
     model.skipProbabilities(env.listener!, probs);
-    const ranked = Array.from(probs.keys()).filter((i) => !s.includes(i)).sort((x, y) => probs[x] - probs[y] || x - y);
+    const ranked = Array.from(probs.keys()).filter((i) => !s.tracks.includes(i)).sort((x, y) => probs[x] - probs[y] || x - y);
     expect(Array.from(out)).toEqual(ranked.slice(0, K));
     expect(meanReward(env, oracle, 200, 11)).toBeGreaterThan(meanReward(env, random, 200, 11) + 0.5);
   });
@@ -128,7 +147,8 @@ function contentPolicy(E: Float32Array, V: number, d: number): Policy {
   const mean = new Float64Array(d), score = new Float64Array(V);
   return {
     name: "content",
-    recommend(states, _B, K2, out) {
+    recommend(st, _B, K2, out) {
+      const states = st.tracks;
       mean.fill(0);
       for (let n = 0; n < N; n++) for (let j = 0; j < d; j++) mean[j] += E[states[n] * d + j];
       for (let i = 0; i < V; i++) {

@@ -9,17 +9,19 @@ const N = 4, K = 3;
 function transition(t: number) {
   return {
     state: Array.from({ length: N }, (_, n) => t * 10 + n),
+    kept: Array.from({ length: N }, (_, n) => (t + n) % 3 === 0 ? 0 : 1),
     action: Array.from({ length: K }, (_, k) => t * 100 + k),
     rewards: Array.from({ length: K }, (_, k) => (t + k) % 2),
     reward: t * 0.5,
     next: Array.from({ length: N }, (_, n) => t * 10 + n + 1),
+    nextKept: Array.from({ length: N }, (_, n) => (t + n) % 2),
     done: t % 7 === 0,
   };
 }
 
 function push(buf: ReplayBuffer, t: number): void {
   const x = transition(t);
-  buf.push(x.state, x.action, x.rewards, x.reward, x.next, x.done);
+  buf.push({ tracks: Int32Array.from(x.state), kept: Uint8Array.from(x.kept) }, x.action, x.rewards, x.reward, { tracks: Int32Array.from(x.next), kept: Uint8Array.from(x.nextKept) }, x.done);
 }
 
 /** The transition number stored in a row, checking that every column agrees. */
@@ -27,6 +29,8 @@ function rowId(buf: ReplayBuffer, i: number): number {
   const t = buf.reward[i] / 0.5;
   const x = transition(t);
   expect(Array.from(buf.states.subarray(i * N, (i + 1) * N))).toEqual(x.state);
+  expect(Array.from(buf.kept.subarray(i * N, (i + 1) * N))).toEqual(x.kept);
+  expect(Array.from(buf.nextKept.subarray(i * N, (i + 1) * N))).toEqual(x.nextKept);
   expect(Array.from(buf.actions.subarray(i * K, (i + 1) * K))).toEqual(x.action);
   expect(Array.from(buf.rewards.subarray(i * K, (i + 1) * K))).toEqual(x.rewards);
   expect(Array.from(buf.nexts.subarray(i * N, (i + 1) * N))).toEqual(x.next);
@@ -40,6 +44,8 @@ function checkBatch(batch: ReplayBatch, buf: ReplayBuffer): void {
     expect(i >= 0 && i < buf.size).toBe(true);
     const x = transition(rowId(buf, i));
     expect(Array.from(batch.states.subarray(b * N, (b + 1) * N))).toEqual(x.state);
+    expect(Array.from(batch.kept.subarray(b * N, (b + 1) * N))).toEqual(x.kept);
+    expect(Array.from(batch.nextKept.subarray(b * N, (b + 1) * N))).toEqual(x.nextKept);
     expect(Array.from(batch.actions.subarray(b * K, (b + 1) * K))).toEqual(x.action);
     expect(Array.from(batch.rewards.subarray(b * K, (b + 1) * K))).toEqual(x.rewards);
     expect(batch.reward[b]).toBe(x.reward);
@@ -112,8 +118,10 @@ describe("ReplayBuffer", () => {
   it("rejects an empty buffer, bad shapes and bad sizes with clear errors", () => {
     const buf = new ReplayBuffer(N, K, 4);
     expect(() => buf.sample(new Rng(0), 2)).toThrow(/buffer is empty/);
-    expect(() => buf.push([1, 2], [1, 2, 3], [0, 0, 0], 0, [1, 2, 3, 4], false)).toThrow(/N = 4 entries, got 2 and 4/);
-    expect(() => buf.push([1, 2, 3, 4], [1, 2], [0, 0, 0], 0, [1, 2, 3, 4], false)).toThrow(/K = 3 entries, got 2 and 3/);
+    const s = (a: number[]) => ({ tracks: Int32Array.from(a), kept: new Uint8Array(a.length).fill(1) });
+    expect(() => buf.push(s([1, 2]), [1, 2, 3], [0, 0, 0], 0, s([1, 2, 3, 4]), false)).toThrow(/N = 4 tracks and flags, got 2\/2 and 4\/4/);
+    expect(() => buf.push(s([1, 2, 3, 4]), [1, 2, 3], [0, 0, 0], 0, { tracks: Int32Array.from([1, 2, 3, 4]), kept: new Uint8Array(3) }, false)).toThrow(/got 4\/4 and 4\/3/);
+    expect(() => buf.push(s([1, 2, 3, 4]), [1, 2], [0, 0, 0], 0, s([1, 2, 3, 4]), false)).toThrow(/K = 3 entries, got 2 and 3/);
     expect(() => new ReplayBuffer(N, K, 0)).toThrow(/capacity must be a positive integer/);
     push(buf, 1);
     expect(() => buf.sampleInto(new Rng(0), new ReplayBuffer(N + 1, K, 4).createBatch(2))).toThrow(/batch arrays do not match/);
@@ -164,20 +172,20 @@ describe("ReplayBuffer", () => {
     const rewards = Uint8Array.from({ length: S * KL }, () => rng.int(2));
     const env = new LirdSimulator({ N: NL, K: KL, states, actions, rewards }, { V, d, E }, { episodeLength: 4 });
     const buf = new ReplayBuffer(NL, KL, 100);
-    const expected: { s: number[]; next: number[]; reward: number; done: boolean }[] = [];
+    const expected: { s: number[]; kept: number[]; next: number[]; nextKept: number[]; reward: number; done: boolean }[] = [];
     for (let ep = 0; ep < 3; ep++) {
       let s = env.reset(rng);
       for (let done = false; !done;) {
         const list = new Int32Array(KL);
         for (let k = 0; k < KL; k++) {
           let t: number;
-          do t = rng.int(V); while (s.includes(t) || list.subarray(0, k).includes(t));
+          do t = rng.int(V); while (s.tracks.includes(t) || list.subarray(0, k).includes(t));
           list[k] = t;
         }
-        const before = Array.from(s);
+        const before = Array.from(s.tracks), beforeKept = Array.from(s.kept);
         const r = env.step(list);
         buf.pushStep(s, list, r);
-        expected.push({ s: before, next: Array.from(r.next), reward: r.reward, done: r.done });
+        expected.push({ s: before, kept: beforeKept, next: Array.from(r.next.tracks), nextKept: Array.from(r.next.kept), reward: r.reward, done: r.done });
         s = r.next;
         done = r.done;
       }
@@ -185,6 +193,8 @@ describe("ReplayBuffer", () => {
     expect(buf.size).toBe(12);
     expected.forEach((x, i) => {
       expect(Array.from(buf.states.subarray(i * NL, (i + 1) * NL))).toEqual(x.s);
+      expect(Array.from(buf.kept.subarray(i * NL, (i + 1) * NL))).toEqual(x.kept);
+      expect(Array.from(buf.nextKept.subarray(i * NL, (i + 1) * NL))).toEqual(x.nextKept);
       expect(Array.from(buf.nexts.subarray(i * NL, (i + 1) * NL))).toEqual(x.next);
       expect(buf.reward[i]).toBeCloseTo(x.reward, 6);
       expect(buf.dones[i]).toBe(x.done ? 1 : 0);

@@ -15,7 +15,7 @@ import type { DdpgAgent, DdpgConfig } from "./ddpg.js";
 import type { Trainer, TrainerState } from "./train.js";
 
 export const MODEL_MAGIC = "ENCOREMD";
-export const MODEL_VERSION = 1;
+export const MODEL_VERSION = 2;
 
 /** What a model was trained against: it must be used with the same tracks and embeddings. */
 export interface ModelIdentity {
@@ -76,8 +76,8 @@ export function encodeModel(agent: DdpgAgent, identity: ModelIdentity, trainer?:
       noise, replay: { N: r.N, K: r.K, capacity: r.capacity, size: r.size, head: r.head },
     };
     sections.push(["noise.x", Float64Array.from(x)]);
-    sections.push(["replay.states", r.states], ["replay.actions", r.actions], ["replay.rewards", r.rewards],
-      ["replay.reward", r.reward], ["replay.nexts", r.nexts], ["replay.dones", r.dones]);
+    sections.push(["replay.states", r.states], ["replay.kept", r.kept], ["replay.actions", r.actions], ["replay.rewards", r.rewards],
+      ["replay.reward", r.reward], ["replay.nexts", r.nexts], ["replay.nextKept", r.nextKept], ["replay.dones", r.dones]);
   }
   return encode({ magic: MODEL_MAGIC, version: MODEL_VERSION, header, sections });
 }
@@ -139,8 +139,8 @@ export function applyModel(model: DecodedModel, agent: DdpgAgent, trainer?: Trai
       noise: { ...t.noise, x: file.f64("noise.x") },
       replay: {
         ...t.replay,
-        states: file.i32("replay.states"), actions: file.i32("replay.actions"), rewards: file.f32("replay.rewards"),
-        reward: file.f32("replay.reward"), nexts: file.i32("replay.nexts"), dones: file.u8("replay.dones"),
+        states: file.i32("replay.states"), kept: file.u8("replay.kept"), actions: file.i32("replay.actions"), rewards: file.f32("replay.rewards"),
+        reward: file.f32("replay.reward"), nexts: file.i32("replay.nexts"), nextKept: file.u8("replay.nextKept"), dones: file.u8("replay.dones"),
       },
     });
   }

@@ -15,6 +15,7 @@
 
 import type { MemoryPlan, Region } from "../engine/plan.js";
 import { TopK } from "../engine/topk.js";
+import type { States } from "../core/state.js";
 import { Adam, hardUpdate, softUpdate } from "../nn/adam.js";
 import type { Rng } from "../rng.js";
 import { Actor, Critic, type NetworkSpec } from "./networks.js";
@@ -101,14 +102,16 @@ export const W1_NETWORKS: Pick<DdpgConfig, "actor" | "critic"> = {
 export interface TransitionBatch {
   /** Rows in the batch (≤ config.batch). */
   B: number;
-  /** (B, N) states. */
+  /** (B, N) states: tracks and their feedback flags. */
   states: Int32Array;
+  kept: Uint8Array;
   /** (B, K) recommended tracks. */
   actions: Int32Array;
   /** (B) scalar rewards (the environment's list reward). */
   reward: Float32Array;
-  /** (B, N) next states. */
+  /** (B, N) next states and their flags. */
   nexts: Int32Array;
+  nextKept: Uint8Array;
   /** (B) 1 where the episode ended. */
   dones: Uint8Array | Float32Array;
 }
@@ -141,6 +144,8 @@ export class DdpgAgent {
   /** Largest batch of states recommend() takes at once. */
   readonly maxActBatch: number;
   private readonly stateIdx: Region;
+  /** (maxB, N) f32 feedback flags of the loaded states (1 kept, 0 skipped), beside their embeddings. */
+  readonly stateKept: Region;
   private readonly actionIdx: Region;
   private readonly rewards: Region;
   private readonly done: Region;
@@ -182,6 +187,7 @@ export class DdpgAgent {
     this.actorOpt = new Adam(actorGroup, { lr: c.actorLr, clipNorm: c.clipNorm });
     this.criticOpt = new Adam(criticGroup, { lr: c.criticLr, clipNorm: c.clipNorm });
     this.stateIdx = plan.i32("ddpg.stateIdx", "io", maxB * N);
+    this.stateKept = plan.f32("ddpg.stateKept", "io", maxB * N);
     this.actionIdx = plan.i32("ddpg.actionIdx", "io", batch * K);
     this.rewards = plan.f32("ddpg.rewards", "io", batch);
     this.done = plan.f32("ddpg.done", "io", batch);
@@ -205,16 +211,19 @@ export class DdpgAgent {
     return Math.sqrt(ss / this.catalog.V);
   }
 
-  /** Gather the embeddings of `B` states (B, N) of track indices into the shared state input. */
-  private loadStates(states: Int32Array, B: number): void {
+  /** Gather the embeddings of `B` states (B, N) into the shared state input, and their flags into stateKept. */
+  private loadStates(states: States, B: number): void {
     const x = this.plan.engine.x, { N } = this;
     if (this.radius === 0) {
       this.radius = this.config.actionRadius || this.catalogRmsNorm();
       if (!(this.radius > 0 && Number.isFinite(this.radius))) throw new Error(`DDPG: the catalog's RMS embedding norm is ${this.radius}; set actionRadius or load the catalog before use`);
       this.actor.radius = this.radius;
     }
-    checkIndices(states, B * N, this.catalog.V, "state");
-    this.stateIdx.i32().set(states.subarray(0, B * N));
+    checkIndices(states.tracks, B * N, this.catalog.V, "state");
+    if (states.kept.length < B * N) throw new Error(`DDPG: state flags: need ${B * N}, got ${states.kept.length}`);
+    this.stateIdx.i32().set(states.tracks.subarray(0, B * N));
+    const kept = this.stateKept.f32();
+    for (let i = 0; i < B * N; i++) kept[i] = states.kept[i] ? 1 : 0;
     x.gather_rows_f32(B * N, this.stateIdx.ptr, this.catalog.region.ptr, this.catalog.d, this.actor.state.ptr);
   }
 
@@ -222,7 +231,7 @@ export class DdpgAgent {
    * The actor's K weight vectors for B states: a (B, K·d) view valid until the next call.
    * `params` selects the online or the target actor.
    */
-  weights(states: Int32Array, B: number, params: "value" | "target" = "value"): Float32Array {
+  weights(states: States, B: number, params: "value" | "target" = "value"): Float32Array {
     this.checkActBatch(B);
     this.loadStates(states, B);
     this.actor.forward(B, params);
@@ -235,7 +244,7 @@ export class DdpgAgent {
    * (B, K) track indices into `out`. `perturb`, when given, changes the weight vectors in
    * place before scoring (exploration noise).
    */
-  recommend(states: Int32Array, B: number, out: Int32Array, perturb?: (weights: Float32Array) => void, extra?: { ids: Int32Array; X: number }): void {
+  recommend(states: States, B: number, out: Int32Array, perturb?: (weights: Float32Array) => void, extra?: { ids: Int32Array; X: number }): void {
     const { K } = this;
     const X = extra ? extra.X : 0;
     if (X > this.maxExtraExclusions) throw new Error(`DDPG: ${X} extra exclusions per state, above maxExtraExclusions ${this.maxExtraExclusions}`);
@@ -250,14 +259,14 @@ export class DdpgAgent {
    * best track not taken by an earlier slot and not in the state or its extra exclusions.
    * Results land in topk.indices (B·K, -1 where nothing is left).
    */
-  private select(states: Int32Array, B: number, w: Float32Array, extra?: { ids: Int32Array; X: number }): void {
+  private select(states: States, B: number, w: Float32Array, extra?: { ids: Int32Array; X: number }): void {
     const { K, N } = this;
     const X = extra ? extra.X : 0;
     const tk = this.boundTopk(), d = this.catalog.d, W = N + X;
     tk.queries.set(w.subarray(0, B * K * d));
     const ex = tk.exclusions;
     for (let b = 0; b < B; b++) {
-      ex.set(states.subarray(b * N, b * N + N), b * W);
+      ex.set(states.tracks.subarray(b * N, b * N + N), b * W);
       if (extra) ex.set(extra.ids.subarray(b * X, b * X + X), b * W + N);
     }
     tk.run(this.catalog.region.ptr, this.catalog.V, d, B * K, B, 1, W, true);
@@ -281,7 +290,7 @@ export class DdpgAgent {
   /** One DDPG update on a batch (critic step, actor step, soft target updates); returns its metrics. */
   update(batch: TransitionBatch): UpdateMetrics {
     const { criticLoss, meanTarget, meanQ } = this.updateCritic(batch);
-    const actorObjective = this.updateActor(batch.states, batch.B);
+    const actorObjective = this.updateActor({ tracks: batch.states, kept: batch.kept }, batch.B);
     softUpdate(this.actor.group, this.config.tau);
     softUpdate(this.critic.group, this.config.tau);
     return { criticLoss, actorObjective, meanTarget, meanQ };
@@ -304,11 +313,12 @@ export class DdpgAgent {
       const meanTarget = x.sum_f32(B, this.y.ptr) / B;
       return this.fitCritic(batch, meanTarget);
     }
-    this.loadStates(batch.nexts, B);
+    const nexts = { tracks: batch.nexts, kept: batch.nextKept };
+    this.loadStates(nexts, B);
     this.actor.forward(B, "target");
     let targetAction = this.actor.output.ptr;
     if (c.targetAction === "selected") {
-      this.select(batch.nexts, B, this.actor.output.f32().subarray(0, B * this.K * this.catalog.d));
+      this.select(nexts, B, this.actor.output.f32().subarray(0, B * this.K * this.catalog.d));
       x.gather_rows_f32(B * this.K, this.topk.indexRegion.ptr, this.catalog.region.ptr, this.catalog.d, this.critic.action.ptr);
       targetAction = this.critic.action.ptr;
     }
@@ -322,7 +332,7 @@ export class DdpgAgent {
   private fitCritic(batch: TransitionBatch, meanTarget: number): { criticLoss: number; meanTarget: number; meanQ: number } {
     const { B } = batch;
     const x = this.plan.engine.x;
-    this.q(batch.states, batch.actions, B);
+    this.q({ tracks: batch.states, kept: batch.kept }, batch.actions, B);
     const meanQ = x.sum_f32(B, this.critic.q.ptr) / B;
     this.criticOpt.zeroGrad();
     const criticLoss = x.mse_forward(B, this.critic.q.ptr, this.y.ptr);
@@ -338,7 +348,7 @@ export class DdpgAgent {
    * computes no critic parameter gradient and does not backpropagate the critic's state
    * encoder. Returns mean Q(s, π(s)) before the step.
    */
-  updateActor(states: Int32Array, B: number): number {
+  updateActor(states: States, B: number): number {
     const x = this.plan.engine.x, d = this.catalog.d;
     this.checkUpdateBatch(B);
     this.loadStates(states, B);
@@ -355,7 +365,7 @@ export class DdpgAgent {
   }
 
   /** Mean Q(s, π(s)) of the online networks for B states (no update). */
-  policyValue(states: Int32Array, B: number): number {
+  policyValue(states: States, B: number): number {
     const x = this.plan.engine.x;
     this.checkUpdateBatch(B);
     this.loadStates(states, B);
@@ -369,7 +379,7 @@ export class DdpgAgent {
   }
 
   /** Q(s, e(a)) of the online critic for B ≤ batch (state, list) pairs: a (B) view valid until the next call. */
-  q(states: Int32Array, actions: Int32Array, B: number): Float32Array {
+  q(states: States, actions: Int32Array, B: number): Float32Array {
     const x = this.plan.engine.x, K = this.K;
     this.checkUpdateBatch(B);
     this.loadStates(states, B);

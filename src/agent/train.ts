@@ -11,7 +11,8 @@ import { Rng, type RngState } from "../rng.js";
 import type { Environment } from "../rl/env.js";
 import { ReplayBuffer, type ReplayBatch, type ReplayState } from "../rl/replay.js";
 import { GaussianNoise, OUNoise, type ExplorationNoise, type NoiseKind, type NoiseState } from "../rl/noise.js";
-import type { EpisodeMetrics } from "../eval/types.js";
+import type { EpisodeMetrics } from "../core/episode.js";
+import { allocStates, type States } from "../core/state.js";
 import type { DdpgAgent } from "./ddpg.js";
 
 export interface TrainOptions {
@@ -63,7 +64,7 @@ export class Trainer {
   private readonly replayRng: Rng;
   private readonly batch: ReplayBatch;
   private readonly list: Int32Array;
-  private readonly state: Int32Array;
+  private readonly state: States;
 
   constructor(readonly agent: DdpgAgent, readonly env: Environment, options: Partial<TrainOptions> = {}) {
     const o: TrainOptions = { ...TRAIN_DEFAULTS, ...options, noise: { ...TRAIN_DEFAULTS.noise, ...options.noise } };
@@ -83,7 +84,7 @@ export class Trainer {
     this.replay = new ReplayBuffer(N, K, o.replayCapacity);
     this.batch = this.replay.createBatch(batch);
     this.list = new Int32Array(K);
-    this.state = new Int32Array(N);
+    this.state = allocStates(1, N);
   }
 
   /** Run one episode: act with noise, store transitions, update; returns its metrics. */
@@ -92,7 +93,7 @@ export class Trainer {
     const batchSize = agent.config.batch;
     const addNoise = (w: Float32Array): void => noise.sample(w);
     noise.reset();
-    this.state.set(env.reset(this.rng));
+    copyState(env.reset(this.rng), this.state);
     let reward = 0, steps = 0, updates = 0, sumQ = 0, sumLoss = 0, sumObj = 0;
     for (let t = 0; t < o.maxSteps; t++) {
       agent.recommend(this.state, 1, this.list, addNoise);
@@ -113,7 +114,7 @@ export class Trainer {
         }
       }
       if (r.done) break;
-      this.state.set(r.next);
+      copyState(r.next, this.state);
     }
     this.episode++;
     return {
@@ -165,4 +166,9 @@ export class Trainer {
     this.agent.actorOpt.t = s.actorAdamT;
     this.agent.criticOpt.t = s.criticAdamT;
   }
+}
+
+function copyState(src: States, dst: States): void {
+  dst.tracks.set(src.tracks);
+  dst.kept.set(src.kept);
 }

@@ -10,6 +10,7 @@ import { EMBEDDING_KINDS, type EmbeddingKind } from "../embed/build.js";
 import type { ProtocolId } from "../eval/protocols.js";
 import type { EvaluationReport, EpisodeMetrics } from "../eval/types.js";
 import { Progress, formatSeconds } from "./progress.js";
+import { parseHistoryText } from "../core/history.js";
 
 const program = new Command();
 program
@@ -233,14 +234,14 @@ export function formatReport(r: EvaluationReport): string {
 
 program
   .command("recommend")
-  .description("recommend K tracks for a listening history (track ids, oldest first)")
+  .description("recommend K tracks for a listening history (track ids, oldest first, each optionally marked skipped)")
   .option("--model <path>", "model file", `${WS}/model.encore`)
   .option("--embeddings <path>", "embeddings file (with track ids)", `${WS}/embeddings.bin`)
-  .requiredOption("--history <ids>", "comma-separated track ids, oldest first (the last N are used)")
+  .requiredOption("--history <ids>", "comma-separated track ids, oldest first (the last N are used); 'id:s' marks a play that was skipped, 'id' or 'id:k' one that was kept")
   .option("--json", "print machine-readable output")
-  .addHelpText("after", "\nExample:\n  encore recommend --history t_0a1b...,t_2c3d...,...   (10 ids)\n")
+  .addHelpText("after", "\nExample:\n  encore recommend --history t_0a1b...,t_2c3d...:s,...   (10 ids; the second was skipped)\n")
   .action(async (o: { model: string; embeddings: string; history: string; json?: boolean }) => {
-    const recs = await recommend({ model: o.model, embeddings: o.embeddings, history: o.history.split(",").map((s) => s.trim()).filter(Boolean) });
+    const recs = await recommend({ model: o.model, embeddings: o.embeddings, history: parseHistoryText(o.history) });
     if (o.json) process.stdout.write(JSON.stringify(recs, null, 2) + "\n");
     else for (const r of recs) process.stdout.write(`${r.rank}. ${r.track_id}  score ${r.score.toFixed(4)}\n`);
   });

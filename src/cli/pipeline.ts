@@ -26,6 +26,8 @@ import { evaluate, subsampleSessions, type ProtocolId } from "../eval/protocols.
 import { ItemKnnPolicy, PopularPolicy, RandomPolicy } from "../eval/baselines.js";
 import { ORIGINAL_FIGURES, type EpisodeMetrics, type EvaluationReport } from "../eval/types.js";
 import { Rng } from "../rng.js";
+import { historyState, type HistoryItem } from "../core/history.js";
+import { allocStates } from "../core/state.js";
 import { engineModule } from "./wasm.js";
 
 /** What `encore generate` writes beside the CSV files, so later steps can rebuild the ground-truth listener. */
@@ -368,19 +370,12 @@ export interface Recommendation {
   score: number;
 }
 
-export async function recommend(o: { model: string; embeddings: string; history: string[] }): Promise<Recommendation[]> {
+export async function recommend(o: { model: string; embeddings: string; history: HistoryItem[] }): Promise<Recommendation[]> {
   const emb = await loadEmbeddings(o.embeddings);
   if (!emb.vocab) throw new Error(`${o.embeddings}: saved without track ids; re-run 'encore embed' to get a file that can map ids`);
   const { agent } = await loadModel(o.model, emb);
   const { N, K } = agent.config;
-  if (o.history.length < N) throw new Error(`--history needs at least N = ${N} track ids (the listener's last ${N} tracks, oldest first), got ${o.history.length}`);
-  const last = o.history.slice(-N);
-  const state = new Int32Array(N);
-  last.forEach((id, n) => {
-    const t = emb.vocab!.indexOf(id);
-    if (t < 0) throw new Error(`--history: track '${id}' is not in the model's catalog`);
-    state[n] = t;
-  });
+  const state = historyState(o.history, N, (id) => emb.vocab!.indexOf(id), allocStates(1, N), "--history");
   const out = new Int32Array(K);
   agent.recommend(state, 1, out);
   const scores = agent.topk.scores;

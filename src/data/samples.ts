@@ -1,5 +1,5 @@
-// List-wise training samples (Zhao et al. 2018, LIRD): state = the N tracks before, action =
-// the next K tracks, rewards = K flags "not skipped" (skip_2 false). Stored flat in typed
+// List-wise training samples (Zhao et al. 2018, LIRD): state = the N plays before, each with its
+// feedback (kept: skip_2 false), action = the next K tracks, rewards = K flags "not skipped". Stored flat in typed
 // arrays, sample i at [i·N, (i+1)·N) of states and [i·K, (i+1)·K) of actions and rewards.
 //
 // chronological (default): slide over each session of m rows; for t = N .. m − K the state
@@ -32,6 +32,8 @@ export interface Samples {
   K: number;
   /** count x N track indices, oldest first. */
   states: Int32Array;
+  /** count x N feedback of the state's plays: 1 kept (skip_2 false), 0 skipped. */
+  stateKept: Uint8Array;
   /** count x K track indices, in position order. */
   actions: Int32Array;
   /** count x K: 1 when the action's track was not skipped (skip_2 false). */
@@ -69,6 +71,7 @@ export function buildSamples(ds: SessionRows, sessions: ArrayLike<number>, opts:
       const s = sessions[i], a = off[s], m = off[s + 1] - a;
       for (let t = N; t + K <= m; t++, j++) {
         out.states.set(tracks.subarray(a + t - N, a + t), j * N);
+        for (let n = 0; n < N; n++) out.stateKept[j * N + n] = flags[a + t - N + n] & SKIP ? 0 : 1;
         for (let k = 0; k < K; k++) {
           out.actions[j * K + k] = tracks[a + t + k];
           out.rewards[j * K + k] = flags[a + t + k] & SKIP ? 0 : 1;
@@ -98,7 +101,10 @@ export function buildSamples(ds: SessionRows, sessions: ArrayLike<number>, opts:
     if (m > scratch.length) scratch = new Int32Array(m * 2);
     for (let d = 0; d < per; d++, j++) {
       draw(rng, scratch, 0, sep, N, pick);
-      for (let n = 0; n < N; n++) out.states[j * N + n] = tracks[a + pick[n]];
+      for (let n = 0; n < N; n++) {
+        out.states[j * N + n] = tracks[a + pick[n]];
+        out.stateKept[j * N + n] = flags[a + pick[n]] & SKIP ? 0 : 1;
+      }
       draw(rng, scratch, sep, m, K, pick);
       for (let k = 0; k < K; k++) {
         out.actions[j * K + k] = tracks[a + pick[k]];
@@ -111,7 +117,7 @@ export function buildSamples(ds: SessionRows, sessions: ArrayLike<number>, opts:
 }
 
 function alloc(count: number, N: number, K: number): Samples {
-  return { count, N, K, states: new Int32Array(count * N), actions: new Int32Array(count * K), rewards: new Uint8Array(count * K), session: new Int32Array(count) };
+  return { count, N, K, states: new Int32Array(count * N), stateKept: new Uint8Array(count * N), actions: new Int32Array(count * K), rewards: new Uint8Array(count * K), session: new Int32Array(count) };
 }
 
 /** n distinct positions from [lo, hi) into pick[0, n), ascending (partial Fisher–Yates). */

@@ -13,7 +13,8 @@
 // This file imports nothing from Node.
 import type { Rng } from "../rng.js";
 import { LOG_FLAG } from "../data/log-parser.js";
-import type { Policy } from "./policy.js";
+import type { Policy } from "../core/policy.js";
+import type { States } from "../core/state.js";
 
 /** Training sessions as a CSR over rows. */
 export interface TrainingSessions {
@@ -147,7 +148,8 @@ export class RandomPolicy implements Policy {
     this.ex = new Exclusions(V);
   }
 
-  recommend(states: Int32Array, B: number, K: number, out: Int32Array, rng: Rng, exclude?: { ids: Int32Array; X: number }): void {
+  recommend(s: States, B: number, K: number, out: Int32Array, rng: Rng, exclude?: { ids: Int32Array; X: number }): void {
+    const states = s.tracks;
     const N = checkCall(this.name, states, B, K, out, exclude);
     const V = this.V, ex = this.ex;
     for (let b = 0; b < B; b++) {
@@ -179,7 +181,8 @@ export class PopularPolicy implements Policy {
     return new PopularPolicy(trainingPlayCounts(tr, opts), opts.name);
   }
 
-  recommend(states: Int32Array, B: number, K: number, out: Int32Array, _rng: Rng, exclude?: { ids: Int32Array; X: number }): void {
+  recommend(s: States, B: number, K: number, out: Int32Array, _rng: Rng, exclude?: { ids: Int32Array; X: number }): void {
+    const states = s.tracks;
     const N = checkCall(this.name, states, B, K, out, exclude);
     for (let b = 0; b < B; b++) {
       this.ex.begin(this.name, states, N, b, exclude);
@@ -351,7 +354,8 @@ export class ItemKnnPolicy implements Policy {
     return new ItemKnnPolicy({ nbrStart, nbr, sim, popularCounts: trainingPlayCounts(tr, { skipped }) }, { decay: opts.decay, name: opts.name });
   }
 
-  recommend(states: Int32Array, B: number, K: number, out: Int32Array, _rng: Rng, exclude?: { ids: Int32Array; X: number }): void {
+  recommend(s: States, B: number, K: number, out: Int32Array, _rng: Rng, exclude?: { ids: Int32Array; X: number }): void {
+    const states = s.tracks;
     const N = checkCall(this.name, states, B, K, out, exclude);
     if (K > this.bestT.length) {
       this.bestT = new Int32Array(K);

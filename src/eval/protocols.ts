@@ -43,7 +43,8 @@ import { Rng } from "../rng.js";
 import { LOG_FLAG } from "../data/log-parser.js";
 import { buildSamples } from "../data/samples.js";
 import type { Environment } from "../rl/env.js";
-import type { Policy } from "./policy.js";
+import type { Policy } from "../core/policy.js";
+import { allocStates, stateRows, type States } from "../core/state.js";
 import type { MetricResult, ProtocolResult, Estimate } from "./types.js";
 import { bootstrapStatistic, UnitPool, type BootstrapOptions } from "./bootstrap.js";
 import { DiversitySpace, hitAtK, ndcgAtK, novelty, precisionAtK } from "./metrics.js";
@@ -125,11 +126,12 @@ export function policyRng(seed: number, name: string): Rng {
  * Asks `policy` for K tracks for each of `count` states (count, N), `batch` at a time, into
  * out (count, K), then checks each list: K distinct tracks in [0, V), none in its state.
  */
-export function recommendAll(policy: Policy, states: Int32Array, count: number, N: number, K: number, out: Int32Array, rng: Rng, batch: number, V: number): void {
+export function recommendAll(policy: Policy, st: States, count: number, N: number, K: number, out: Int32Array, rng: Rng, batch: number, V: number): void {
   for (let i = 0; i < count; i += batch) {
     const b = Math.min(batch, count - i);
-    policy.recommend(states.subarray(i * N, (i + b) * N), b, K, out.subarray(i * K, (i + b) * K), rng);
+    policy.recommend(stateRows(st, N, i, i + b), b, K, out.subarray(i * K, (i + b) * K), rng);
   }
+  const states = st.tracks;
   for (let i = 0; i < count; i++) {
     for (let k = 0; k < K; k++) {
       const t = out[i * K + k];
@@ -197,7 +199,7 @@ export function runOriginal(data: EvalSessions, split: Pick<EvalSplit, "test">, 
   const eligible: number[] = [];
   for (let c = 0; c < C; c++) if (off[test[c] + 1] - off[test[c]] >= N) eligible.push(c);
   const U = eligible.length * rounds;
-  const states = new Int32Array(U * N), out = new Int32Array(U * K), unitCluster = new Int32Array(U);
+  const st = allocStates(U, N), states = st.tracks, out = new Int32Array(U * K), unitCluster = new Int32Array(U);
   let scratch = new Int32Array(64);
 
   const skip: Record<string, Estimate> = {}, unknown: Record<string, Estimate> = {}, diversity: Record<string, Estimate> = {};
@@ -225,12 +227,13 @@ export function runOriginal(data: EvalSessions, split: Pick<EvalSplit, "test">, 
           scratch[i] = scratch[j];
           scratch[j] = t;
           states[u * N + i] = tracks[a + scratch[i]];
+          st.kept[u * N + i] = flags[a + scratch[i]] & LOG_FLAG.skip_2 ? 0 : 1;
         }
         unitCluster[u++] = c;
       }
     }
     for (const policy of policiesFor(policies, seed)) {
-      recommendAll(policy, states, U, N, K, out, policyRng(seed, policy.name), batch, V);
+      recommendAll(policy, st, U, N, K, out, policyRng(seed, policy.name), batch, V);
       for (const a of Object.values(perCluster)) a.fill(0);
       for (let v = 0; v < U; v++) {
         const c = unitCluster[v], a = off[test[c]], b = off[test[c] + 1];
@@ -376,7 +379,7 @@ export function runNextTracks(data: EvalSessions, split: EvalSplit, policies: Po
   for (const seed of seeds) {
     for (const policy of policiesFor(policies, seed)) {
       const out = new Int32Array(U * K);
-      recommendAll(policy, smp.states, U, N, K, out, policyRng(seed, policy.name), batch, V);
+      recommendAll(policy, { tracks: smp.states, kept: smp.stateKept }, U, N, K, out, policyRng(seed, policy.name), batch, V);
       if (!pools.has(policy.name)) {
         names.push(policy.name);
         pools.set(policy.name, { hit: new UnitPool(C), prec: new UnitPool(C), ndcg: new UnitPool(C), skip: new UnitPool(C), div: new UnitPool(C), nov: new UnitPool(C) });
@@ -533,9 +536,9 @@ export function runOnline(envs: EnvSource, policies: PolicySource, opts: OnlineO
     for (const e of list) if (e.N !== N || e.K !== K) throw new Error(`online protocol: environments disagree on N, K (${e.N}, ${e.K} vs ${N}, ${K})`);
     NK = `N = ${N}, K = ${K}`;
     const P = list.length;
-    const states = new Int32Array(P * N), out = new Int32Array(P * K);
+    const st = allocStates(P, N), out = new Int32Array(P * K);
     const lists = list.map((_, j) => out.subarray(j * K, (j + 1) * K));
-    const cur: Int32Array[] = new Array(P);
+    const cur: States[] = new Array(P);
     const epOf = new Int32Array(P), stepN = new Int32Array(P), total = new Float64Array(P), flagSum = new Float64Array(P);
     const active = new Int32Array(P);
     for (const policy of policiesFor(policies, seed)) {
@@ -560,8 +563,11 @@ export function runOnline(envs: EnvSource, policies: PolicySource, opts: OnlineO
         active[A++] = j;
       }
       while (A > 0) {
-        for (let q = 0; q < A; q++) states.set(cur[active[q]], q * N);
-        policy.recommend(states.subarray(0, A * N), A, K, out.subarray(0, A * K), prng);
+        for (let q = 0; q < A; q++) {
+          st.tracks.set(cur[active[q]].tracks, q * N);
+          st.kept.set(cur[active[q]].kept, q * N);
+        }
+        policy.recommend(stateRows(st, N, 0, A), A, K, out.subarray(0, A * K), prng);
         // out row q belongs to env active[q]: move rows into each env's list slot (descending q
         // never overwrites a row not yet moved, since active[q] >= q).
         for (let q = A - 1; q >= 0; q--) if (active[q] !== q) out.copyWithin(active[q] * K, q * K, (q + 1) * K);

@@ -1,5 +1,8 @@
 // The shape of evaluation results, shared by the evaluator (which computes them), the CLI
 // (which prints them and writes them as JSON) and the HTML report (which draws them).
+import type { EpisodeMetrics } from "../core/episode.js";
+
+export type { EpisodeMetrics };
 
 /** A figure with its bootstrap 95% confidence interval. */
 export interface Estimate {
@@ -33,24 +36,6 @@ export interface ProtocolResult {
   metrics: MetricResult[];
   /** Seeds the figures pool over. */
   seeds: number[];
-}
-
-/** One training episode's metrics (the JSON lines `encore train` prints). */
-export interface EpisodeMetrics {
-  episode: number;
-  steps: number;
-  /** Sum of the environment's list rewards over the episode. */
-  reward: number;
-  /** Mean Q(s, a) of the critic on the replayed batches of the episode's updates (NaN before the first update). */
-  meanQ: number;
-  /** Mean critic TD loss over the episode's updates. */
-  criticLoss: number;
-  /** Mean actor objective (mean Q under the current critic) over the updates. */
-  actorObjective: number;
-  /** Updates made in the episode. */
-  updates: number;
-  /** Exploration noise σ at the episode's end. */
-  noise: number;
 }
 
 /** A reference figure from the original project, shown beside ours. */

@@ -2,8 +2,8 @@
 // online listener simulator), and the helpers they share: advancing a state window by the
 // tracks that were kept, and checking a recommended list against the contract.
 //
-// Dimensions: N = state length (most recent track indices of a session, oldest first),
-// K = list length (recommended track indices per step).
+// Dimensions: N = state length (the most recent plays of a session, oldest first, each a track
+// index and its feedback: src/core/state.ts), K = list length (recommended tracks per step).
 //
 // Hot-loop contract: reset() and step() allocate nothing. They return views into buffers
 // the environment owns and reuses, so a caller that needs to keep a state beyond the next
@@ -12,6 +12,7 @@
 // This file imports nothing from Node.
 
 import type { Rng } from "../rng.js";
+import type { States } from "../core/state.js";
 
 /** What one step returns. The object and its arrays are owned by the environment and reused by every step. */
 export interface StepResult {
@@ -19,8 +20,8 @@ export interface StepResult {
   rewards: Float32Array;
   /** The scalar list reward the agent learns from (for LIRD: the similarity-weighted discounted list reward). */
   reward: number;
-  /** The next state (N track indices, oldest first). */
-  next: Int32Array;
+  /** The next state (N plays, oldest first): the last N of the current state and the K listed tracks, with their feedback. */
+  next: States;
   /** True when this step ended the episode; call reset() before stepping again. */
   done: boolean;
 }
@@ -28,8 +29,8 @@ export interface StepResult {
 /**
  * An environment over sessions of track indices.
  *
- * - `reset(rng)` starts a new episode and returns its first state: a view of N track indices,
- *   oldest first. All randomness of the start comes from `rng`.
+ * - `reset(rng)` starts a new episode and returns its first state: views of N track indices and
+ *   their N feedback flags, oldest first. All randomness of the start comes from `rng`.
  * - `step(list)` plays the recommended list from the current state.
  *   `list` must hold exactly K distinct track indices, each in [0, V) and none of them in the
  *   current state (the list-wise action excludes what was just heard). Environments check
@@ -46,39 +47,38 @@ export interface StepResult {
 export interface Environment {
   readonly N: number;
   readonly K: number;
-  reset(rng: Rng): Int32Array;
+  reset(rng: Rng): States;
   step(list: Int32Array): StepResult;
 }
 
 /**
- * Advance a state window: `out` ← the last N entries of (state ++ the tracks of `list` whose
- * `kept[k] > 0`, in list order). Skipped tracks are not appended; when nothing is kept the
- * state is unchanged. When more than N tracks are kept only the last N survive.
+ * Advance a state window by one list: `out` ← the last N plays of (state ++ list), where the
+ * list's track k carries feedback kept = rewards[k] > 0. Every listed track is played (kept or
+ * skipped), so it enters the state either way, with its flag.
  *
- * state (N), list (K), kept (K), out (N). `out` may be the same array as `state` (in place).
- * Allocates nothing. Returns the number of tracks appended.
+ * state (N), list (K), rewards (K), out (N). `out` may be the same storage as `state` (in
+ * place). Allocates nothing.
  */
-export function advanceState(state: Int32Array, list: Int32Array, kept: ArrayLike<number>, out: Int32Array): number {
-  const N = state.length, K = list.length;
-  if (out.length !== N) throw new Error(`advanceState: out has length ${out.length}, state has ${N}`);
-  if (kept.length !== K) throw new Error(`advanceState: kept has length ${kept.length}, list has ${K}`);
-  let m = 0;
-  for (let k = 0; k < K; k++) if (kept[k] > 0) m++;
-  if (m >= N) {
-    // Only the last N kept tracks fit.
-    let skip = m - N, j = 0;
-    for (let k = 0; k < K; k++) {
-      if (!(kept[k] > 0)) continue;
-      if (skip > 0) { skip--; continue; }
-      out[j++] = list[k];
+export function advanceState(state: States, list: Int32Array, rewards: ArrayLike<number>, out: States): void {
+  const N = state.tracks.length, K = list.length;
+  if (out.tracks.length !== N || state.kept.length !== N || out.kept.length !== N) throw new Error(`advanceState: state and out must hold N = ${N} tracks and flags`);
+  if (rewards.length !== K) throw new Error(`advanceState: rewards has length ${rewards.length}, list has ${K}`);
+  if (K >= N) {
+    for (let n = 0; n < N; n++) {
+      out.tracks[n] = list[K - N + n];
+      out.kept[n] = rewards[K - N + n] > 0 ? 1 : 0;
     }
-    return m;
+    return;
   }
-  // Shift left by m (ascending copy is safe when out === state), then append.
-  for (let n = 0; n < N - m; n++) out[n] = state[n + m];
-  let j = N - m;
-  for (let k = 0; k < K; k++) if (kept[k] > 0) out[j++] = list[k];
-  return m;
+  // Shift left by K (ascending copy is safe when out === state), then append.
+  for (let n = 0; n < N - K; n++) {
+    out.tracks[n] = state.tracks[n + K];
+    out.kept[n] = state.kept[n + K];
+  }
+  for (let k = 0; k < K; k++) {
+    out.tracks[N - K + k] = list[k];
+    out.kept[N - K + k] = rewards[k] > 0 ? 1 : 0;
+  }
 }
 
 /**

@@ -31,15 +31,17 @@
 //             reward is a convex combination of the R_p. If every sim_p = −1, weights are uniform.
 //   "softmax": w_p ∝ exp(sim_p / T), temperature T = 0.1 by default (sim differences of 0.1
 //             change weights by a factor e; T → 0 approaches the argmax pattern's R).
-// Next state: the window advances by the listed tracks that the most similar prototype marks
-// "not skipped" (src/rl/env.ts advanceState).
-// Episodes: reset(rng) copies a uniformly drawn start state (the training states, or given
-// start states); an episode is done after `episodeLength` steps.
+// Next state: the window advances by the K listed tracks, each with the feedback the most
+// similar prototype gives it (src/rl/env.ts advanceState). Similarities read track embeddings
+// only, as in the paper; the feedback flags ride along in the state for the agent.
+// Episodes: reset(rng) copies a uniformly drawn start state with its flags (the training states,
+// or given start states); an episode is done after `episodeLength` steps.
 //
 // step() allocates nothing: prototype means, norms and returns are precomputed in the
 // constructor; similarity and weight scratch are preallocated. This file imports nothing from Node.
 
 import type { Rng } from "../rng.js";
+import { allocStates, type States } from "../core/state.js";
 import { advanceState, checkList, type Environment, type StepResult } from "./env.js";
 
 /** Logged training samples: S rows of (state N indices, action K indices, reward K flags 0/1). */
@@ -48,6 +50,8 @@ export interface LirdSamples {
   K: number;
   /** S×N track indices, each row oldest first. */
   states: Int32Array;
+  /** S×N feedback of the state's plays (1 kept, 0 skipped); absent: all kept. */
+  stateKept?: Uint8Array;
   /** S×K recommended (or played) track indices. */
   actions: Int32Array;
   /** S×K flags, 1 = not skipped, 0 = skipped. */
@@ -77,8 +81,8 @@ export interface LirdOptions {
   weighting?: LirdWeighting;
   /** Softmax temperature T (only for weighting "softmax"). Default 0.1. */
   temperature?: number;
-  /** M×N start states for reset(); default the training states. */
-  startStates?: Int32Array;
+  /** M start states (M×N tracks and flags) for reset(); default the training states. */
+  startStates?: States;
 }
 
 export const LIRD_DEFAULTS = {
@@ -112,7 +116,7 @@ export class LirdSimulator implements Environment {
 
   private readonly E: Float32Array;
   private readonly samples: LirdSamples;
-  private readonly starts: Int32Array;
+  private readonly starts: States;
   /** Reward flags (P×K) and discounted list reward R_p (P) of each prototype. */
   private readonly protoFlags: Uint8Array;
   private readonly protoReturn: Float64Array;
@@ -124,9 +128,9 @@ export class LirdSimulator implements Environment {
   /** "samples": norms of every sample's state and action vectors (S). */
   private readonly sNorm: Float64Array;
   private readonly aNorm: Float64Array;
-  private readonly bufA: Int32Array;
-  private readonly bufB: Int32Array;
-  private cur: Int32Array;
+  private readonly bufA: States;
+  private readonly bufB: States;
+  private cur: States;
   private active = false;
   private readonly result: StepResult;
 
@@ -161,9 +165,10 @@ export class LirdSimulator implements Environment {
     if (o.mode !== "groups" && o.mode !== "samples") throw new Error(`${who}: mode must be "groups" or "samples", got ${String(o.mode)}`);
     if (o.weighting !== "affine" && o.weighting !== "softmax") throw new Error(`${who}: weighting must be "affine" or "softmax", got ${String(o.weighting)}`);
     if (!(o.temperature > 0 && Number.isFinite(o.temperature))) throw new Error(`${who}: temperature must be > 0, got ${o.temperature}`);
-    const starts = options.startStates ?? states;
-    if (starts.length % N !== 0 || starts.length === 0) throw new Error(`${who}: startStates has ${starts.length} entries, expected a positive multiple of N = ${N}`);
-    if (starts !== states) checkIndices(starts, N, V, `${who}: startStates`);
+    if (samples.stateKept && samples.stateKept.length !== S * N) throw new Error(`${who}: stateKept has ${samples.stateKept.length} entries, expected S·N = ${S * N}`);
+    const starts = options.startStates ?? { tracks: states, kept: samples.stateKept ?? new Uint8Array(S * N).fill(1) };
+    if (starts.tracks.length % N !== 0 || starts.tracks.length === 0 || starts.kept.length !== starts.tracks.length) throw new Error(`${who}: startStates has ${starts.tracks.length} tracks and ${starts.kept.length} flags, expected the same positive multiple of N = ${N}`);
+    if (starts.tracks !== states) checkIndices(starts.tracks, N, V, `${who}: startStates`);
 
     this.N = N; this.K = K; this.V = V; this.d = d; this.S = S;
     this.options = o;
@@ -233,33 +238,36 @@ export class LirdSimulator implements Environment {
     }
     this.similarities = new Float64Array(this.P);
     this.weights = new Float64Array(this.P);
-    this.bufA = new Int32Array(N);
-    this.bufB = new Int32Array(N);
+    this.bufA = allocStates(1, N);
+    this.bufB = allocStates(1, N);
     this.cur = this.bufA;
     this.result = { rewards: new Float32Array(K), reward: 0, next: this.bufB, done: false };
   }
 
   /** Start an episode from a uniformly drawn start state (a copy; the returned view belongs to the simulator). */
-  reset(rng: Rng): Int32Array {
+  reset(rng: Rng): States {
     const N = this.N;
-    const i = rng.int(this.starts.length / N);
+    const i = rng.int(this.starts.tracks.length / N);
     const dst = this.cur;
-    for (let n = 0; n < N; n++) dst[n] = this.starts[i * N + n];
+    for (let n = 0; n < N; n++) {
+      dst.tracks[n] = this.starts.tracks[i * N + n];
+      dst.kept[n] = this.starts.kept[i * N + n];
+    }
     this.t = 0;
     this.active = true;
     return dst;
   }
 
   /** The current state (N), a view. */
-  get state(): Int32Array {
+  get state(): States {
     return this.cur;
   }
 
   step(list: Int32Array): StepResult {
     if (!this.active) throw new Error(this.t === 0 ? "LirdSimulator.step: call reset() first" : `LirdSimulator.step: the episode ended after ${this.t} steps; call reset()`);
-    checkList(list, this.cur, this.K, this.V, "LirdSimulator.step");
+    checkList(list, this.cur.tracks, this.K, this.V, "LirdSimulator.step");
     const r = this.result, K = this.K;
-    r.reward = this.evaluate(this.cur, list);
+    r.reward = this.evaluate(this.cur.tracks, list);
     const best = this.lastMatch;
     for (let k = 0; k < K; k++) r.rewards[k] = this.protoFlags[best * K + k];
     const next = this.cur === this.bufA ? this.bufB : this.bufA;

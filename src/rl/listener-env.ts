@@ -4,7 +4,8 @@
 // the generator's logging policy plays them (mostly from the home genre, popularity-biased),
 // then `steps` lists of K recommended tracks. The listener keeps or skips each recommended
 // track by the ground-truth skip model, in list order, and its taste drifts with what it hears;
-// the state advances with the kept tracks.
+// the state advances with every played track and its feedback (kept or skipped): the history's
+// own plays carry the feedback the listener gave them too.
 //
 // Rewards: flags r_k = 1 for "not skipped"; the scalar list reward is Σ_k Γ^k r_k with the
 // LIRD list discount Γ (default 0.9), as in the offline simulator, so both environments train
@@ -18,7 +19,8 @@
 
 import type { Rng } from "../rng.js";
 import type { ListenerModel, ListenerState } from "../data/synth.js";
-import type { Policy } from "../eval/policy.js";
+import type { Policy } from "../core/policy.js";
+import { allocStates, type States } from "../core/state.js";
 import { advanceState, checkList, type Environment, type StepResult } from "./env.js";
 
 export interface ListenerEnvOptions {
@@ -69,9 +71,9 @@ export class ListenerEnv implements Environment {
   listener: ListenerState | null = null;
   /** Steps taken in the current episode. */
   t = 0;
-  private readonly bufA: Int32Array;
-  private readonly bufB: Int32Array;
-  private cur: Int32Array;
+  private readonly bufA: States;
+  private readonly bufB: States;
+  private cur: States;
   private readonly result: StepResult;
   private done = true;
   /** Catalog index ↔ model track index. */
@@ -87,16 +89,16 @@ export class ListenerEnv implements Environment {
     this.options = o;
     this.N = o.N;
     this.K = o.K;
-    this.bufA = new Int32Array(o.N);
-    this.bufB = new Int32Array(o.N);
+    this.bufA = allocStates(1, o.N);
+    this.bufB = allocStates(1, o.N);
     this.cur = this.bufA;
     this.result = { rewards: new Float32Array(o.K), reward: 0, next: this.bufB, done: false };
   }
 
-  reset(rng: Rng): Int32Array {
+  reset(rng: Rng): States {
     const m = this.model, o = this.options;
     const listener = m.newListener(rng);
-    const s = this.bufA;
+    const st = this.bufA, s = st.tracks;
     const map = this.map;
     for (let n = 0; n < o.N; n++) {
       let track = -1;
@@ -106,19 +108,19 @@ export class ListenerEnv implements Environment {
       }
       if (track < 0) track = firstUnused(s, n, map.size);
       s[n] = track;
-      m.play(listener, map.toModel[track]);
+      st.kept[n] = m.play(listener, map.toModel[track]) ? 0 : 1;
     }
     this.listener = listener;
-    this.cur = s;
+    this.cur = st;
     this.t = 0;
     this.done = false;
-    return s;
+    return st;
   }
 
   step(list: Int32Array): StepResult {
     if (this.done || this.listener === null) throw new Error("ListenerEnv: step() needs a reset() first (the episode has ended)");
     const m = this.model, o = this.options, r = this.result;
-    checkList(list, this.cur, o.K, this.map.size, "ListenerEnv.step");
+    checkList(list, this.cur.tracks, o.K, this.map.size, "ListenerEnv.step");
     let reward = 0, discount = 1;
     for (let k = 0; k < o.K; k++) {
       const skipped = m.play(this.listener, this.map.toModel[list[k]]);
@@ -142,7 +144,8 @@ export class ListenerEnv implements Environment {
     const probs = new Float64Array(this.model.numTracks);
     return {
       name,
-      recommend(states: Int32Array, B: number, K: number, out: Int32Array, _rng: Rng, exclude?: { ids: Int32Array; X: number }): void {
+      recommend(s: States, B: number, K: number, out: Int32Array, _rng: Rng, exclude?: { ids: Int32Array; X: number }): void {
+        const states = s.tracks;
         const listener = env.listener;
         if (listener === null) throw new Error("oracle: the environment has no listener yet (reset it first)");
         if (B !== 1) throw new Error(`oracle: it knows only the environment's current listener, so it takes one state at a time (got ${B})`);

@@ -4,13 +4,15 @@
 //
 // Dimensions: C capacity, N state length, K list length, B batch size.
 // Columns (row i = one transition):
-//   states  Int32Array (C×N)   the state the action was taken in
+//   states  Int32Array (C×N)   the state the action was taken in (its plays' tracks)
+//   kept    Uint8Array (C×N)   the state's feedback flags (1 kept, 0 skipped)
 //   actions Int32Array (C×K)   the recommended list
 //   rewards Float32Array (C×K) per-slot rewards
 //   reward  Float32Array (C)   the scalar list reward the critic learns from (kept because a
 //                              simulator's scalar reward need not be a function of the per-slot
 //                              ones: LIRD's is similarity-weighted over reward patterns)
 //   nexts   Int32Array (C×N)   the next state
+//   nextKept Uint8Array (C×N)  its feedback flags
 //   dones   Uint8Array (C)     1 when the transition ended an episode
 //
 // push() overwrites the oldest transition once full. sample() draws B rows uniformly WITH
@@ -21,17 +23,20 @@
 
 import type { Rng } from "../rng.js";
 import type { StepResult } from "./env.js";
+import type { States } from "../core/state.js";
 
 export const REPLAY_DEFAULT_CAPACITY = 10_000;
 
 /** B sampled transitions, row-major like the buffer's columns, plus the row each came from. */
-/** The buffer's columns: states (·, N), actions (·, K), per-slot rewards (·, K), list reward, next states (·, N), done flags. */
+/** The buffer's columns: states and their flags (·, N), actions (·, K), per-slot rewards (·, K), list reward, next states and flags (·, N), done flags. */
 export interface ReplayColumns {
   states: Int32Array;
+  kept: Uint8Array;
   actions: Int32Array;
   rewards: Float32Array;
   reward: Float32Array;
   nexts: Int32Array;
+  nextKept: Uint8Array;
   dones: Uint8Array;
 }
 
@@ -53,10 +58,12 @@ export interface ReplayState extends ReplayColumns {
 
 export class ReplayBuffer {
   readonly states: Int32Array;
+  readonly kept: Uint8Array;
   readonly actions: Int32Array;
   readonly rewards: Float32Array;
   readonly reward: Float32Array;
   readonly nexts: Int32Array;
+  readonly nextKept: Uint8Array;
   readonly dones: Uint8Array;
   private _size = 0;
   private _head = 0;
@@ -67,10 +74,12 @@ export class ReplayBuffer {
       if (!(Number.isInteger(v) && v >= 1)) throw new Error(`ReplayBuffer: ${name} must be a positive integer, got ${v}`);
     }
     this.states = new Int32Array(capacity * N);
+    this.kept = new Uint8Array(capacity * N);
     this.actions = new Int32Array(capacity * K);
     this.rewards = new Float32Array(capacity * K);
     this.reward = new Float32Array(capacity);
     this.nexts = new Int32Array(capacity * N);
+    this.nextKept = new Uint8Array(capacity * N);
     this.dones = new Uint8Array(capacity);
   }
 
@@ -89,13 +98,20 @@ export class ReplayBuffer {
     return this._head;
   }
 
-  /** Store one transition (copied). state (N), action (K), rewards (K), next (N). */
-  push(state: ArrayLike<number>, action: ArrayLike<number>, rewards: ArrayLike<number>, reward: number, next: ArrayLike<number>, done: boolean): void {
+  /** Store one transition (copied). state (N plays), action (K), rewards (K), next (N plays). */
+  push(state: States, action: ArrayLike<number>, rewards: ArrayLike<number>, reward: number, next: States, done: boolean): void {
     const N = this.N, K = this.K;
-    if (state.length !== N || next.length !== N) throw new Error(`ReplayBuffer.push: state and next must have N = ${N} entries, got ${state.length} and ${next.length}`);
+    if (state.tracks.length !== N || next.tracks.length !== N || state.kept.length !== N || next.kept.length !== N) {
+      throw new Error(`ReplayBuffer.push: state and next must hold N = ${N} tracks and flags, got ${state.tracks.length}/${state.kept.length} and ${next.tracks.length}/${next.kept.length}`);
+    }
     if (action.length !== K || rewards.length !== K) throw new Error(`ReplayBuffer.push: action and rewards must have K = ${K} entries, got ${action.length} and ${rewards.length}`);
     const i = this._head;
-    for (let n = 0; n < N; n++) { this.states[i * N + n] = state[n]; this.nexts[i * N + n] = next[n]; }
+    for (let n = 0; n < N; n++) {
+      this.states[i * N + n] = state.tracks[n];
+      this.kept[i * N + n] = state.kept[n];
+      this.nexts[i * N + n] = next.tracks[n];
+      this.nextKept[i * N + n] = next.kept[n];
+    }
     for (let k = 0; k < K; k++) { this.actions[i * K + k] = action[k]; this.rewards[i * K + k] = rewards[k]; }
     this.reward[i] = reward;
     this.dones[i] = done ? 1 : 0;
@@ -104,7 +120,7 @@ export class ReplayBuffer {
   }
 
   /** push() from an environment step: (state, list, r.rewards, r.reward, r.next, r.done). */
-  pushStep(state: ArrayLike<number>, list: ArrayLike<number>, r: StepResult): void {
+  pushStep(state: States, list: ArrayLike<number>, r: StepResult): void {
     this.push(state, list, r.rewards, r.reward, r.next, r.done);
   }
 
@@ -114,8 +130,8 @@ export class ReplayBuffer {
     const N = this.N, K = this.K;
     return {
       B,
-      states: new Int32Array(B * N), actions: new Int32Array(B * K), rewards: new Float32Array(B * K),
-      reward: new Float32Array(B), nexts: new Int32Array(B * N), dones: new Uint8Array(B), indices: new Int32Array(B),
+      states: new Int32Array(B * N), kept: new Uint8Array(B * N), actions: new Int32Array(B * K), rewards: new Float32Array(B * K),
+      reward: new Float32Array(B), nexts: new Int32Array(B * N), nextKept: new Uint8Array(B * N), dones: new Uint8Array(B), indices: new Int32Array(B),
     };
   }
 
@@ -127,7 +143,12 @@ export class ReplayBuffer {
     for (let b = 0; b < B; b++) {
       const i = rng.int(this._size);
       batch.indices[b] = i;
-      for (let n = 0; n < N; n++) { batch.states[b * N + n] = this.states[i * N + n]; batch.nexts[b * N + n] = this.nexts[i * N + n]; }
+      for (let n = 0; n < N; n++) {
+        batch.states[b * N + n] = this.states[i * N + n];
+        batch.kept[b * N + n] = this.kept[i * N + n];
+        batch.nexts[b * N + n] = this.nexts[i * N + n];
+        batch.nextKept[b * N + n] = this.nextKept[i * N + n];
+      }
       for (let k = 0; k < K; k++) { batch.actions[b * K + k] = this.actions[i * K + k]; batch.rewards[b * K + k] = this.rewards[i * K + k]; }
       batch.reward[b] = this.reward[i];
       batch.dones[b] = this.dones[i];
@@ -152,8 +173,8 @@ export class ReplayBuffer {
     const s = this._size, N = this.N, K = this.K;
     return {
       N, K, capacity: this.capacity, size: s, head: this._head,
-      states: this.states.subarray(0, s * N), actions: this.actions.subarray(0, s * K), rewards: this.rewards.subarray(0, s * K),
-      reward: this.reward.subarray(0, s), nexts: this.nexts.subarray(0, s * N), dones: this.dones.subarray(0, s),
+      states: this.states.subarray(0, s * N), kept: this.kept.subarray(0, s * N), actions: this.actions.subarray(0, s * K), rewards: this.rewards.subarray(0, s * K),
+      reward: this.reward.subarray(0, s), nexts: this.nexts.subarray(0, s * N), nextKept: this.nextKept.subarray(0, s * N), dones: this.dones.subarray(0, s),
     };
   }
 
@@ -169,15 +190,17 @@ export class ReplayBuffer {
     const headOk = s < this.capacity ? st.head === s : Number.isInteger(st.head) && st.head >= 0 && st.head < this.capacity;
     if (!headOk) throw new Error(`${who}: head ${st.head} is inconsistent with size ${s} and capacity ${this.capacity}`);
     const cols: [string, ArrayLike<number>, number][] = [
-      ["states", st.states, s * N], ["actions", st.actions, s * K], ["rewards", st.rewards, s * K],
-      ["reward", st.reward, s], ["nexts", st.nexts, s * N], ["dones", st.dones, s],
+      ["states", st.states, s * N], ["kept", st.kept, s * N], ["actions", st.actions, s * K], ["rewards", st.rewards, s * K],
+      ["reward", st.reward, s], ["nexts", st.nexts, s * N], ["nextKept", st.nextKept, s * N], ["dones", st.dones, s],
     ];
     for (const [name, a, len] of cols) if (a.length !== len) throw new Error(`${who}: column ${name} has ${a.length} entries, expected ${len} for size ${s}`);
     this.states.set(st.states);
+    this.kept.set(st.kept);
     this.actions.set(st.actions);
     this.rewards.set(st.rewards);
     this.reward.set(st.reward);
     this.nexts.set(st.nexts);
+    this.nextKept.set(st.nextKept);
     this.dones.set(st.dones);
     this._size = s;
     this._head = st.head;

@@ -112,8 +112,14 @@ export function lirdReference(samples: RefSample[], emb: number[][], state: numb
   return { protoFlags: protos.map((p) => p.flags), sims, weights, best, margin, rewards: protos[best].flags.slice(), reward };
 }
 
-/** The next state: the last N of state ++ the kept tracks of the list. */
-export function advanceReference(state: number[], list: number[], kept: number[]): number[] {
-  const all = [...state, ...list.filter((_, k) => kept[k] > 0)];
+/** The next state's tracks: the last N of state ++ the whole list (every listed track is played, kept or skipped). */
+export function advanceReference(state: number[], list: number[], rewards: number[]): number[] {
+  const all = [...state, ...list];
   return all.slice(all.length - state.length);
+}
+
+/** The feedback flags after advanceReference: the state's flags, then the list's (reward > 0 is kept), last N. */
+export function advanceKeptReference(kept: number[], rewards: number[]): number[] {
+  const all = [...kept, ...rewards.map((r) => (r > 0 ? 1 : 0))];
+  return all.slice(all.length - kept.length);
 }
