@@ -238,8 +238,8 @@ function packB_t(b: usize, ldb: i32, kc: i32, nc: i32, dst: usize): void {
   }
 }
 
-// Pack A (mc,kc), stored row-major (ldA apart), into MR-row panels [k][MR]: 4x4 shuffle
-// transposes for rows 0..3, pairs interleaved for rows 4..5, scalar for remainders.
+// Pack A (mc,kc), stored row-major (lda apart), into MR-row panels [k][MR]: a 4x4 shuffle
+// transpose per 4 k (MR = 4 rows), scalar for the k remainder and the last panel.
 function packA_n(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
   const ldab = <usize>lda << 2;
   for (let ir = 0; ir < mc; ir += MR) {
@@ -250,13 +250,6 @@ function packA_n(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
       for (; k + 4 <= kc; k += 4) {
         const s = src + (<usize>k << 2), d = dst + <usize>(k * MR) * 4;
         transpose4Store(v128.load(s), v128.load(s + ldab), v128.load(s + 2 * ldab), v128.load(s + 3 * ldab), d, MR * 4);
-        for (let i = 4; i < MR; i++) {
-          const r = v128.load(s + <usize>i * ldab), di = d + (<usize>i << 2);
-          v128.store32_lane(di, r, 0);
-          v128.store32_lane(di, r, 1, MR * 4);
-          v128.store32_lane(di, r, 2, 2 * MR * 4);
-          v128.store32_lane(di, r, 3, 3 * MR * 4);
-        }
       }
       for (; k < kc; k++) {
         const s = src + (<usize>k << 2), d = dst + <usize>(k * MR) * 4;
@@ -273,7 +266,7 @@ function packA_n(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
 }
 
 // Pack A (mc,kc) given stored transposed, (kc,mc) row-major (lda apart), into MR-row
-// panels [k][MR]: each k is a contiguous run of MR floats, copied as 16 + 8 bytes.
+// panels [k][MR]: each k is a contiguous run of MR = 4 floats, copied as one v128.
 function packA_t(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
   const ldab = <usize>lda << 2;
   for (let ir = 0; ir < mc; ir += MR) {
@@ -282,7 +275,6 @@ function packA_t(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
     if (mr >= MR) {
       for (let k = 0; k < kc; k++) {
         v128.store(dst, v128.load(src));
-        for (let i = 4; i < MR; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
         src += ldab;
         dst += MR * 4;
       }

@@ -46,8 +46,8 @@
 // No output may alias an input or another output (hs, saved, ws, dx, dh0, dwx, ... distinct);
 // backward reads x, wx, wh, h0, hs, saved, dhs and leaves them unchanged.
 //
-// Pointwise transcendental functions come from the vectorised mathx through sigmoid4/tanh4
-// (and sigmoid1/tanh1 for the scalar tails).
+// Pointwise transcendental functions come from the vectorised mathx (sigmoid_v128/tanh_v128, and
+// their bit-identical scalar twins for the tails).
 
 import { gemm_f32_nn, gemm_f32_nt, gemm_f32_tn, gemm_workspace_bytes } from "./gemm";
 import { sigmoid_f32s, sigmoid_v128, tanh_f32s, tanh_v128 } from "./mathx";
@@ -93,31 +93,17 @@ export function gru_workspace_bytes(B: i32, T: i32, I: i32, H: i32): i32 {
 }
 
 // ---------------------------------------------------------------------------------------
-// Pointwise helpers: the engine's shared vectorised sigmoid/tanh (assembly/mathx.ts: one exp
-// each, safe for any |x|, scalar versions bit-identical to the SIMD lanes so tails agree).
-
-@inline function sigmoid1(x: f32): f32 {
-  return sigmoid_f32s(x);
-}
-
-@inline function tanh1(x: f32): f32 {
-  return tanh_f32s(x);
-}
+// Pointwise helpers. Sigmoid and tanh are the engine's shared vectorised ones (assembly/mathx.ts:
+// one exp each, safe for any |x|, scalar versions bit-identical to the SIMD lanes). The relu
+// candidate is a compare-and-mask in both forms, as act_forward_f32's relu: NaN propagates and
+// -0 stays -0 in a lane and in the scalar tail alike (f32x4.max would turn -0 into +0).
 
 @inline function candidate1(x: f32, act: i32): f32 {
-  return act == ACT_RELU ? (x > 0 ? x : 0) : tanh1(x);
-}
-
-@inline function sigmoid4(v: v128): v128 {
-  return sigmoid_v128(v);
-}
-
-@inline function tanh4(v: v128): v128 {
-  return tanh_v128(v);
+  return act == ACT_RELU ? (x < 0 ? <f32>0 : x) : tanh_f32s(x);
 }
 
 @inline function candidate4(v: v128, act: i32): v128 {
-  return act == ACT_RELU ? f32x4.max(v, f32x4.splat(0)) : tanh4(v);
+  return act == ACT_RELU ? v128.andnot(v, f32x4.lt(v, f32x4.splat(0))) : tanh_v128(v);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -140,8 +126,8 @@ function gates_forward(B: i32, H: i32,
       const az = f32x4.add(f32x4.add(xz, v128.load(bx + j)), f32x4.add(v128.load(hp + j), v128.load(bh + j)));
       const ar = f32x4.add(f32x4.add(xr, v128.load(bx + Hb + j)), f32x4.add(v128.load(hp + Hb + j), v128.load(bh + Hb + j)));
       const hn = f32x4.add(v128.load(hp + 2 * Hb + j), v128.load(bh + 2 * Hb + j));
-      const z = sigmoid4(az);
-      const r = sigmoid4(ar);
+      const z = sigmoid_v128(az);
+      const r = sigmoid_v128(ar);
       const an = f32x4.add(f32x4.add(xn, v128.load(bx + 2 * Hb + j)), f32x4.mul(r, hn));
       const n = candidate4(an, act);
       const h = v128.load(hprev + j);
@@ -153,11 +139,12 @@ function gates_forward(B: i32, H: i32,
       v128.store(xp + 3 * Hb + j, hn);
     }
     for (; j < Hb; j += 4) {
-      const az = load<f32>(xp + j) + load<f32>(bx + j) + load<f32>(hp + j) + load<f32>(bh + j);
-      const ar = load<f32>(xp + Hb + j) + load<f32>(bx + Hb + j) + load<f32>(hp + Hb + j) + load<f32>(bh + Hb + j);
+      // the same association as the v128 body, so a unit gives the same bits in a lane or here
+      const az = (load<f32>(xp + j) + load<f32>(bx + j)) + (load<f32>(hp + j) + load<f32>(bh + j));
+      const ar = (load<f32>(xp + Hb + j) + load<f32>(bx + Hb + j)) + (load<f32>(hp + Hb + j) + load<f32>(bh + Hb + j));
       const hn = load<f32>(hp + 2 * Hb + j) + load<f32>(bh + 2 * Hb + j);
-      const z = sigmoid1(az);
-      const r = sigmoid1(ar);
+      const z = sigmoid_f32s(az);
+      const r = sigmoid_f32s(ar);
       const n = candidate1(load<f32>(xp + 2 * Hb + j) + load<f32>(bx + 2 * Hb + j) + r * hn, act);
       const h = load<f32>(hprev + j);
       store<f32>(hout + j, n + z * (h - n));

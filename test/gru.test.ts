@@ -235,6 +235,39 @@ describe("gru_forward", () => {
     }
   });
 
+  it("relu: a NaN candidate gives NaN in every unit, SIMD lanes and scalar tail alike (as the reference)", () => {
+    // Every unit has the same parameters, so every unit must come out bit-identical whether it
+    // lands in a v128 lane (units 0..3) or in the scalar tail (units 4.. of H = 5, 6, 7).
+    // A NaN candidate bias makes the candidate pre-activation NaN while z and r stay finite.
+    for (const H of [5, 6, 7]) {
+      const d: GruDims = { B: 2, T: 3, I: 3, H };
+      const rng = new Rng(40 + H);
+      const c = makeCase(d, rng, true);
+      const G = 3 * H;
+      const same = (w: Float32Array, rows: number): void => {
+        for (let i = 0; i < rows; i++) for (let g = 0; g < 3; g++) for (let j = 1; j < H; j++) w[i * G + g * H + j] = w[i * G + g * H];
+      };
+      same(c.p.wx, d.I);
+      same(c.p.wh, H);
+      same(c.p.bx, 1);
+      same(c.p.bh, 1);
+      for (let b = 0; b < d.B; b++) c.h0!.fill(c.h0![b * H], b * H, b * H + H);
+      for (const bn of [0.25, NaN]) {
+        c.p.bx.fill(bn, 2 * H, 3 * H);
+        const got = wasmForward(c, RELU);
+        const ref = refForward(c, RELU).hs;
+        for (let bt = 0; bt < d.B * d.T; bt++) {
+          for (let j = 1; j < H; j++) {
+            const what = `H=${H} bn=${bn} row ${bt} unit ${j} vs unit 0`;
+            expect(Object.is(got[bt * H + j], got[bt * H]), `${what}: ${got[bt * H + j]} vs ${got[bt * H]}`).toBe(true);
+          }
+        }
+        expect(Array.from(got, Number.isNaN), `H=${H} bn=${bn}: NaN where the reference has NaN`).toEqual(Array.from(ref, Number.isNaN));
+        if (Number.isNaN(bn)) expect(got.every(Number.isNaN), `H=${H}: NaN everywhere`).toBe(true);
+      }
+    }
+  });
+
   it("rejects unsupported activations and empty dimensions with an error code, writing nothing", () => {
     const d: GruDims = { B: 2, T: 3, I: 4, H: 5 };
     const c = makeCase(d, new Rng(3), false);
