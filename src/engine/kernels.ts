@@ -63,10 +63,11 @@ export interface EngineExports {
   gru_backward(B: number, T: number, I: number, H: number, x: number, wx: number, wh: number, h0: number,
                hs: number, saved: number, dhs: number, dx: number, dwx: number, dwh: number,
                dbx: number, dbh: number, dh0: number, act: number, ws: number): number;
-  // assembly/topk.ts
+  // assembly/topk.ts (scan) + assembly/topk_select.ts (selection)
   topk_workspace_bytes(Q: number, G: number, k: number, D: number, distinct: number): number;
   topk_f32(E: number, N: number, D: number, W: number, Q: number, G: number, k: number,
-           excl: number, X: number, distinct: number, out_idx: number, out_score: number, ws: number): number;
+           excl: number, X: number, distinct: number, out_idx: number, out_score: number, ws: number,
+           bias: number, qbias: number): void;
 }
 
 export interface EngineExports {
