@@ -6,7 +6,8 @@
 //   gemm_f32_nt: C(M,N) (+)= A(M,K)  · B(N,K)ᵀ
 //   gemm_f32_tn: C(M,N) (+)= A(K,M)ᵀ · B(K,N)
 // `acc` = 0 overwrites C, 1 accumulates into C. K = 0 with acc = 0 writes zeros; M = 0 or
-// N = 0 touches nothing. `ws` is a workspace of gemm_workspace_bytes() bytes, 16-byte
+// N = 0 touches nothing. Negative sizes, or leading dimensions shorter than the rows they
+// stride over, trap (assembly/check.ts). `ws` is a workspace of gemm_workspace_bytes() bytes, 16-byte
 // aligned, owned by the host; its size does not depend on the problem.
 //
 // Scheme (BLIS, Van Zee & van de Geijn 2015; microkernel after XNNPACK's
@@ -39,6 +40,8 @@
 // packing, computed into a scratch tile in the workspace, and the valid part copied to C.
 // The first K block overwrites C when acc = 0; later ones accumulate.
 
+import { need, span, apart, mat } from "./check";
+
 // Microkernel tile: rows of A (MR) by columns of B (NR).
 const MR: i32 = 4; // the microkernel below is written for MR = 4, NR = 8
 const NR: i32 = 8;
@@ -61,19 +64,44 @@ export function gemm_workspace_bytes(): i32 {
 // C(M,N) (+)= A(M,K) · B(K,N)
 export function gemm_f32_nn(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32,
                             c: usize, ldc: i32, acc: i32, ws: usize): void {
+  need(M >= 0 && N >= 0 && K >= 0 && lda >= K && ldb >= N && ldc >= N, "gemm_f32_nn: negative size or leading dimension too short");
+  span(a, mat(M, K, lda), "gemm_f32_nn: A out of bounds");
+  span(b, mat(K, N, ldb), "gemm_f32_nn: B out of bounds");
+  checkC(M, N, K, a, mat(M, K, lda), b, mat(K, N, ldb), c, ldc, ws);
   gemm(0, 0, M, N, K, a, lda, b, ldb, c, ldc, acc, ws);
 }
 
 // C(M,N) (+)= A(M,K) · B(N,K)ᵀ
 export function gemm_f32_nt(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32,
                             c: usize, ldc: i32, acc: i32, ws: usize): void {
+  need(M >= 0 && N >= 0 && K >= 0 && lda >= K && ldb >= K && ldc >= N, "gemm_f32_nt: negative size or leading dimension too short");
+  span(a, mat(M, K, lda), "gemm_f32_nt: A out of bounds");
+  span(b, mat(N, K, ldb), "gemm_f32_nt: B out of bounds");
+  checkC(M, N, K, a, mat(M, K, lda), b, mat(N, K, ldb), c, ldc, ws);
   gemm(0, 1, M, N, K, a, lda, b, ldb, c, ldc, acc, ws);
 }
 
 // C(M,N) (+)= A(K,M)ᵀ · B(K,N)
 export function gemm_f32_tn(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32,
                             c: usize, ldc: i32, acc: i32, ws: usize): void {
+  need(M >= 0 && N >= 0 && K >= 0 && lda >= M && ldb >= N && ldc >= N, "gemm_f32_tn: negative size or leading dimension too short");
+  span(a, mat(K, M, lda), "gemm_f32_tn: A out of bounds");
+  span(b, mat(K, N, ldb), "gemm_f32_tn: B out of bounds");
+  checkC(M, N, K, a, mat(K, M, lda), b, mat(K, N, ldb), c, ldc, ws);
   gemm(1, 0, M, N, K, a, lda, b, ldb, c, ldc, acc, ws);
+}
+
+// Debug builds: C and the workspace in bounds, C overlapping neither operand nor the workspace.
+@inline function checkC(M: i32, N: i32, K: i32, a: usize, abytes: usize, b: usize, bbytes: usize,
+                        c: usize, ldc: i32, ws: usize): void {
+  const cb = mat(M, N, ldc);
+  span(c, cb, "gemm: C out of bounds");
+  if (M > 0 && N > 0 && K > 0) {
+    span(ws, <usize>WS_BYTES, "gemm: workspace out of bounds");
+    apart(c, cb, ws, <usize>WS_BYTES, "gemm: C overlaps the workspace");
+  }
+  apart(c, cb, a, abytes, "gemm: C overlaps A");
+  apart(c, cb, b, bbytes, "gemm: C overlaps B");
 }
 
 // The blocked driver. transA: A is stored (K,M); transB: B is stored (N,K).

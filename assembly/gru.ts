@@ -40,8 +40,8 @@
 // gemm_workspace_bytes() bytes (rounded up to 16) are handed to the GEMMs, the rest holds
 // the per-step hidden projection (forward) or the gate gradients of all steps (backward).
 //
-// Return value: 0 on success; GRU_BAD_ACT (1) when `act` is not 1 or 2; GRU_BAD_DIMS (2)
-// when a dimension is < 1. On an error nothing is read or written.
+// Errors: a dimension < 1 or an `act` other than 1 or 2 traps before anything is read or written
+// (the engine's one error convention, assembly/check.ts; src/nn/gru.ts checks both first).
 //
 // No output may alias an input or another output (hs, saved, ws, dx, dh0, dwx, ... distinct);
 // backward reads x, wx, wh, h0, hs, saved, dhs and leaves them unchanged.
@@ -51,10 +51,8 @@
 
 import { gemm_f32_nn, gemm_f32_nt, gemm_f32_tn, gemm_workspace_bytes } from "./gemm";
 import { sigmoid_f32s, sigmoid_v128, tanh_f32s, tanh_v128 } from "./mathx";
+import { need, span, apart, f32s } from "./check";
 
-const GRU_OK: i32 = 0;
-const GRU_BAD_ACT: i32 = 1;
-const GRU_BAD_DIMS: i32 = 2;
 
 const ACT_RELU: i32 = 1;
 const ACT_TANH: i32 = 2;
@@ -62,9 +60,10 @@ const ACT_TANH: i32 = 2;
 // ---------------------------------------------------------------------------------------
 // Sizes
 
-/** Floats of the `saved` activation buffer: B·T·4H ([z | r | n | hn] per batch row and step). */
-export function gru_activation_floats(B: i32, T: i32, H: i32): i32 {
-  return B * T * 4 * H;
+/** Floats of the `saved` activation buffer: B·T·4H ([z | r | n | hn] per batch row and step), exact in f64. */
+export function gru_activation_floats(B: i32, T: i32, H: i32): f64 {
+  need(B >= 0 && T >= 0 && H >= 0, "gru_activation_floats: negative size");
+  return <f64>B * <f64>T * 4 * <f64>H;
 }
 
 @inline function align16(n: usize): usize {
@@ -81,15 +80,22 @@ export function gru_activation_floats(B: i32, T: i32, H: i32): i32 {
   return wsZeros() + align16(<usize>(3 * H) << 2);
 }
 
+@inline function align16f(n: f64): f64 {
+  return Math.ceil(n / 16) * 16;
+}
+
 /**
  * Bytes of scratch gru_forward and gru_backward need for these dimensions (one workspace
- * serves both; I is accepted for future layouts and does not change the size today).
+ * serves both; I is accepted for future layouts and does not change the size today), exact in
+ * f64 (the same layout as wsZeros/wsBody and the kernels' offsets, which fit usize whenever the
+ * workspace fits memory).
  */
-export function gru_workspace_bytes(B: i32, T: i32, I: i32, H: i32): i32 {
-  const G = <usize>(3 * H);
-  const fwd = align16(<usize>B * G << 2);
-  const bwd = (align16(<usize>B * <usize>T * G << 2) << 1) + align16(<usize>B * G << 2) + align16(<usize>B * <usize>H << 2);
-  return <i32>(wsBody(H) + (fwd > bwd ? fwd : bwd));
+export function gru_workspace_bytes(B: i32, T: i32, I: i32, H: i32): f64 {
+  need(B >= 0 && T >= 0 && I >= 0 && H >= 0, "gru_workspace_bytes: negative size");
+  const G = 3 * <f64>H, Bf = <f64>B;
+  const fwd = align16f(Bf * G * 4);
+  const bwd = 2 * align16f(Bf * <f64>T * G * 4) + align16f(Bf * G * 4) + align16f(Bf * <f64>H * 4);
+  return align16f(<f64>gemm_workspace_bytes()) + align16f(G * 4) + (fwd > bwd ? fwd : bwd);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -236,10 +242,20 @@ function colsum_acc(R: i32, N: i32, src: usize, ld: i32, dst: usize): void {
   }
 }
 
-@inline function checkArgs(B: i32, T: i32, I: i32, H: i32, act: i32): i32 {
-  if (B < 1 || T < 1 || I < 1 || H < 1) return GRU_BAD_DIMS;
-  if (act != ACT_RELU && act != ACT_TANH) return GRU_BAD_ACT;
-  return GRU_OK;
+// Every dimension ≥ 1 and act relu or tanh, else trap; debug builds also check every range.
+@inline function checkArgs(B: i32, T: i32, I: i32, H: i32, act: i32, x: usize, wx: usize, wh: usize,
+                           h0: usize, hs: usize, saved: usize, ws: usize): void {
+  need(B >= 1 && T >= 1 && I >= 1 && H >= 1, "gru: a dimension (B, T, I, H) is < 1");
+  need(act == ACT_RELU || act == ACT_TANH, "gru: act must be 1 (relu) or 2 (tanh)");
+  span(x, f32s(B * T * I), "gru: x out of bounds");
+  span(wx, f32s(I * 3 * H), "gru: wx out of bounds");
+  span(wh, f32s(H * 3 * H), "gru: wh out of bounds");
+  if (h0 != 0) span(h0, f32s(B * H), "gru: h0 out of bounds");
+  span(hs, f32s(B * T * H), "gru: hs out of bounds");
+  span(saved, f32s(B * T * 4 * H), "gru: saved out of bounds");
+  span(ws, <usize>gru_workspace_bytes(B, T, I, H), "gru: workspace out of bounds");
+  apart(hs, f32s(B * T * H), saved, f32s(B * T * 4 * H), "gru: hs overlaps saved");
+  apart(ws, <usize>gru_workspace_bytes(B, T, I, H), saved, f32s(B * T * 4 * H), "gru: workspace overlaps saved");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -247,14 +263,15 @@ function colsum_acc(R: i32, N: i32, src: usize, ld: i32, dst: usize): void {
 
 /**
  * hs (B,T,H), saved (B,T,4H) = GRU over x (B,T,I) from h0 (B,H) with wx (I,3H), wh (H,3H),
- * bx (3H), bh (3H). h0 = 0 starts from zeros. act: 2 tanh, 1 relu. Returns 0, or an error
- * code (nothing written). Scratch: ws of gru_workspace_bytes(B,T,I,H) bytes.
+ * bx (3H), bh (3H). h0 = 0 starts from zeros. act: 2 tanh, 1 relu. Scratch: ws of
+ * gru_workspace_bytes(B,T,I,H) bytes.
  */
 export function gru_forward(B: i32, T: i32, I: i32, H: i32,
                             x: usize, wx: usize, wh: usize, bx: usize, bh: usize,
-                            h0: usize, hs: usize, saved: usize, act: i32, ws: usize): i32 {
-  const err = checkArgs(B, T, I, H, act);
-  if (err != GRU_OK) return err;
+                            h0: usize, hs: usize, saved: usize, act: i32, ws: usize): void {
+  checkArgs(B, T, I, H, act, x, wx, wh, h0, hs, saved, ws);
+  span(bx, f32s(3 * H), "gru_forward: bx out of bounds");
+  span(bh, f32s(3 * H), "gru_forward: bh out of bounds");
   const G = 3 * H;
   const gws = ws;
   const zeros = ws + wsZeros();
@@ -297,22 +314,27 @@ export function gru_forward(B: i32, T: i32, I: i32, H: i32,
       bx, bh,
       hs + <usize>t * (<usize>H << 2), hsStride, act);
   }
-  return GRU_OK;
 }
 
 /**
  * Backward through time of gru_forward, given dhs (B,T,H) = ∂L/∂hs (every step; usually only
  * t = T−1 is non-zero). x, wx, wh, h0, hs, saved, act as passed to / produced by gru_forward
  * (read only). Accumulates dwx (I,3H), dwh (H,3H), dbx (3H), dbh (3H); overwrites
- * dx (B,T,I) and dh0 (B,H), each skipped when 0. Returns 0, or an error code (nothing written).
+ * dx (B,T,I) and dh0 (B,H), each skipped when 0.
  */
 export function gru_backward(B: i32, T: i32, I: i32, H: i32,
                              x: usize, wx: usize, wh: usize, h0: usize,
                              hs: usize, saved: usize, dhs: usize,
                              dx: usize, dwx: usize, dwh: usize, dbx: usize, dbh: usize, dh0: usize,
-                             act: i32, ws: usize): i32 {
-  const err = checkArgs(B, T, I, H, act);
-  if (err != GRU_OK) return err;
+                             act: i32, ws: usize): void {
+  checkArgs(B, T, I, H, act, x, wx, wh, h0, hs, saved, ws);
+  span(dhs, f32s(B * T * H), "gru_backward: dhs out of bounds");
+  if (dx != 0) span(dx, f32s(B * T * I), "gru_backward: dx out of bounds");
+  span(dwx, f32s(I * 3 * H), "gru_backward: dwx out of bounds");
+  span(dwh, f32s(H * 3 * H), "gru_backward: dwh out of bounds");
+  span(dbx, f32s(3 * H), "gru_backward: dbx out of bounds");
+  span(dbh, f32s(3 * H), "gru_backward: dbh out of bounds");
+  if (dh0 != 0) span(dh0, f32s(B * H), "gru_backward: dh0 out of bounds");
   const G = 3 * H;
   const gws = ws;
   const zeros = ws + wsZeros();
@@ -361,5 +383,4 @@ export function gru_backward(B: i32, T: i32, I: i32, H: i32,
   colsum_acc(B * T, G, dxpAll, G, dbx);
   colsum_acc(B * T, G, dhpAll, G, dbh);
   colsum_acc(B, G, dhp0, G, dbh);
-  return GRU_OK;
 }
