@@ -57,6 +57,17 @@ export class Engine {
   get byteLength(): number {
     return this.memory.buffer.byteLength;
   }
+
+  /**
+   * Throws a clear Error unless [ptr, ptr + bytes) is a byte range a kernel may use: an integer,
+   * `align`-aligned address at or above the plan's first byte (never the engine's static data),
+   * ending inside memory. `what` names the argument in the message (e.g. "pool.forward: x").
+   */
+  checkRange(what: string, ptr: number, bytes: number, align = 4): void {
+    if (!Number.isInteger(ptr) || ptr % align !== 0) throw new Error(`${what}: ${ptr} is not a ${align}-byte aligned byte address`);
+    if (ptr < this.layout.start) throw new Error(`${what}: address ${ptr} lies in the engine's static data (regions start at ${this.layout.start})`);
+    if (ptr + bytes > this.byteLength) throw new Error(`${what}: ${bytes} bytes at ${ptr} end at ${ptr + bytes}, past the engine memory (${this.byteLength} bytes)`);
+  }
 }
 
 async function compileSource(source: WasmSource): Promise<WebAssembly.Module> {
