@@ -10,13 +10,17 @@
 //
 //   need(ok, msg)             every build: the O(1) checks at a kernel's entry (negative sizes,
 //                             unknown activation codes, shapes that do not fit together).
-//   span(p, bytes, msg)       debug builds only (build/encore.debug.wasm; the release build is
-//                             compiled with noAssert, which removes these): the byte range
-//                             [p, p + bytes) lies inside memory and above the engine's static data,
-//                             so a stray pointer (0 for a missing region, a wrong offset or stride)
-//                             fails naming the kernel and argument instead of silently overwriting
-//                             the engine's data or trapping anonymously.
-//   apart(a, na, b, nb, msg)  debug builds only: two byte ranges that must not overlap do not.
+//   assert(inside(p, bytes), msg)
+//                             debug builds only (build/encore.debug.wasm; the release build is
+//                             compiled with noAssert, which drops asserts, messages included): the
+//                             byte range [p, p + bytes) lies inside memory and above the engine's
+//                             static data, so a stray pointer (0 for a missing region, a wrong offset
+//                             or stride) fails naming the kernel and argument instead of silently
+//                             overwriting the engine's data or trapping anonymously.
+//   assert(disjoint(a, na, b, nb), msg)
+//                             debug builds only: two byte ranges that must not overlap do not.
+//   assert(cond, msg)         debug builds only: other per-element checks (row indices ≥ 0).
+// Debug asserts carry their source location, which Engine.load shows with the message.
 //
 // Messages are string literals (static data): a check allocates nothing.
 
@@ -26,20 +30,16 @@
   if (!ok) abort(msg);
 }
 
-/** Debug builds: [p, p + bytes) is inside memory and above the static data (bytes = 0: anything goes). */
+/** [p, p + bytes) is inside memory and above the static data (bytes = 0: anything goes). */
 // @ts-ignore: decorator
-@inline export function span(p: usize, bytes: usize, msg: string): void {
-  if (!ASC_NO_ASSERT) {
-    if (bytes != 0 && (p < __heap_base || p + bytes < p || p + bytes > (<usize>memory.size() << 16))) abort(msg);
-  }
+@inline export function inside(p: usize, bytes: usize): bool {
+  return bytes == 0 || (p >= __heap_base && p + bytes >= p && p + bytes <= (<usize>memory.size() << 16));
 }
 
-/** Debug builds: [a, a + na) and [b, b + nb) do not overlap. */
+/** [a, a + na) and [b, b + nb) do not overlap (an empty range overlaps nothing). */
 // @ts-ignore: decorator
-@inline export function apart(a: usize, na: usize, b: usize, nb: usize, msg: string): void {
-  if (!ASC_NO_ASSERT) {
-    if (na != 0 && nb != 0 && a < b + nb && b < a + na) abort(msg);
-  }
+@inline export function disjoint(a: usize, na: usize, b: usize, nb: usize): bool {
+  return na == 0 || nb == 0 || a >= b + nb || b >= a + na;
 }
 
 /** Bytes of a row-major (rows, cols) f32 matrix with leading dimension ld (elements); 0 when empty. */

@@ -13,7 +13,7 @@
 import { gemm_f32_nn, gemm_f32_nt, gemm_f32_tn } from "./gemm";
 import { act_forward_f32, act_backward_f32, ACT_IDENTITY, ACT_RELU, ACT_TANH, ACT_SIGMOID } from "./elementwise";
 import { add_into_f32, sigmoid_v128, sigmoid_f32s, tanh_v128, tanh_f32s } from "./mathx";
-import { need, span, apart, mat, f32s } from "./check";
+import { need, inside, disjoint, mat, f32s } from "./check";
 
 // out(B,O) = act(inp(B,I) · w(I,O) + bias(O)); bias = 0 means no bias.
 // out must not overlap inp or w.
@@ -22,12 +22,12 @@ export function dense_forward(B: i32, I: i32, O: i32, inp: usize, w: usize, bias
   need(B >= 0 && I >= 0 && O >= 0, "dense_forward: negative size");
   need(act >= ACT_IDENTITY && act <= ACT_SIGMOID, "dense_forward: unknown activation code");
   if (B == 0 || O == 0) return;
-  span(inp, mat(B, I, I), "dense_forward: inp out of bounds");
-  span(w, mat(I, O, O), "dense_forward: w out of bounds");
-  if (bias != 0) span(bias, f32s(O), "dense_forward: bias out of bounds");
-  span(out, mat(B, O, O), "dense_forward: out out of bounds");
-  apart(out, mat(B, O, O), inp, mat(B, I, I), "dense_forward: out overlaps inp");
-  apart(out, mat(B, O, O), w, mat(I, O, O), "dense_forward: out overlaps w");
+  assert(inside(inp, mat(B, I, I)), "dense_forward: inp out of bounds");
+  assert(inside(w, mat(I, O, O)), "dense_forward: w out of bounds");
+  if (bias != 0) assert(inside(bias, f32s(O)), "dense_forward: bias out of bounds");
+  assert(inside(out, mat(B, O, O)), "dense_forward: out out of bounds");
+  assert(disjoint(out, mat(B, O, O), inp, mat(B, I, I)), "dense_forward: out overlaps inp");
+  assert(disjoint(out, mat(B, O, O), w, mat(I, O, O)), "dense_forward: out overlaps w");
   gemm_f32_nn(B, O, I, inp, I, w, O, out, O, 0, ws);
   if (bias == 0) {
     act_forward_f32(B * O, out, out, act);
@@ -92,7 +92,7 @@ export function dense_backward(B: i32, I: i32, O: i32, inp: usize, w: usize, out
                                act: i32, acc_dinp: i32, ws: usize): void {
   need(B >= 0 && I >= 0 && O >= 0, "dense_backward: negative size");
   need(act >= ACT_IDENTITY && act <= ACT_SIGMOID, "dense_backward: unknown activation code");
-  if (dinp != 0) span(dinp, mat(B, I, I), "dense_backward: dinp out of bounds");
+  if (dinp != 0) assert(inside(dinp, mat(B, I, I)), "dense_backward: dinp out of bounds");
   if (B == 0 || O == 0) {
     // no terms: parameter gradients get nothing added, dinp(B,I) = 0 unless accumulating
     if (dinp != 0 && acc_dinp == 0 && B > 0 && I > 0) {
@@ -100,19 +100,19 @@ export function dense_backward(B: i32, I: i32, O: i32, inp: usize, w: usize, out
     }
     return;
   }
-  span(out, mat(B, O, O), "dense_backward: out out of bounds");
-  span(dout, mat(B, O, O), "dense_backward: dout out of bounds");
-  span(dpre, mat(B, O, O), "dense_backward: dpre out of bounds");
+  assert(inside(out, mat(B, O, O)), "dense_backward: out out of bounds");
+  assert(inside(dout, mat(B, O, O)), "dense_backward: dout out of bounds");
+  assert(inside(dpre, mat(B, O, O)), "dense_backward: dpre out of bounds");
   if (I > 0 && dw != 0) {
-    span(inp, mat(B, I, I), "dense_backward: inp out of bounds");
-    span(dw, mat(I, O, O), "dense_backward: dw out of bounds");
-    apart(dpre, mat(B, O, O), dw, mat(I, O, O), "dense_backward: dpre overlaps dw");
+    assert(inside(inp, mat(B, I, I)), "dense_backward: inp out of bounds");
+    assert(inside(dw, mat(I, O, O)), "dense_backward: dw out of bounds");
+    assert(disjoint(dpre, mat(B, O, O), dw, mat(I, O, O)), "dense_backward: dpre overlaps dw");
   }
-  if (dbias != 0) span(dbias, f32s(O), "dense_backward: dbias out of bounds");
+  if (dbias != 0) assert(inside(dbias, f32s(O)), "dense_backward: dbias out of bounds");
   if (dinp != 0 && I > 0) {
-    span(w, mat(I, O, O), "dense_backward: w out of bounds");
-    apart(dinp, mat(B, I, I), dpre, mat(B, O, O), "dense_backward: dinp overlaps dpre");
-    apart(dinp, mat(B, I, I), w, mat(I, O, O), "dense_backward: dinp overlaps w");
+    assert(inside(w, mat(I, O, O)), "dense_backward: w out of bounds");
+    assert(disjoint(dinp, mat(B, I, I), dpre, mat(B, O, O)), "dense_backward: dinp overlaps dpre");
+    assert(disjoint(dinp, mat(B, I, I), w, mat(I, O, O)), "dense_backward: dinp overlaps w");
   }
   act_backward_f32(B * O, out, dout, dpre, act);
   if (I > 0 && dw != 0) gemm_f32_tn(I, O, B, inp, I, dpre, O, dw, O, 1, ws);

@@ -15,7 +15,7 @@
 //   tanh: 1 − y²;  sigmoid: y·(1 − y).
 
 import { add_into_f32, exp_v128, exp_f32s, sigmoid_v128, sigmoid_f32s, tanh_v128, tanh_f32s } from "./mathx";
-import { need, span, apart, f32s } from "./check";
+import { need, inside, disjoint, f32s } from "./check";
 
 export const ACT_IDENTITY: i32 = 0;
 export const ACT_RELU: i32 = 1;
@@ -25,7 +25,7 @@ export const ACT_SIGMOID: i32 = 3;
 // x(n) = value
 export function fill_f32(n: i32, x: usize, value: f32): void {
   need(n >= 0, "fill_f32: negative size");
-  span(x, f32s(n), "fill_f32: x out of bounds");
+  assert(inside(x, f32s(n)), "fill_f32: x out of bounds");
   const v = f32x4.splat(value);
   let i = 0;
   for (; i + 4 <= n; i += 4) v128.store(x + (<usize>i << 2), v);
@@ -35,10 +35,10 @@ export function fill_f32(n: i32, x: usize, value: f32): void {
 // dst(n) = src(n); the two ranges must not overlap (unless dst == src, a no-op).
 export function copy_f32(n: i32, src: usize, dst: usize): void {
   need(n >= 0, "copy_f32: negative size");
-  span(src, f32s(n), "copy_f32: src out of bounds");
-  span(dst, f32s(n), "copy_f32: dst out of bounds");
+  assert(inside(src, f32s(n)), "copy_f32: src out of bounds");
+  assert(inside(dst, f32s(n)), "copy_f32: dst out of bounds");
   if (src == dst) return;
-  apart(src, f32s(n), dst, f32s(n), "copy_f32: src and dst overlap");
+  assert(disjoint(src, f32s(n), dst, f32s(n)), "copy_f32: src and dst overlap");
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
@@ -53,7 +53,7 @@ export function copy_f32(n: i32, src: usize, dst: usize): void {
 // x(n) *= s
 export function scale_f32(n: i32, x: usize, s: f32): void {
   need(n >= 0, "scale_f32: negative size");
-  span(x, f32s(n), "scale_f32: x out of bounds");
+  assert(inside(x, f32s(n)), "scale_f32: x out of bounds");
   const vs = f32x4.splat(s);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -69,16 +69,16 @@ export function scale_f32(n: i32, x: usize, s: f32): void {
 // x(B,O) += bias(O), broadcast over the B rows
 export function bias_add_f32(B: i32, O: i32, x: usize, bias: usize): void {
   need(B >= 0 && O >= 0, "bias_add_f32: negative size");
-  span(x, f32s(B * O), "bias_add_f32: x out of bounds");
-  if (B > 0) span(bias, f32s(O), "bias_add_f32: bias out of bounds");
+  assert(inside(x, f32s(B * O)), "bias_add_f32: x out of bounds");
+  if (B > 0) assert(inside(bias, f32s(O)), "bias_add_f32: bias out of bounds");
   for (let b = 0; b < B; b++) add_into_f32(O, x + (<usize>(b * O) << 2), bias);
 }
 
 // y(n) = exp(x(n)); y may equal x. (mathx.ts accuracy; exposed for tests and softmax-like uses.)
 export function exp_f32(n: i32, x: usize, y: usize): void {
   need(n >= 0, "exp_f32: negative size");
-  span(x, f32s(n), "exp_f32: x out of bounds");
-  span(y, f32s(n), "exp_f32: y out of bounds");
+  assert(inside(x, f32s(n)), "exp_f32: x out of bounds");
+  assert(inside(y, f32s(n)), "exp_f32: y out of bounds");
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
@@ -94,8 +94,8 @@ export function exp_f32(n: i32, x: usize, y: usize): void {
 export function act_forward_f32(n: i32, x: usize, y: usize, act: i32): void {
   need(n >= 0, "act_forward_f32: negative size");
   need(act >= ACT_IDENTITY && act <= ACT_SIGMOID, "act_forward_f32: unknown activation code (0 identity, 1 relu, 2 tanh, 3 sigmoid)");
-  span(x, f32s(n), "act_forward_f32: x out of bounds");
-  span(y, f32s(n), "act_forward_f32: y out of bounds");
+  assert(inside(x, f32s(n)), "act_forward_f32: x out of bounds");
+  assert(inside(y, f32s(n)), "act_forward_f32: y out of bounds");
   let i = 0;
   if (act == ACT_IDENTITY) {
     copy_f32(n, x, y);
@@ -137,9 +137,9 @@ export function act_forward_f32(n: i32, x: usize, y: usize, act: i32): void {
 export function act_backward_f32(n: i32, y: usize, dy: usize, dx: usize, act: i32): void {
   need(n >= 0, "act_backward_f32: negative size");
   need(act >= ACT_IDENTITY && act <= ACT_SIGMOID, "act_backward_f32: unknown activation code (0 identity, 1 relu, 2 tanh, 3 sigmoid)");
-  span(y, f32s(n), "act_backward_f32: y out of bounds");
-  span(dy, f32s(n), "act_backward_f32: dy out of bounds");
-  span(dx, f32s(n), "act_backward_f32: dx out of bounds");
+  assert(inside(y, f32s(n)), "act_backward_f32: y out of bounds");
+  assert(inside(dy, f32s(n)), "act_backward_f32: dy out of bounds");
+  assert(inside(dx, f32s(n)), "act_backward_f32: dx out of bounds");
   let i = 0;
   if (act == ACT_IDENTITY) {
     copy_f32(n, dy, dx);

@@ -5,19 +5,19 @@
 // Dimensions: R rows, C columns, D embedding width. Pointers are byte addresses; leading
 // dimensions (strides between rows) are in elements. Indices are validated by the host.
 
-import { need, span, mat, f32s } from "./check";
+import { need, inside, mat, f32s } from "./check";
 
 // out (R, D) = E[idx[r], :] for r < R;   idx (R) i32, E (V, D) row-major
 export function gather_rows_f32(R: i32, idx: usize, E: usize, D: i32, out: usize): void {
   need(R >= 0 && D >= 0, "gather_rows_f32: negative size");
-  span(idx, f32s(R), "gather_rows_f32: idx out of bounds");
-  span(out, f32s(R * D), "gather_rows_f32: out out of bounds");
+  assert(inside(idx, f32s(R)), "gather_rows_f32: idx out of bounds");
+  assert(inside(out, f32s(R * D)), "gather_rows_f32: out out of bounds");
   const rowBytes = <usize>D << 2;
   for (let r = 0; r < R; r++) {
     const i = load<i32>(idx + (<usize>r << 2));
-    if (!ASC_NO_ASSERT) need(i >= 0, "gather_rows_f32: negative row index");
+    assert(i >= 0, "gather_rows_f32: negative row index");
     const src = E + <usize>i * rowBytes;
-    span(src, rowBytes, "gather_rows_f32: E row out of bounds");
+    assert(inside(src, rowBytes), "gather_rows_f32: E row out of bounds");
     copy_row(D, src, out + <usize>r * rowBytes);
   }
 }
@@ -27,14 +27,14 @@ export function gather_rows_f32(R: i32, idx: usize, E: usize, D: i32, out: usize
 // idx (R) i32 rows in [0, V); src must not overlap dst.
 export function scatter_add_rows_f32(R: i32, W: i32, idx: usize, src: usize, dst: usize): void {
   need(R >= 0 && W >= 0, "scatter_add_rows_f32: negative size");
-  span(idx, f32s(R), "scatter_add_rows_f32: idx out of bounds");
-  span(src, f32s(R * W), "scatter_add_rows_f32: src out of bounds");
+  assert(inside(idx, f32s(R)), "scatter_add_rows_f32: idx out of bounds");
+  assert(inside(src, f32s(R * W)), "scatter_add_rows_f32: src out of bounds");
   const rowBytes = <usize>W << 2;
   for (let r = 0; r < R; r++) {
     const i = load<i32>(idx + (<usize>r << 2));
-    if (!ASC_NO_ASSERT) need(i >= 0, "scatter_add_rows_f32: negative row index");
+    assert(i >= 0, "scatter_add_rows_f32: negative row index");
     const d = dst + <usize>i * rowBytes;
-    span(d, rowBytes, "scatter_add_rows_f32: dst row out of bounds");
+    assert(inside(d, rowBytes), "scatter_add_rows_f32: dst row out of bounds");
     add_row(W, src + <usize>r * rowBytes, d);
   }
 }
@@ -42,8 +42,8 @@ export function scatter_add_rows_f32(R: i32, W: i32, idx: usize, src: usize, dst
 // dst[r, 0:C] = src[r, 0:C] for r < R;   src (R, lds), dst (R, ldd)
 export function copy_2d_f32(R: i32, C: i32, src: usize, lds: i32, dst: usize, ldd: i32): void {
   need(R >= 0 && C >= 0 && lds >= C && ldd >= C, "copy_2d_f32: negative size or leading dimension too short");
-  span(src, mat(R, C, lds), "copy_2d_f32: src out of bounds");
-  span(dst, mat(R, C, ldd), "copy_2d_f32: dst out of bounds");
+  assert(inside(src, mat(R, C, lds)), "copy_2d_f32: src out of bounds");
+  assert(inside(dst, mat(R, C, ldd)), "copy_2d_f32: dst out of bounds");
   for (let r = 0; r < R; r++) {
     copy_row(C, src + (<usize>r * <usize>lds << 2), dst + (<usize>r * <usize>ldd << 2));
   }

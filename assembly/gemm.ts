@@ -40,7 +40,7 @@
 // packing, computed into a scratch tile in the workspace, and the valid part copied to C.
 // The first K block overwrites C when acc = 0; later ones accumulate.
 
-import { need, span, apart, mat } from "./check";
+import { need, inside, disjoint, mat } from "./check";
 
 // Microkernel tile: rows of A (MR) by columns of B (NR).
 const MR: i32 = 4; // the microkernel below is written for MR = 4, NR = 8
@@ -65,8 +65,8 @@ export function gemm_workspace_bytes(): i32 {
 export function gemm_f32_nn(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32,
                             c: usize, ldc: i32, acc: i32, ws: usize): void {
   need(M >= 0 && N >= 0 && K >= 0 && lda >= K && ldb >= N && ldc >= N, "gemm_f32_nn: negative size or leading dimension too short");
-  span(a, mat(M, K, lda), "gemm_f32_nn: A out of bounds");
-  span(b, mat(K, N, ldb), "gemm_f32_nn: B out of bounds");
+  assert(inside(a, mat(M, K, lda)), "gemm_f32_nn: A out of bounds");
+  assert(inside(b, mat(K, N, ldb)), "gemm_f32_nn: B out of bounds");
   checkC(M, N, K, a, mat(M, K, lda), b, mat(K, N, ldb), c, ldc, ws);
   gemm(0, 0, M, N, K, a, lda, b, ldb, c, ldc, acc, ws);
 }
@@ -75,8 +75,8 @@ export function gemm_f32_nn(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize
 export function gemm_f32_nt(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32,
                             c: usize, ldc: i32, acc: i32, ws: usize): void {
   need(M >= 0 && N >= 0 && K >= 0 && lda >= K && ldb >= K && ldc >= N, "gemm_f32_nt: negative size or leading dimension too short");
-  span(a, mat(M, K, lda), "gemm_f32_nt: A out of bounds");
-  span(b, mat(N, K, ldb), "gemm_f32_nt: B out of bounds");
+  assert(inside(a, mat(M, K, lda)), "gemm_f32_nt: A out of bounds");
+  assert(inside(b, mat(N, K, ldb)), "gemm_f32_nt: B out of bounds");
   checkC(M, N, K, a, mat(M, K, lda), b, mat(N, K, ldb), c, ldc, ws);
   gemm(0, 1, M, N, K, a, lda, b, ldb, c, ldc, acc, ws);
 }
@@ -85,8 +85,8 @@ export function gemm_f32_nt(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize
 export function gemm_f32_tn(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32,
                             c: usize, ldc: i32, acc: i32, ws: usize): void {
   need(M >= 0 && N >= 0 && K >= 0 && lda >= M && ldb >= N && ldc >= N, "gemm_f32_tn: negative size or leading dimension too short");
-  span(a, mat(K, M, lda), "gemm_f32_tn: A out of bounds");
-  span(b, mat(K, N, ldb), "gemm_f32_tn: B out of bounds");
+  assert(inside(a, mat(K, M, lda)), "gemm_f32_tn: A out of bounds");
+  assert(inside(b, mat(K, N, ldb)), "gemm_f32_tn: B out of bounds");
   checkC(M, N, K, a, mat(K, M, lda), b, mat(K, N, ldb), c, ldc, ws);
   gemm(1, 0, M, N, K, a, lda, b, ldb, c, ldc, acc, ws);
 }
@@ -95,13 +95,13 @@ export function gemm_f32_tn(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize
 @inline function checkC(M: i32, N: i32, K: i32, a: usize, abytes: usize, b: usize, bbytes: usize,
                         c: usize, ldc: i32, ws: usize): void {
   const cb = mat(M, N, ldc);
-  span(c, cb, "gemm: C out of bounds");
+  assert(inside(c, cb), "gemm: C out of bounds");
   if (M > 0 && N > 0 && K > 0) {
-    span(ws, <usize>WS_BYTES, "gemm: workspace out of bounds");
-    apart(c, cb, ws, <usize>WS_BYTES, "gemm: C overlaps the workspace");
+    assert(inside(ws, <usize>WS_BYTES), "gemm: workspace out of bounds");
+    assert(disjoint(c, cb, ws, <usize>WS_BYTES), "gemm: C overlaps the workspace");
   }
-  apart(c, cb, a, abytes, "gemm: C overlaps A");
-  apart(c, cb, b, bbytes, "gemm: C overlaps B");
+  assert(disjoint(c, cb, a, abytes), "gemm: C overlaps A");
+  assert(disjoint(c, cb, b, bbytes), "gemm: C overlaps B");
 }
 
 // The blocked driver. transA: A is stored (K,M); transB: B is stored (N,K).

@@ -51,7 +51,7 @@
 
 import { gemm_f32_nn, gemm_f32_nt, gemm_f32_tn, gemm_workspace_bytes } from "./gemm";
 import { sigmoid_f32s, sigmoid_v128, tanh_f32s, tanh_v128 } from "./mathx";
-import { need, span, apart, f32s } from "./check";
+import { need, inside, disjoint, f32s } from "./check";
 
 
 const ACT_RELU: i32 = 1;
@@ -247,15 +247,15 @@ function colsum_acc(R: i32, N: i32, src: usize, ld: i32, dst: usize): void {
                            h0: usize, hs: usize, saved: usize, ws: usize): void {
   need(B >= 1 && T >= 1 && I >= 1 && H >= 1, "gru: a dimension (B, T, I, H) is < 1");
   need(act == ACT_RELU || act == ACT_TANH, "gru: act must be 1 (relu) or 2 (tanh)");
-  span(x, f32s(B * T * I), "gru: x out of bounds");
-  span(wx, f32s(I * 3 * H), "gru: wx out of bounds");
-  span(wh, f32s(H * 3 * H), "gru: wh out of bounds");
-  if (h0 != 0) span(h0, f32s(B * H), "gru: h0 out of bounds");
-  span(hs, f32s(B * T * H), "gru: hs out of bounds");
-  span(saved, f32s(B * T * 4 * H), "gru: saved out of bounds");
-  span(ws, <usize>gru_workspace_bytes(B, T, I, H), "gru: workspace out of bounds");
-  apart(hs, f32s(B * T * H), saved, f32s(B * T * 4 * H), "gru: hs overlaps saved");
-  apart(ws, <usize>gru_workspace_bytes(B, T, I, H), saved, f32s(B * T * 4 * H), "gru: workspace overlaps saved");
+  assert(inside(x, f32s(B * T * I)), "gru: x out of bounds");
+  assert(inside(wx, f32s(I * 3 * H)), "gru: wx out of bounds");
+  assert(inside(wh, f32s(H * 3 * H)), "gru: wh out of bounds");
+  if (h0 != 0) assert(inside(h0, f32s(B * H)), "gru: h0 out of bounds");
+  assert(inside(hs, f32s(B * T * H)), "gru: hs out of bounds");
+  assert(inside(saved, f32s(B * T * 4 * H)), "gru: saved out of bounds");
+  assert(inside(ws, <usize>gru_workspace_bytes(B, T, I, H)), "gru: workspace out of bounds");
+  assert(disjoint(hs, f32s(B * T * H), saved, f32s(B * T * 4 * H)), "gru: hs overlaps saved");
+  assert(disjoint(ws, <usize>gru_workspace_bytes(B, T, I, H), saved, f32s(B * T * 4 * H)), "gru: workspace overlaps saved");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -270,8 +270,8 @@ export function gru_forward(B: i32, T: i32, I: i32, H: i32,
                             x: usize, wx: usize, wh: usize, bx: usize, bh: usize,
                             h0: usize, hs: usize, saved: usize, act: i32, ws: usize): void {
   checkArgs(B, T, I, H, act, x, wx, wh, h0, hs, saved, ws);
-  span(bx, f32s(3 * H), "gru_forward: bx out of bounds");
-  span(bh, f32s(3 * H), "gru_forward: bh out of bounds");
+  assert(inside(bx, f32s(3 * H)), "gru_forward: bx out of bounds");
+  assert(inside(bh, f32s(3 * H)), "gru_forward: bh out of bounds");
   const G = 3 * H;
   const gws = ws;
   const zeros = ws + wsZeros();
@@ -328,13 +328,13 @@ export function gru_backward(B: i32, T: i32, I: i32, H: i32,
                              dx: usize, dwx: usize, dwh: usize, dbx: usize, dbh: usize, dh0: usize,
                              act: i32, ws: usize): void {
   checkArgs(B, T, I, H, act, x, wx, wh, h0, hs, saved, ws);
-  span(dhs, f32s(B * T * H), "gru_backward: dhs out of bounds");
-  if (dx != 0) span(dx, f32s(B * T * I), "gru_backward: dx out of bounds");
-  span(dwx, f32s(I * 3 * H), "gru_backward: dwx out of bounds");
-  span(dwh, f32s(H * 3 * H), "gru_backward: dwh out of bounds");
-  span(dbx, f32s(3 * H), "gru_backward: dbx out of bounds");
-  span(dbh, f32s(3 * H), "gru_backward: dbh out of bounds");
-  if (dh0 != 0) span(dh0, f32s(B * H), "gru_backward: dh0 out of bounds");
+  assert(inside(dhs, f32s(B * T * H)), "gru_backward: dhs out of bounds");
+  if (dx != 0) assert(inside(dx, f32s(B * T * I)), "gru_backward: dx out of bounds");
+  assert(inside(dwx, f32s(I * 3 * H)), "gru_backward: dwx out of bounds");
+  assert(inside(dwh, f32s(H * 3 * H)), "gru_backward: dwh out of bounds");
+  assert(inside(dbx, f32s(3 * H)), "gru_backward: dbx out of bounds");
+  assert(inside(dbh, f32s(3 * H)), "gru_backward: dbh out of bounds");
+  if (dh0 != 0) assert(inside(dh0, f32s(B * H)), "gru_backward: dh0 out of bounds");
   const G = 3 * H;
   const gws = ws;
   const zeros = ws + wsZeros();

@@ -5,13 +5,13 @@
 // long sums keep ~1e-15 relative accuracy instead of f32's √n·6e-8.
 
 import { exp_v128, exp_f32s } from "./mathx";
-import { need, span, apart, f32s } from "./check";
+import { need, inside, disjoint, f32s } from "./check";
 
 // loss = (1/n) Σ_i (pred_i − target_i)²; n = 0 returns 0 (an empty batch adds nothing).
 export function mse_forward(n: i32, pred: usize, target: usize): f64 {
   need(n >= 0, "mse_forward: negative size");
-  span(pred, f32s(n), "mse_forward: pred out of bounds");
-  span(target, f32s(n), "mse_forward: target out of bounds");
+  assert(inside(pred, f32s(n)), "mse_forward: pred out of bounds");
+  assert(inside(target, f32s(n)), "mse_forward: target out of bounds");
   if (n == 0) return 0;
   return sumsq_diff(n, pred, target) / <f64>n;
 }
@@ -19,9 +19,9 @@ export function mse_forward(n: i32, pred: usize, target: usize): f64 {
 // dpred(n) = 2 (pred − target) / n; dpred may equal pred or target.
 export function mse_backward(n: i32, pred: usize, target: usize, dpred: usize): void {
   need(n >= 0, "mse_backward: negative size");
-  span(pred, f32s(n), "mse_backward: pred out of bounds");
-  span(target, f32s(n), "mse_backward: target out of bounds");
-  span(dpred, f32s(n), "mse_backward: dpred out of bounds");
+  assert(inside(pred, f32s(n)), "mse_backward: pred out of bounds");
+  assert(inside(target, f32s(n)), "mse_backward: target out of bounds");
+  assert(inside(dpred, f32s(n)), "mse_backward: dpred out of bounds");
   if (n == 0) return;
   const s = <f32>(2.0 / <f64>n);
   const vs = f32x4.splat(s);
@@ -85,8 +85,8 @@ function sumsq_diff(n: i32, a: usize, b: usize): f64 {
 /** Σ_b of the rows' weighted cross-entropies (the loss above); z and t are read only. */
 export function softmax_xent_forward_f32(B: i32, M: i32, z: usize, t: usize): f64 {
   need(B >= 0 && M >= 0, "softmax_xent_forward_f32: negative size");
-  span(z, f32s(B * M), "softmax_xent_forward_f32: z out of bounds");
-  span(t, f32s(B * M), "softmax_xent_forward_f32: t out of bounds");
+  assert(inside(z, f32s(B * M)), "softmax_xent_forward_f32: z out of bounds");
+  assert(inside(t, f32s(B * M)), "softmax_xent_forward_f32: t out of bounds");
   return xentRows(B, M, z, t, 0, 0);
 }
 
@@ -97,11 +97,11 @@ export function softmax_xent_forward_f32(B: i32, M: i32, z: usize, t: usize): f6
 export function softmax_xent_backward_f32(B: i32, M: i32, z: usize, t: usize, scale: f32, dz: usize): f64 {
   need(B >= 0 && M >= 0, "softmax_xent_backward_f32: negative size");
   need(dz != 0, "softmax_xent_backward_f32: dz = 0");
-  span(z, f32s(B * M), "softmax_xent_backward_f32: z out of bounds");
-  span(t, f32s(B * M), "softmax_xent_backward_f32: t out of bounds");
-  span(dz, f32s(B * M), "softmax_xent_backward_f32: dz out of bounds");
-  apart(dz, f32s(B * M), z, f32s(B * M), "softmax_xent_backward_f32: dz overlaps z");
-  apart(dz, f32s(B * M), t, f32s(B * M), "softmax_xent_backward_f32: dz overlaps t");
+  assert(inside(z, f32s(B * M)), "softmax_xent_backward_f32: z out of bounds");
+  assert(inside(t, f32s(B * M)), "softmax_xent_backward_f32: t out of bounds");
+  assert(inside(dz, f32s(B * M)), "softmax_xent_backward_f32: dz out of bounds");
+  assert(disjoint(dz, f32s(B * M), z, f32s(B * M)), "softmax_xent_backward_f32: dz overlaps z");
+  assert(disjoint(dz, f32s(B * M), t, f32s(B * M)), "softmax_xent_backward_f32: dz overlaps t");
   return xentRows(B, M, z, t, scale, dz);
 }
 

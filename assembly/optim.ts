@@ -3,7 +3,7 @@
 // Pointers are byte addresses of f32 arrays (4-byte aligned suffices); n = 0 does nothing,
 // a negative n traps (assembly/check.ts).
 
-import { need, span, apart, f32s } from "./check";
+import { need, inside, disjoint, f32s } from "./check";
 
 // Adam (Kingma & Ba 2015, "Adam: A Method for Stochastic Optimization", Algorithm 1, with
 // bias correction) and decoupled weight decay (Loshchilov & Hutter 2019, "Decoupled Weight
@@ -17,12 +17,12 @@ import { need, span, apart, f32s } from "./check";
 export function adam_step(n: i32, param: usize, grad: usize, m: usize, v: usize, lr: f32,
                           beta1: f32, beta2: f32, eps: f32, weight_decay: f32, t: i32): void {
   need(n >= 0 && t >= 1, "adam_step: need n >= 0 and step t >= 1");
-  span(param, f32s(n), "adam_step: param out of bounds");
-  span(grad, f32s(n), "adam_step: grad out of bounds");
-  span(m, f32s(n), "adam_step: m out of bounds");
-  span(v, f32s(n), "adam_step: v out of bounds");
-  apart(param, f32s(n), grad, f32s(n), "adam_step: param overlaps grad");
-  apart(m, f32s(n), v, f32s(n), "adam_step: m overlaps v");
+  assert(inside(param, f32s(n)), "adam_step: param out of bounds");
+  assert(inside(grad, f32s(n)), "adam_step: grad out of bounds");
+  assert(inside(m, f32s(n)), "adam_step: m out of bounds");
+  assert(inside(v, f32s(n)), "adam_step: v out of bounds");
+  assert(disjoint(param, f32s(n), grad, f32s(n)), "adam_step: param overlaps grad");
+  assert(disjoint(m, f32s(n), v, f32s(n)), "adam_step: m overlaps v");
   if (n == 0) return;
   adamSpan(n, param, grad, m, v, lr, beta1, beta2, eps, weight_decay, biasCorrection(beta1, t), biasCorrection(beta2, t));
 }
@@ -83,18 +83,18 @@ export function adam_step(n: i32, param: usize, grad: usize, m: usize, v: usize,
 export function adam_rows_f32(R: i32, W: i32, idx: usize, param: usize, grad: usize, m: usize, v: usize,
                               lr: f32, beta1: f32, beta2: f32, eps: f32, t: i32, weightDecay: f32): void {
   need(R >= 0 && W >= 0 && t >= 1, "adam_rows_f32: need R, W >= 0 and step t >= 1");
-  span(idx, f32s(R), "adam_rows_f32: idx out of bounds");
+  assert(inside(idx, f32s(R)), "adam_rows_f32: idx out of bounds");
   if (R == 0 || W == 0) return;
   const ic1 = biasCorrection(beta1, t), ic2 = biasCorrection(beta2, t);
   const rowB = <usize>W << 2;
   for (let i = 0; i < R; i++) {
     const r = load<i32>(idx + (<usize>i << 2));
-    if (!ASC_NO_ASSERT) need(r >= 0, "adam_rows_f32: negative row index");
+    assert(r >= 0, "adam_rows_f32: negative row index");
     const o = <usize>r * rowB;
-    span(param + o, rowB, "adam_rows_f32: param row out of bounds");
-    span(grad + o, rowB, "adam_rows_f32: grad row out of bounds");
-    span(m + o, rowB, "adam_rows_f32: m row out of bounds");
-    span(v + o, rowB, "adam_rows_f32: v row out of bounds");
+    assert(inside(param + o, rowB), "adam_rows_f32: param row out of bounds");
+    assert(inside(grad + o, rowB), "adam_rows_f32: grad row out of bounds");
+    assert(inside(m + o, rowB), "adam_rows_f32: m row out of bounds");
+    assert(inside(v + o, rowB), "adam_rows_f32: v row out of bounds");
     adamSpan(W, param + o, grad + o, m + o, v + o, lr, beta1, beta2, eps, weightDecay, ic1, ic2);
     memory.fill(grad + o, 0, rowB);
   }
@@ -104,7 +104,7 @@ export function adam_rows_f32(R: i32, W: i32, idx: usize, param: usize, grad: us
 // gradient norm and calls scale_f32(n, grad, maxNorm / norm) when it exceeds maxNorm.
 export function sumsq_f32(n: i32, x: usize): f64 {
   need(n >= 0, "sumsq_f32: negative size");
-  span(x, f32s(n), "sumsq_f32: x out of bounds");
+  assert(inside(x, f32s(n)), "sumsq_f32: x out of bounds");
   let s0 = f64x2.splat(0);
   let s1 = f64x2.splat(0);
   let i = 0;
@@ -128,9 +128,9 @@ export function sumsq_f32(n: i32, x: usize): f64 {
 // (Lillicrap et al. 2015, θ' ← τθ + (1 − τ)θ'). target and src must not overlap.
 export function soft_update_f32(n: i32, target: usize, src: usize, tau: f32): void {
   need(n >= 0, "soft_update_f32: negative size");
-  span(target, f32s(n), "soft_update_f32: target out of bounds");
-  span(src, f32s(n), "soft_update_f32: src out of bounds");
-  apart(target, f32s(n), src, f32s(n), "soft_update_f32: target overlaps src");
+  assert(inside(target, f32s(n)), "soft_update_f32: target out of bounds");
+  assert(inside(src, f32s(n)), "soft_update_f32: src out of bounds");
+  assert(disjoint(target, f32s(n), src, f32s(n)), "soft_update_f32: target overlaps src");
   const c = <f32>1 - tau;
   const vt = f32x4.splat(tau), vc = f32x4.splat(c);
   let i = 0;

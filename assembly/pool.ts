@@ -20,7 +20,7 @@
 // Backward ADDS into dalpha and dx, like every backward pass here (clear them with zero_grad).
 // No output may overlap an input; dx is skipped when its pointer is 0.
 
-import { need, span, apart, f32s } from "./check";
+import { need, inside, disjoint, f32s } from "./check";
 
 // The weight alpha[c, n, kept(b, n)] (byte address of the f32).
 @inline function weightAt(alpha: usize, kept: usize, N: i32, b: i32, c: i32, n: i32): usize {
@@ -32,12 +32,12 @@ import { need, span, apart, f32s } from "./check";
 export function pool_feedback_forward_f32(B: i32, N: i32, C: i32, D: i32, x: usize, kept: usize,
                                           alpha: usize, out: usize): void {
   need(B >= 0 && N >= 0 && C >= 0 && D >= 0, "pool_feedback_forward_f32: negative size");
-  span(x, f32s(B * N * D), "pool_feedback_forward_f32: x out of bounds");
-  span(kept, <usize>max(B * N, 0), "pool_feedback_forward_f32: kept out of bounds");
-  span(alpha, f32s(C * N * 2), "pool_feedback_forward_f32: alpha out of bounds");
-  span(out, f32s(B * C * D), "pool_feedback_forward_f32: out out of bounds");
-  apart(out, f32s(B * C * D), x, f32s(B * N * D), "pool_feedback_forward_f32: out overlaps x");
-  apart(out, f32s(B * C * D), alpha, f32s(C * N * 2), "pool_feedback_forward_f32: out overlaps alpha");
+  assert(inside(x, f32s(B * N * D)), "pool_feedback_forward_f32: x out of bounds");
+  assert(inside(kept, <usize>max(B * N, 0)), "pool_feedback_forward_f32: kept out of bounds");
+  assert(inside(alpha, f32s(C * N * 2)), "pool_feedback_forward_f32: alpha out of bounds");
+  assert(inside(out, f32s(B * C * D)), "pool_feedback_forward_f32: out out of bounds");
+  assert(disjoint(out, f32s(B * C * D), x, f32s(B * N * D)), "pool_feedback_forward_f32: out overlaps x");
+  assert(disjoint(out, f32s(B * C * D), alpha, f32s(C * N * 2)), "pool_feedback_forward_f32: out overlaps alpha");
   const rowB = <usize>D << 2;
   const D16 = D & ~15, D4 = D & ~3;
   for (let b = 0; b < B; b++) {
@@ -104,18 +104,18 @@ export function pool_feedback_forward_f32(B: i32, N: i32, C: i32, D: i32, x: usi
 export function pool_feedback_backward_f32(B: i32, N: i32, C: i32, D: i32, x: usize, kept: usize,
                                            alpha: usize, dout: usize, dalpha: usize, dx: usize): void {
   need(B >= 0 && N >= 0 && C >= 0 && D >= 0, "pool_feedback_backward_f32: negative size");
-  span(x, f32s(B * N * D), "pool_feedback_backward_f32: x out of bounds");
-  span(kept, <usize>max(B * N, 0), "pool_feedback_backward_f32: kept out of bounds");
-  span(alpha, f32s(C * N * 2), "pool_feedback_backward_f32: alpha out of bounds");
-  span(dout, f32s(B * C * D), "pool_feedback_backward_f32: dout out of bounds");
-  span(dalpha, f32s(C * N * 2), "pool_feedback_backward_f32: dalpha out of bounds");
-  apart(dalpha, f32s(C * N * 2), alpha, f32s(C * N * 2), "pool_feedback_backward_f32: dalpha overlaps alpha");
-  apart(dalpha, f32s(C * N * 2), dout, f32s(B * C * D), "pool_feedback_backward_f32: dalpha overlaps dout");
+  assert(inside(x, f32s(B * N * D)), "pool_feedback_backward_f32: x out of bounds");
+  assert(inside(kept, <usize>max(B * N, 0)), "pool_feedback_backward_f32: kept out of bounds");
+  assert(inside(alpha, f32s(C * N * 2)), "pool_feedback_backward_f32: alpha out of bounds");
+  assert(inside(dout, f32s(B * C * D)), "pool_feedback_backward_f32: dout out of bounds");
+  assert(inside(dalpha, f32s(C * N * 2)), "pool_feedback_backward_f32: dalpha out of bounds");
+  assert(disjoint(dalpha, f32s(C * N * 2), alpha, f32s(C * N * 2)), "pool_feedback_backward_f32: dalpha overlaps alpha");
+  assert(disjoint(dalpha, f32s(C * N * 2), dout, f32s(B * C * D)), "pool_feedback_backward_f32: dalpha overlaps dout");
   if (dx != 0) {
-    span(dx, f32s(B * N * D), "pool_feedback_backward_f32: dx out of bounds");
-    apart(dx, f32s(B * N * D), x, f32s(B * N * D), "pool_feedback_backward_f32: dx overlaps x");
-    apart(dx, f32s(B * N * D), dout, f32s(B * C * D), "pool_feedback_backward_f32: dx overlaps dout");
-    apart(dx, f32s(B * N * D), dalpha, f32s(C * N * 2), "pool_feedback_backward_f32: dx overlaps dalpha");
+    assert(inside(dx, f32s(B * N * D)), "pool_feedback_backward_f32: dx out of bounds");
+    assert(disjoint(dx, f32s(B * N * D), x, f32s(B * N * D)), "pool_feedback_backward_f32: dx overlaps x");
+    assert(disjoint(dx, f32s(B * N * D), dout, f32s(B * C * D)), "pool_feedback_backward_f32: dx overlaps dout");
+    assert(disjoint(dx, f32s(B * N * D), dalpha, f32s(C * N * 2)), "pool_feedback_backward_f32: dx overlaps dalpha");
   }
   const rowB = <usize>D << 2;
   const D4 = D & ~3;

@@ -31,7 +31,7 @@
 // log1p terms are summed as log Π(1 + e) in f64: each factor is in (1, 2], so the product of
 // K + 1 factors is at most 2^(K+1) and cannot overflow f64 for K ≤ 1000 (the host's limit).
 
-import { need, span, f32s } from "./check";
+import { need, inside, f32s } from "./check";
 
 // Bytes of workspace sgns_step_f32 needs for width D: the neu1e accumulator, 16-byte padded.
 export function sgns_workspace_bytes(D: i32): i32 {
@@ -48,10 +48,10 @@ export function sgns_workspace_bytes(D: i32): i32 {
 export function sgns_step_f32(P: i32, centers: usize, contexts: usize, negs: usize, K: i32,
                               V_in: usize, U_out: usize, D: i32, lr: f32, ws: usize): f64 {
   need(P >= 0 && K >= 0 && D >= 1, "sgns_step_f32: need P, K >= 0 and D >= 1");
-  span(centers, f32s(P), "sgns_step_f32: centers out of bounds");
-  span(contexts, f32s(P), "sgns_step_f32: contexts out of bounds");
-  span(negs, f32s(P * K), "sgns_step_f32: negs out of bounds");
-  span(ws, <usize>sgns_workspace_bytes(D), "sgns_step_f32: workspace out of bounds");
+  assert(inside(centers, f32s(P)), "sgns_step_f32: centers out of bounds");
+  assert(inside(contexts, f32s(P)), "sgns_step_f32: contexts out of bounds");
+  assert(inside(negs, f32s(P * K)), "sgns_step_f32: negs out of bounds");
+  assert(inside(ws, <usize>sgns_workspace_bytes(D)), "sgns_step_f32: workspace out of bounds");
   const rowBytes = <usize>D << 2;
   const lastLane = rowBytes - 4;
   let total: f64 = 0;
@@ -75,8 +75,8 @@ export function sgns_step_f32(P: i32, centers: usize, contexts: usize, negs: usi
     const c = load<i32>(centers + (<usize>p << 2));
     const o = load<i32>(contexts + (<usize>p << 2));
     const vc = V_in + <usize>c * rowBytes;
-    if (!ASC_NO_ASSERT) need(c >= 0 && o >= 0, "sgns_step_f32: negative track index");
-    span(vc, rowBytes, "sgns_step_f32: center row out of bounds");
+    assert(c >= 0 && o >= 0, "sgns_step_f32: negative track index");
+    assert(inside(vc, rowBytes), "sgns_step_f32: center row out of bounds");
     zero_row(D, ws);
     let lin: f64 = 0;   // Σ max(s, 0)
     let prod: f64 = 1;  // Π (1 + e)
@@ -90,8 +90,8 @@ export function sgns_step_f32(P: i32, centers: usize, contexts: usize, negs: usi
         label = 0;
       }
       const ut = U_out + <usize>t * rowBytes;
-      if (!ASC_NO_ASSERT) need(t >= 0, "sgns_step_f32: negative track index");
-      span(ut, rowBytes, "sgns_step_f32: output row out of bounds");
+      assert(t >= 0, "sgns_step_f32: negative track index");
+      assert(inside(ut, rowBytes), "sgns_step_f32: output row out of bounds");
       const x = dot(D, vc, ut);
       const e = Mathf.exp(-Mathf.abs(x));
       const sig: f32 = x >= 0 ? <f32>1 / (<f32>1 + e) : e / (<f32>1 + e);

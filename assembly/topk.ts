@@ -52,7 +52,7 @@
 // then the selection's part (assembly/topk_select.ts: thresholds, heap metadata, heaps, set).
 
 import { Sel, selectBytes, selectBegin, selectFinish, offer } from "./topk_select";
-import { need, span, apart, f32s } from "./check";
+import { need, inside, disjoint, f32s } from "./check";
 
 const ROW_BLOCK_BYTES: i32 = 16384;
 
@@ -559,21 +559,21 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
   const wsBytes = topk_workspace_bytes(Q, G, k, D, distinct);
   need(wsBytes <= 2147483647, "topk_f32: workspace above 2 GiB");
   need(bias == 0 || qbias != 0, "topk_f32: a bias needs its per-query weights (qbias = 0)");
-  span(E, <usize>N * <usize>D * 4, "topk_f32: catalog E out of bounds");
-  span(W, <usize>Q * <usize>D * 4, "topk_f32: queries W out of bounds");
-  span(excl, <usize>G * <usize>X * 4, "topk_f32: exclusions out of bounds");
-  span(out_idx, <usize>Q * <usize>k * 4, "topk_f32: out_idx out of bounds");
-  span(out_score, <usize>Q * <usize>k * 4, "topk_f32: out_score out of bounds");
-  span(ws, <usize>wsBytes, "topk_f32: workspace out of bounds");
-  if (!ASC_NO_ASSERT) need((ws & 15) == 0, "topk_f32: workspace not 16-byte aligned");
+  assert(inside(E, <usize>N * <usize>D * 4), "topk_f32: catalog E out of bounds");
+  assert(inside(W, <usize>Q * <usize>D * 4), "topk_f32: queries W out of bounds");
+  assert(inside(excl, <usize>G * <usize>X * 4), "topk_f32: exclusions out of bounds");
+  assert(inside(out_idx, <usize>Q * <usize>k * 4), "topk_f32: out_idx out of bounds");
+  assert(inside(out_score, <usize>Q * <usize>k * 4), "topk_f32: out_score out of bounds");
+  assert(inside(ws, <usize>wsBytes), "topk_f32: workspace out of bounds");
+  assert((ws & 15) == 0, "topk_f32: workspace not 16-byte aligned");
   if (bias) {
-    span(bias, f32s(N), "topk_f32: bias out of bounds");
-    span(qbias, f32s(Q), "topk_f32: qbias out of bounds");
+    assert(inside(bias, f32s(N)), "topk_f32: bias out of bounds");
+    assert(inside(qbias, f32s(Q)), "topk_f32: qbias out of bounds");
   }
-  apart(out_idx, <usize>Q * <usize>k * 4, out_score, <usize>Q * <usize>k * 4, "topk_f32: out_idx overlaps out_score");
-  apart(ws, <usize>wsBytes, E, <usize>N * <usize>D * 4, "topk_f32: workspace overlaps the catalog");
-  apart(ws, <usize>wsBytes, out_idx, <usize>Q * <usize>k * 4, "topk_f32: workspace overlaps out_idx");
-  apart(ws, <usize>wsBytes, out_score, <usize>Q * <usize>k * 4, "topk_f32: workspace overlaps out_score");
+  assert(disjoint(out_idx, <usize>Q * <usize>k * 4, out_score, <usize>Q * <usize>k * 4), "topk_f32: out_idx overlaps out_score");
+  assert(disjoint(ws, <usize>wsBytes, E, <usize>N * <usize>D * 4), "topk_f32: workspace overlaps the catalog");
+  assert(disjoint(ws, <usize>wsBytes, out_idx, <usize>Q * <usize>k * 4), "topk_f32: workspace overlaps out_idx");
+  assert(disjoint(ws, <usize>wsBytes, out_score, <usize>Q * <usize>k * 4), "topk_f32: workspace overlaps out_score");
   const Dp = (D + 3) & ~3;
   const Q4 = (Q + 3) & ~3;
 
