@@ -8,16 +8,26 @@
 //
 // Backward ACCUMULATES into the parameter gradients dw and dbias (clear them with fill_f32
 // before a batch), so several backward passes can share one optimiser step.
+// A negative size or an unknown activation code traps (assembly/check.ts).
 
 import { gemm_f32_nn, gemm_f32_nt, gemm_f32_tn } from "./gemm";
 import { act_forward_f32, act_backward_f32, ACT_IDENTITY, ACT_RELU, ACT_TANH, ACT_SIGMOID } from "./elementwise";
 import { add_into_f32, sigmoid_v128, sigmoid_f32s, tanh_v128, tanh_f32s } from "./mathx";
+import { need, inside, disjoint, mat, f32s } from "./check";
 
 // out(B,O) = act(inp(B,I) · w(I,O) + bias(O)); bias = 0 means no bias.
 // out must not overlap inp or w.
 export function dense_forward(B: i32, I: i32, O: i32, inp: usize, w: usize, bias: usize,
                               out: usize, act: i32, ws: usize): void {
-  if (B <= 0 || O <= 0) return;
+  need(B >= 0 && I >= 0 && O >= 0, "dense_forward: negative size");
+  need(act >= ACT_IDENTITY && act <= ACT_SIGMOID, "dense_forward: unknown activation code");
+  if (B == 0 || O == 0) return;
+  assert(inside(inp, mat(B, I, I)), "dense_forward: inp out of bounds");
+  assert(inside(w, mat(I, O, O)), "dense_forward: w out of bounds");
+  if (bias != 0) assert(inside(bias, f32s(O)), "dense_forward: bias out of bounds");
+  assert(inside(out, mat(B, O, O)), "dense_forward: out out of bounds");
+  assert(disjoint(out, mat(B, O, O), inp, mat(B, I, I)), "dense_forward: out overlaps inp");
+  assert(disjoint(out, mat(B, O, O), w, mat(I, O, O)), "dense_forward: out overlaps w");
   gemm_f32_nn(B, O, I, inp, I, w, O, out, O, 0, ws);
   if (bias == 0) {
     act_forward_f32(B * O, out, out, act);
@@ -59,7 +69,7 @@ function bias_act_row(O: i32, row: usize, bias: usize, act: i32): void {
       const o = <usize>j << 2;
       store<f32>(row + o, tanh_f32s(load<f32>(row + o) + load<f32>(bias + o)));
     }
-  } else if (act == ACT_SIGMOID) {
+  } else { // ACT_SIGMOID (checked by dense_forward)
     for (; j + 4 <= O; j += 4) {
       const o = <usize>j << 2;
       v128.store(row + o, sigmoid_v128(f32x4.add(v128.load(row + o), v128.load(bias + o))));
@@ -68,8 +78,6 @@ function bias_act_row(O: i32, row: usize, bias: usize, act: i32): void {
       const o = <usize>j << 2;
       store<f32>(row + o, sigmoid_f32s(load<f32>(row + o) + load<f32>(bias + o)));
     }
-  } else {
-    unreachable();
   }
 }
 
@@ -82,12 +90,29 @@ function bias_act_row(O: i32, row: usize, bias: usize, act: i32): void {
 export function dense_backward(B: i32, I: i32, O: i32, inp: usize, w: usize, out: usize,
                                dout: usize, dpre: usize, dinp: usize, dw: usize, dbias: usize,
                                act: i32, acc_dinp: i32, ws: usize): void {
-  if (B <= 0 || O <= 0) {
+  need(B >= 0 && I >= 0 && O >= 0, "dense_backward: negative size");
+  need(act >= ACT_IDENTITY && act <= ACT_SIGMOID, "dense_backward: unknown activation code");
+  if (dinp != 0) assert(inside(dinp, mat(B, I, I)), "dense_backward: dinp out of bounds");
+  if (B == 0 || O == 0) {
     // no terms: parameter gradients get nothing added, dinp(B,I) = 0 unless accumulating
     if (dinp != 0 && acc_dinp == 0 && B > 0 && I > 0) {
       for (let i = 0; i < B * I; i++) store<f32>(dinp + (<usize>i << 2), 0);
     }
     return;
+  }
+  assert(inside(out, mat(B, O, O)), "dense_backward: out out of bounds");
+  assert(inside(dout, mat(B, O, O)), "dense_backward: dout out of bounds");
+  assert(inside(dpre, mat(B, O, O)), "dense_backward: dpre out of bounds");
+  if (I > 0 && dw != 0) {
+    assert(inside(inp, mat(B, I, I)), "dense_backward: inp out of bounds");
+    assert(inside(dw, mat(I, O, O)), "dense_backward: dw out of bounds");
+    assert(disjoint(dpre, mat(B, O, O), dw, mat(I, O, O)), "dense_backward: dpre overlaps dw");
+  }
+  if (dbias != 0) assert(inside(dbias, f32s(O)), "dense_backward: dbias out of bounds");
+  if (dinp != 0 && I > 0) {
+    assert(inside(w, mat(I, O, O)), "dense_backward: w out of bounds");
+    assert(disjoint(dinp, mat(B, I, I), dpre, mat(B, O, O)), "dense_backward: dinp overlaps dpre");
+    assert(disjoint(dinp, mat(B, I, I), w, mat(I, O, O)), "dense_backward: dinp overlaps w");
   }
   act_backward_f32(B * O, out, dout, dpre, act);
   if (I > 0 && dw != 0) gemm_f32_tn(I, O, B, inp, I, dpre, O, dw, O, 1, ws);

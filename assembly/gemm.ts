@@ -6,7 +6,8 @@
 //   gemm_f32_nt: C(M,N) (+)= A(M,K)  · B(N,K)ᵀ
 //   gemm_f32_tn: C(M,N) (+)= A(K,M)ᵀ · B(K,N)
 // `acc` = 0 overwrites C, 1 accumulates into C. K = 0 with acc = 0 writes zeros; M = 0 or
-// N = 0 touches nothing. `ws` is a workspace of gemm_workspace_bytes() bytes, 16-byte
+// N = 0 touches nothing. Negative sizes, or leading dimensions shorter than the rows they
+// stride over, trap (assembly/check.ts). `ws` is a workspace of gemm_workspace_bytes() bytes, 16-byte
 // aligned, owned by the host; its size does not depend on the problem.
 //
 // Scheme (BLIS, Van Zee & van de Geijn 2015; microkernel after XNNPACK's
@@ -39,6 +40,8 @@
 // packing, computed into a scratch tile in the workspace, and the valid part copied to C.
 // The first K block overwrites C when acc = 0; later ones accumulate.
 
+import { need, inside, disjoint, mat } from "./check";
+
 // Microkernel tile: rows of A (MR) by columns of B (NR).
 const MR: i32 = 4; // the microkernel below is written for MR = 4, NR = 8
 const NR: i32 = 8;
@@ -61,19 +64,44 @@ export function gemm_workspace_bytes(): i32 {
 // C(M,N) (+)= A(M,K) · B(K,N)
 export function gemm_f32_nn(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32,
                             c: usize, ldc: i32, acc: i32, ws: usize): void {
+  need(M >= 0 && N >= 0 && K >= 0 && lda >= K && ldb >= N && ldc >= N, "gemm_f32_nn: negative size or leading dimension too short");
+  assert(inside(a, mat(M, K, lda)), "gemm_f32_nn: A out of bounds");
+  assert(inside(b, mat(K, N, ldb)), "gemm_f32_nn: B out of bounds");
+  checkC(M, N, K, a, mat(M, K, lda), b, mat(K, N, ldb), c, ldc, ws);
   gemm(0, 0, M, N, K, a, lda, b, ldb, c, ldc, acc, ws);
 }
 
 // C(M,N) (+)= A(M,K) · B(N,K)ᵀ
 export function gemm_f32_nt(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32,
                             c: usize, ldc: i32, acc: i32, ws: usize): void {
+  need(M >= 0 && N >= 0 && K >= 0 && lda >= K && ldb >= K && ldc >= N, "gemm_f32_nt: negative size or leading dimension too short");
+  assert(inside(a, mat(M, K, lda)), "gemm_f32_nt: A out of bounds");
+  assert(inside(b, mat(N, K, ldb)), "gemm_f32_nt: B out of bounds");
+  checkC(M, N, K, a, mat(M, K, lda), b, mat(N, K, ldb), c, ldc, ws);
   gemm(0, 1, M, N, K, a, lda, b, ldb, c, ldc, acc, ws);
 }
 
 // C(M,N) (+)= A(K,M)ᵀ · B(K,N)
 export function gemm_f32_tn(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32,
                             c: usize, ldc: i32, acc: i32, ws: usize): void {
+  need(M >= 0 && N >= 0 && K >= 0 && lda >= M && ldb >= N && ldc >= N, "gemm_f32_tn: negative size or leading dimension too short");
+  assert(inside(a, mat(K, M, lda)), "gemm_f32_tn: A out of bounds");
+  assert(inside(b, mat(K, N, ldb)), "gemm_f32_tn: B out of bounds");
+  checkC(M, N, K, a, mat(K, M, lda), b, mat(K, N, ldb), c, ldc, ws);
   gemm(1, 0, M, N, K, a, lda, b, ldb, c, ldc, acc, ws);
+}
+
+// Debug builds: C and the workspace in bounds, C overlapping neither operand nor the workspace.
+@inline function checkC(M: i32, N: i32, K: i32, a: usize, abytes: usize, b: usize, bbytes: usize,
+                        c: usize, ldc: i32, ws: usize): void {
+  const cb = mat(M, N, ldc);
+  assert(inside(c, cb), "gemm: C out of bounds");
+  if (M > 0 && N > 0 && K > 0) {
+    assert(inside(ws, <usize>WS_BYTES), "gemm: workspace out of bounds");
+    assert(disjoint(c, cb, ws, <usize>WS_BYTES), "gemm: C overlaps the workspace");
+  }
+  assert(disjoint(c, cb, a, abytes), "gemm: C overlaps A");
+  assert(disjoint(c, cb, b, bbytes), "gemm: C overlaps B");
 }
 
 // The blocked driver. transA: A is stored (K,M); transB: B is stored (N,K).
@@ -238,8 +266,8 @@ function packB_t(b: usize, ldb: i32, kc: i32, nc: i32, dst: usize): void {
   }
 }
 
-// Pack A (mc,kc), stored row-major (ldA apart), into MR-row panels [k][MR]: 4x4 shuffle
-// transposes for rows 0..3, pairs interleaved for rows 4..5, scalar for remainders.
+// Pack A (mc,kc), stored row-major (lda apart), into MR-row panels [k][MR]: a 4x4 shuffle
+// transpose per 4 k (MR = 4 rows), scalar for the k remainder and the last panel.
 function packA_n(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
   const ldab = <usize>lda << 2;
   for (let ir = 0; ir < mc; ir += MR) {
@@ -250,13 +278,6 @@ function packA_n(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
       for (; k + 4 <= kc; k += 4) {
         const s = src + (<usize>k << 2), d = dst + <usize>(k * MR) * 4;
         transpose4Store(v128.load(s), v128.load(s + ldab), v128.load(s + 2 * ldab), v128.load(s + 3 * ldab), d, MR * 4);
-        for (let i = 4; i < MR; i++) {
-          const r = v128.load(s + <usize>i * ldab), di = d + (<usize>i << 2);
-          v128.store32_lane(di, r, 0);
-          v128.store32_lane(di, r, 1, MR * 4);
-          v128.store32_lane(di, r, 2, 2 * MR * 4);
-          v128.store32_lane(di, r, 3, 3 * MR * 4);
-        }
       }
       for (; k < kc; k++) {
         const s = src + (<usize>k << 2), d = dst + <usize>(k * MR) * 4;
@@ -273,7 +294,7 @@ function packA_n(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
 }
 
 // Pack A (mc,kc) given stored transposed, (kc,mc) row-major (lda apart), into MR-row
-// panels [k][MR]: each k is a contiguous run of MR floats, copied as 16 + 8 bytes.
+// panels [k][MR]: each k is a contiguous run of MR = 4 floats, copied as one v128.
 function packA_t(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
   const ldab = <usize>lda << 2;
   for (let ir = 0; ir < mc; ir += MR) {
@@ -282,7 +303,6 @@ function packA_t(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
     if (mr >= MR) {
       for (let k = 0; k < kc; k++) {
         v128.store(dst, v128.load(src));
-        for (let i = 4; i < MR; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
         src += ldab;
         dst += MR * 4;
       }

@@ -40,21 +40,19 @@
 // gemm_workspace_bytes() bytes (rounded up to 16) are handed to the GEMMs, the rest holds
 // the per-step hidden projection (forward) or the gate gradients of all steps (backward).
 //
-// Return value: 0 on success; GRU_BAD_ACT (1) when `act` is not 1 or 2; GRU_BAD_DIMS (2)
-// when a dimension is < 1. On an error nothing is read or written.
+// Errors: a dimension < 1 or an `act` other than 1 or 2 traps before anything is read or written
+// (the engine's one error convention, assembly/check.ts; src/nn/gru.ts checks both first).
 //
 // No output may alias an input or another output (hs, saved, ws, dx, dh0, dwx, ... distinct);
 // backward reads x, wx, wh, h0, hs, saved, dhs and leaves them unchanged.
 //
-// Pointwise transcendental functions come from the vectorised mathx through sigmoid4/tanh4
-// (and sigmoid1/tanh1 for the scalar tails).
+// Pointwise transcendental functions come from the vectorised mathx (sigmoid_v128/tanh_v128, and
+// their bit-identical scalar twins for the tails).
 
 import { gemm_f32_nn, gemm_f32_nt, gemm_f32_tn, gemm_workspace_bytes } from "./gemm";
 import { sigmoid_f32s, sigmoid_v128, tanh_f32s, tanh_v128 } from "./mathx";
+import { need, inside, disjoint, f32s } from "./check";
 
-const GRU_OK: i32 = 0;
-const GRU_BAD_ACT: i32 = 1;
-const GRU_BAD_DIMS: i32 = 2;
 
 const ACT_RELU: i32 = 1;
 const ACT_TANH: i32 = 2;
@@ -62,9 +60,10 @@ const ACT_TANH: i32 = 2;
 // ---------------------------------------------------------------------------------------
 // Sizes
 
-/** Floats of the `saved` activation buffer: B·T·4H ([z | r | n | hn] per batch row and step). */
-export function gru_activation_floats(B: i32, T: i32, H: i32): i32 {
-  return B * T * 4 * H;
+/** Floats of the `saved` activation buffer: B·T·4H ([z | r | n | hn] per batch row and step), exact in f64. */
+export function gru_activation_floats(B: i32, T: i32, H: i32): f64 {
+  need(B >= 0 && T >= 0 && H >= 0, "gru_activation_floats: negative size");
+  return <f64>B * <f64>T * 4 * <f64>H;
 }
 
 @inline function align16(n: usize): usize {
@@ -81,43 +80,36 @@ export function gru_activation_floats(B: i32, T: i32, H: i32): i32 {
   return wsZeros() + align16(<usize>(3 * H) << 2);
 }
 
+@inline function align16f(n: f64): f64 {
+  return Math.ceil(n / 16) * 16;
+}
+
 /**
  * Bytes of scratch gru_forward and gru_backward need for these dimensions (one workspace
- * serves both; I is accepted for future layouts and does not change the size today).
+ * serves both; I is accepted for future layouts and does not change the size today), exact in
+ * f64 (the same layout as wsZeros/wsBody and the kernels' offsets, which fit usize whenever the
+ * workspace fits memory).
  */
-export function gru_workspace_bytes(B: i32, T: i32, I: i32, H: i32): i32 {
-  const G = <usize>(3 * H);
-  const fwd = align16(<usize>B * G << 2);
-  const bwd = (align16(<usize>B * <usize>T * G << 2) << 1) + align16(<usize>B * G << 2) + align16(<usize>B * <usize>H << 2);
-  return <i32>(wsBody(H) + (fwd > bwd ? fwd : bwd));
+export function gru_workspace_bytes(B: i32, T: i32, I: i32, H: i32): f64 {
+  need(B >= 0 && T >= 0 && I >= 0 && H >= 0, "gru_workspace_bytes: negative size");
+  const G = 3 * <f64>H, Bf = <f64>B;
+  const fwd = align16f(Bf * G * 4);
+  const bwd = 2 * align16f(Bf * <f64>T * G * 4) + align16f(Bf * G * 4) + align16f(Bf * <f64>H * 4);
+  return align16f(<f64>gemm_workspace_bytes()) + align16f(G * 4) + (fwd > bwd ? fwd : bwd);
 }
 
 // ---------------------------------------------------------------------------------------
-// Pointwise helpers: the engine's shared vectorised sigmoid/tanh (assembly/mathx.ts: one exp
-// each, safe for any |x|, scalar versions bit-identical to the SIMD lanes so tails agree).
-
-@inline function sigmoid1(x: f32): f32 {
-  return sigmoid_f32s(x);
-}
-
-@inline function tanh1(x: f32): f32 {
-  return tanh_f32s(x);
-}
+// Pointwise helpers. Sigmoid and tanh are the engine's shared vectorised ones (assembly/mathx.ts:
+// one exp each, safe for any |x|, scalar versions bit-identical to the SIMD lanes). The relu
+// candidate is a compare-and-mask in both forms, as act_forward_f32's relu: NaN propagates and
+// -0 stays -0 in a lane and in the scalar tail alike (f32x4.max would turn -0 into +0).
 
 @inline function candidate1(x: f32, act: i32): f32 {
-  return act == ACT_RELU ? (x > 0 ? x : 0) : tanh1(x);
-}
-
-@inline function sigmoid4(v: v128): v128 {
-  return sigmoid_v128(v);
-}
-
-@inline function tanh4(v: v128): v128 {
-  return tanh_v128(v);
+  return act == ACT_RELU ? (x < 0 ? <f32>0 : x) : tanh_f32s(x);
 }
 
 @inline function candidate4(v: v128, act: i32): v128 {
-  return act == ACT_RELU ? f32x4.max(v, f32x4.splat(0)) : tanh4(v);
+  return act == ACT_RELU ? v128.andnot(v, f32x4.lt(v, f32x4.splat(0))) : tanh_v128(v);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -140,8 +132,8 @@ function gates_forward(B: i32, H: i32,
       const az = f32x4.add(f32x4.add(xz, v128.load(bx + j)), f32x4.add(v128.load(hp + j), v128.load(bh + j)));
       const ar = f32x4.add(f32x4.add(xr, v128.load(bx + Hb + j)), f32x4.add(v128.load(hp + Hb + j), v128.load(bh + Hb + j)));
       const hn = f32x4.add(v128.load(hp + 2 * Hb + j), v128.load(bh + 2 * Hb + j));
-      const z = sigmoid4(az);
-      const r = sigmoid4(ar);
+      const z = sigmoid_v128(az);
+      const r = sigmoid_v128(ar);
       const an = f32x4.add(f32x4.add(xn, v128.load(bx + 2 * Hb + j)), f32x4.mul(r, hn));
       const n = candidate4(an, act);
       const h = v128.load(hprev + j);
@@ -153,11 +145,12 @@ function gates_forward(B: i32, H: i32,
       v128.store(xp + 3 * Hb + j, hn);
     }
     for (; j < Hb; j += 4) {
-      const az = load<f32>(xp + j) + load<f32>(bx + j) + load<f32>(hp + j) + load<f32>(bh + j);
-      const ar = load<f32>(xp + Hb + j) + load<f32>(bx + Hb + j) + load<f32>(hp + Hb + j) + load<f32>(bh + Hb + j);
+      // the same association as the v128 body, so a unit gives the same bits in a lane or here
+      const az = (load<f32>(xp + j) + load<f32>(bx + j)) + (load<f32>(hp + j) + load<f32>(bh + j));
+      const ar = (load<f32>(xp + Hb + j) + load<f32>(bx + Hb + j)) + (load<f32>(hp + Hb + j) + load<f32>(bh + Hb + j));
       const hn = load<f32>(hp + 2 * Hb + j) + load<f32>(bh + 2 * Hb + j);
-      const z = sigmoid1(az);
-      const r = sigmoid1(ar);
+      const z = sigmoid_f32s(az);
+      const r = sigmoid_f32s(ar);
       const n = candidate1(load<f32>(xp + 2 * Hb + j) + load<f32>(bx + 2 * Hb + j) + r * hn, act);
       const h = load<f32>(hprev + j);
       store<f32>(hout + j, n + z * (h - n));
@@ -249,10 +242,20 @@ function colsum_acc(R: i32, N: i32, src: usize, ld: i32, dst: usize): void {
   }
 }
 
-@inline function checkArgs(B: i32, T: i32, I: i32, H: i32, act: i32): i32 {
-  if (B < 1 || T < 1 || I < 1 || H < 1) return GRU_BAD_DIMS;
-  if (act != ACT_RELU && act != ACT_TANH) return GRU_BAD_ACT;
-  return GRU_OK;
+// Every dimension ≥ 1 and act relu or tanh, else trap; debug builds also check every range.
+@inline function checkArgs(B: i32, T: i32, I: i32, H: i32, act: i32, x: usize, wx: usize, wh: usize,
+                           h0: usize, hs: usize, saved: usize, ws: usize): void {
+  need(B >= 1 && T >= 1 && I >= 1 && H >= 1, "gru: a dimension (B, T, I, H) is < 1");
+  need(act == ACT_RELU || act == ACT_TANH, "gru: act must be 1 (relu) or 2 (tanh)");
+  assert(inside(x, f32s(B * T * I)), "gru: x out of bounds");
+  assert(inside(wx, f32s(I * 3 * H)), "gru: wx out of bounds");
+  assert(inside(wh, f32s(H * 3 * H)), "gru: wh out of bounds");
+  if (h0 != 0) assert(inside(h0, f32s(B * H)), "gru: h0 out of bounds");
+  assert(inside(hs, f32s(B * T * H)), "gru: hs out of bounds");
+  assert(inside(saved, f32s(B * T * 4 * H)), "gru: saved out of bounds");
+  assert(inside(ws, <usize>gru_workspace_bytes(B, T, I, H)), "gru: workspace out of bounds");
+  assert(disjoint(hs, f32s(B * T * H), saved, f32s(B * T * 4 * H)), "gru: hs overlaps saved");
+  assert(disjoint(ws, <usize>gru_workspace_bytes(B, T, I, H), saved, f32s(B * T * 4 * H)), "gru: workspace overlaps saved");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -260,14 +263,15 @@ function colsum_acc(R: i32, N: i32, src: usize, ld: i32, dst: usize): void {
 
 /**
  * hs (B,T,H), saved (B,T,4H) = GRU over x (B,T,I) from h0 (B,H) with wx (I,3H), wh (H,3H),
- * bx (3H), bh (3H). h0 = 0 starts from zeros. act: 2 tanh, 1 relu. Returns 0, or an error
- * code (nothing written). Scratch: ws of gru_workspace_bytes(B,T,I,H) bytes.
+ * bx (3H), bh (3H). h0 = 0 starts from zeros. act: 2 tanh, 1 relu. Scratch: ws of
+ * gru_workspace_bytes(B,T,I,H) bytes.
  */
 export function gru_forward(B: i32, T: i32, I: i32, H: i32,
                             x: usize, wx: usize, wh: usize, bx: usize, bh: usize,
-                            h0: usize, hs: usize, saved: usize, act: i32, ws: usize): i32 {
-  const err = checkArgs(B, T, I, H, act);
-  if (err != GRU_OK) return err;
+                            h0: usize, hs: usize, saved: usize, act: i32, ws: usize): void {
+  checkArgs(B, T, I, H, act, x, wx, wh, h0, hs, saved, ws);
+  assert(inside(bx, f32s(3 * H)), "gru_forward: bx out of bounds");
+  assert(inside(bh, f32s(3 * H)), "gru_forward: bh out of bounds");
   const G = 3 * H;
   const gws = ws;
   const zeros = ws + wsZeros();
@@ -310,22 +314,27 @@ export function gru_forward(B: i32, T: i32, I: i32, H: i32,
       bx, bh,
       hs + <usize>t * (<usize>H << 2), hsStride, act);
   }
-  return GRU_OK;
 }
 
 /**
  * Backward through time of gru_forward, given dhs (B,T,H) = ∂L/∂hs (every step; usually only
  * t = T−1 is non-zero). x, wx, wh, h0, hs, saved, act as passed to / produced by gru_forward
  * (read only). Accumulates dwx (I,3H), dwh (H,3H), dbx (3H), dbh (3H); overwrites
- * dx (B,T,I) and dh0 (B,H), each skipped when 0. Returns 0, or an error code (nothing written).
+ * dx (B,T,I) and dh0 (B,H), each skipped when 0.
  */
 export function gru_backward(B: i32, T: i32, I: i32, H: i32,
                              x: usize, wx: usize, wh: usize, h0: usize,
                              hs: usize, saved: usize, dhs: usize,
                              dx: usize, dwx: usize, dwh: usize, dbx: usize, dbh: usize, dh0: usize,
-                             act: i32, ws: usize): i32 {
-  const err = checkArgs(B, T, I, H, act);
-  if (err != GRU_OK) return err;
+                             act: i32, ws: usize): void {
+  checkArgs(B, T, I, H, act, x, wx, wh, h0, hs, saved, ws);
+  assert(inside(dhs, f32s(B * T * H)), "gru_backward: dhs out of bounds");
+  if (dx != 0) assert(inside(dx, f32s(B * T * I)), "gru_backward: dx out of bounds");
+  assert(inside(dwx, f32s(I * 3 * H)), "gru_backward: dwx out of bounds");
+  assert(inside(dwh, f32s(H * 3 * H)), "gru_backward: dwh out of bounds");
+  assert(inside(dbx, f32s(3 * H)), "gru_backward: dbx out of bounds");
+  assert(inside(dbh, f32s(3 * H)), "gru_backward: dbh out of bounds");
+  if (dh0 != 0) assert(inside(dh0, f32s(B * H)), "gru_backward: dh0 out of bounds");
   const G = 3 * H;
   const gws = ws;
   const zeros = ws + wsZeros();
@@ -374,5 +383,4 @@ export function gru_backward(B: i32, T: i32, I: i32, H: i32,
   colsum_acc(B * T, G, dxpAll, G, dbx);
   colsum_acc(B * T, G, dhpAll, G, dbh);
   colsum_acc(B, G, dhp0, G, dbh);
-  return GRU_OK;
 }

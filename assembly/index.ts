@@ -12,3 +12,4 @@ export * from "./sgns";
 export * from "./gather";
 export * from "./rl";
 export * from "./rowwise";
+export * from "./pool";

@@ -31,8 +31,11 @@
 // log1p terms are summed as log Π(1 + e) in f64: each factor is in (1, 2], so the product of
 // K + 1 factors is at most 2^(K+1) and cannot overflow f64 for K ≤ 1000 (the host's limit).
 
+import { need, inside, f32s } from "./check";
+
 // Bytes of workspace sgns_step_f32 needs for width D: the neu1e accumulator, 16-byte padded.
 export function sgns_workspace_bytes(D: i32): i32 {
+  need(D >= 1, "sgns_workspace_bytes: D < 1");
   return ((D + 3) & ~3) << 2;
 }
 
@@ -44,6 +47,11 @@ export function sgns_workspace_bytes(D: i32): i32 {
 //   lr: learning rate of this batch;  ws: sgns_workspace_bytes(D) bytes, 16-byte aligned
 export function sgns_step_f32(P: i32, centers: usize, contexts: usize, negs: usize, K: i32,
                               V_in: usize, U_out: usize, D: i32, lr: f32, ws: usize): f64 {
+  need(P >= 0 && K >= 0 && D >= 1, "sgns_step_f32: need P, K >= 0 and D >= 1");
+  assert(inside(centers, f32s(P)), "sgns_step_f32: centers out of bounds");
+  assert(inside(contexts, f32s(P)), "sgns_step_f32: contexts out of bounds");
+  assert(inside(negs, f32s(P * K)), "sgns_step_f32: negs out of bounds");
+  assert(inside(ws, <usize>sgns_workspace_bytes(D)), "sgns_step_f32: workspace out of bounds");
   const rowBytes = <usize>D << 2;
   const lastLane = rowBytes - 4;
   let total: f64 = 0;
@@ -67,6 +75,8 @@ export function sgns_step_f32(P: i32, centers: usize, contexts: usize, negs: usi
     const c = load<i32>(centers + (<usize>p << 2));
     const o = load<i32>(contexts + (<usize>p << 2));
     const vc = V_in + <usize>c * rowBytes;
+    assert(c >= 0 && o >= 0, "sgns_step_f32: negative track index");
+    assert(inside(vc, rowBytes), "sgns_step_f32: center row out of bounds");
     zero_row(D, ws);
     let lin: f64 = 0;   // Σ max(s, 0)
     let prod: f64 = 1;  // Π (1 + e)
@@ -80,6 +90,8 @@ export function sgns_step_f32(P: i32, centers: usize, contexts: usize, negs: usi
         label = 0;
       }
       const ut = U_out + <usize>t * rowBytes;
+      assert(t >= 0, "sgns_step_f32: negative track index");
+      assert(inside(ut, rowBytes), "sgns_step_f32: output row out of bounds");
       const x = dot(D, vc, ut);
       const e = Mathf.exp(-Mathf.abs(x));
       const sig: f32 = x >= 0 ? <f32>1 / (<f32>1 + e) : e / (<f32>1 + e);

@@ -1,7 +1,15 @@
-// Top-k scoring of query vectors against a track catalog: how encore turns the actor's K
-// weight vectors into a recommendation list (Zhao et al. 2018, "Deep Reinforcement Learning
-// for List-wise Recommendations", https://arxiv.org/abs/1801.00209: score_k(i) = w_k · e_i,
-// slot k takes the best track not already chosen and not already heard).
+// Top-k scoring of query vectors against a track catalog, the scan half: how encore turns the
+// actor's K weight vectors into a recommendation list (Zhao et al. 2018, "Deep Reinforcement
+// Learning for List-wise Recommendations", https://arxiv.org/abs/1801.00209: score_k(i) =
+// w_k · e_i, slot k takes the best track not already chosen and not already heard), with an
+// optional per-track bias that lets a scorer express popularity:
+//
+//   score_q(i) = w_q · e_i  +  qb[q] · b[i]          (the second term only when a bias is given)
+//
+// This file computes scores; assembly/topk_select.ts keeps the best ones (per-query heaps,
+// thresholds, exclusions, distinct groups) and writes the outputs. A scan talks to the selection
+// only through Sel.thr (skip what is strictly below), offer()/offer4() and selectBegin/Finish, so
+// another scan (an int8 catalog, say) can reuse the selection unchanged.
 //
 // Dimensions:
 //   N  catalog rows (tracks)          D  embedding size
@@ -18,68 +26,61 @@
 //   3 queries  scanTriple: 2 rows × 3 queries, so the catalog is loaded once for all three;
 //   2, 1       scanPair / scanOne: 4 rows (one per quarter) × 2 (or 1) queries.
 // The 3/2/1 kernels keep v128 accumulators of lane-partial sums over D and turn 4 of them into
-// one v128 of 4 scores with a shuffle/add transpose. Each query keeps a bounded min-heap of its
-// best candidates in the workspace; its worst kept score is the threshold, and one f32x4 compare
-// per tile decides whether anything beats it. Only then does the rare insert path run (NaN
-// check, exclusion scan, heap update).
+// one v128 of 4 scores with a shuffle/add transpose. One f32x4 compare per tile against the
+// selection's thresholds decides whether anything can enter a heap; only then does the rare
+// insert path (offer) run. A heap that is not full has threshold NaN, so every row is offered
+// until it fills; a heap that never fills (fewer valid tracks than its capacity) keeps every row
+// on that path: still correct, just slower.
 //
 // Score order and determinism: every score is computed the same way, whatever path produced it:
-// lane l (l = 0..3) sums w[d]·e[d] for d ≡ l (mod 4) in increasing d, in f32, and the score is
-// (lane0 + lane2) + (lane1 + lane3). So equal embeddings give bit-identical scores, and ties are
-// exact and resolved by lower track index. scanOct keeps the 4 lane classes as separate
-// accumulators and combines them in that order; a test checks every path gives the same bits.
+// lane l (l = 0..3) sums w[d]·e[d] for d ≡ l (mod 4) in increasing d, in f32, and the dot product
+// is (lane0 + lane2) + (lane1 + lane3). With a bias, the score is then dot + (qb[q]·b[i]): the
+// product rounded to f32, then the sum (wasm never fuses a multiply-add), on every path alike.
+// So equal inputs give bit-identical scores, and ties are exact and resolved by lower track
+// index. scanOct keeps the 4 lane classes as separate accumulators and combines them in that
+// order; a test checks every path gives the same bits, with and without a bias. Without a bias
+// no bias instruction runs, so scores are exactly the dot products. A NaN bias (or 0·Inf) makes
+// that row's score NaN for the query, so the row is never returned to it.
 //
-// Ordering: (score descending, index ascending), a total order, so the heaps' contents do not
-// depend on the order rows are visited in. NaN scores never enter a heap (never returned).
-// ±Infinity are ordinary scores. A row skips the insert path only when its scores are strictly
-// below every threshold (an equal score may still win by a lower index). A heap that is not full
-// has threshold NaN, so every row reaches the insert path until it fills (f32x4.lt against NaN
-// is false). A heap that never fills (fewer valid tracks than its capacity: tiny catalogs,
-// mostly-NaN scores) keeps every row on that path: still correct, just slower.
-//
-// Distinct mode: query j of a group (j = 0..Kg-1) keeps its top k·(j+1) candidates, which is
-// enough since the queries before it take at most j·k tracks; after the pass the group is
-// resolved greedily in query order with a small open-addressing hash set of taken tracks.
-//
-// Workspace (16-byte aligned, topk_workspace_bytes(Q, G, k, D, distinct) bytes):
+// Workspace (16-byte aligned, topk_workspace_bytes(Q, G, k, D, distinct) bytes): the scan's part
 //   Wp    (Q, Dp) f32   queries repacked with D padded to Dp = 4·⌈D/4⌉ with zeros
 //   Wt    (Q8, Dp) f32  the first Q8 = 8·⌊Q/8⌋ queries as tiles of 8, each transposed (Dp, 8)
 //   W3    (Q3, Dp) f32  the next Q3 = 3·⌊(Q - Q8)/3⌋ as triples, chunks interleaved [Dp/4][3][4]
-//   thr   (Q4) f32      per-query threshold (worst kept score when the heap is full, else NaN)
-//   meta  (Q, 4) i32    per-query heap count, capacity, base (in entries) and group
-//   hs,hi (H) f32, i32  heap scores and indices, H = Q·k, or with distinct Σ_g Σ_j k·(j+1)
-//   set   (S) i32       taken-track hash set for distinct resolution (S = 0 without it)
+//   qbp   (Q4) f32      the per-query bias weights, zero-padded to Q4 = 4·⌈Q/4⌉ (v128 loads)
 //   oct   640 bytes     scanOct scratch: 4 lane classes × (4 rows × 8 queries) sums, then the scores
 //   pk    (4·QB, Dp) f32  scanOct's packed row block, only when Q >= 16 (QB rows per quarter)
+// then the selection's part (assembly/topk_select.ts: thresholds, heap metadata, heaps, set).
+
+import { Sel, selectBytes, selectBegin, selectFinish, offer } from "./topk_select";
+import { need, inside, disjoint, f32s } from "./check";
 
 const ROW_BLOCK_BYTES: i32 = 16384;
 
-// Call context, set once per call (the insert path reads it; hot loops copy what they need).
-let cE: usize = 0;
-let cRow: usize = 0;   // catalog row stride in bytes (D·4)
-let cFull: usize = 0;  // bytes of the D & ~3 leading elements (whole v128 chunks)
-let cTail: i32 = 0;    // D & 3 trailing elements
-let cWp: usize = 0;
-let cWrow: usize = 0;  // packed query stride in bytes (Dp·4)
-let cThr: usize = 0;
-let cMeta: usize = 0;
-let cHs: usize = 0;
-let cHi: usize = 0;
-let cExcl: usize = 0;
-let cX: i32 = 0;
-let cNQ: i32 = 0;      // rows per quarter of the catalog: the pass reads the 4 quarters side by side
-let cOct: usize = 0;  // scanOct scratch: 4 classes × (4 rows × 8 queries), then the 4 × 8 scores
+// The scan's call context, set once per call by topk_f32 (hot loops copy what they need into
+// locals). The selection's context is Sel (assembly/topk_select.ts).
+@final class Scan {
+  static E: usize = 0;
+  /** Catalog row stride in bytes (D·4). */
+  static row: usize = 0;
+  /** Bytes of the D & ~3 leading elements of a row (whole v128 chunks). */
+  static full: usize = 0;
+  /** D & 3 trailing elements. */
+  static tail: i32 = 0;
+  /** Packed queries Wp and their stride in bytes (Dp·4). */
+  static wp: usize = 0;
+  static wrow: usize = 0;
+  /** Rows per quarter of the catalog: the pass reads the 4 quarters side by side. */
+  static nq: i32 = 0;
+  /** scanOct scratch: 4 classes × (4 rows × 8 queries), then the 4 × 8 scores. */
+  static oct: usize = 0;
+  /** Per-track bias b (N) f32, or 0 for none. */
+  static bias: usize = 0;
+  /** Per-query bias weights, copied zero-padded into the workspace (qbp). */
+  static qb: usize = 0;
+}
 
 @inline function align16(n: f64): f64 {
   return Math.ceil(n / 16) * 16;
-}
-
-// Entries of the taken-track hash set for a group of Kg vectors (0 when not needed).
-function setEntries(k: f64, Kg: f64, distinct: i32): f64 {
-  if (!distinct || Kg <= 1) return 0;
-  let s: f64 = 16;
-  while (s < 2 * k * Kg) s *= 2;
-  return s;
 }
 
 // Bytes of scanOct's packed row block: 4 quarters × QB rows × Dp floats.
@@ -87,98 +88,28 @@ function packBytes(D: i32): i32 {
   return 4 * quarterBlock(D) * ((D + 3) & ~3) * 4;
 }
 
-/**
- * Workspace bytes topk_f32 needs for these shapes (a pure function of its arguments), or -1 when
- * the shapes are invalid (G < 1, Q not a multiple of G, k < 0, D < 1) or the size exceeds 2^31-1.
- */
-export function topk_workspace_bytes(Q: i32, G: i32, k: i32, D: i32, distinct: i32): i32 {
-  if (Q < 0 || G < 1 || Q % G != 0 || k < 0 || D < 1) return -1;
-  const Kg = <f64>(Q / G);
+// Bytes of the scan's part of the workspace.
+function scanBytes(Q: i32, D: i32): f64 {
   const Dp = <f64>((D + 3) & ~3);
-  const kf = <f64>k, Qf = <f64>Q, Gf = <f64>G;
-  const H: f64 = distinct ? Gf * kf * Kg * (Kg + 1) / 2 : Qf * kf;
+  const Qf = <f64>Q;
   const Q8 = <f64>(Q & ~7);
   const Q3 = <f64>(((Q - (Q & ~7)) / 3) * 3);
-  const bytes = align16(Qf * Dp * 4) + align16(Q8 * Dp * 4) + align16(Q3 * Dp * 4) + align16((Qf + 3) * 4) + align16(Qf * 16)
-              + 2 * align16(H * 4) + align16(setEntries(kf, Kg, distinct) * 4) + 640
-              + (Q8 >= 16 ? <f64>packBytes(D) : 0);
-  return bytes > 2147483647 ? -1 : <i32>bytes;
+  return align16(Qf * Dp * 4) + align16(Q8 * Dp * 4) + align16(Q3 * Dp * 4) + align16(<f64>((Q + 3) & ~3) * 4) + 640
+       + (Q8 >= 16 ? <f64>packBytes(D) : 0);
 }
 
-// (sa, ia) ranks below (sb, ib): lower score, or equal score and higher index.
-@inline function worse(sa: f32, ia: i32, sb: f32, ib: i32): bool {
-  return sa < sb || (sa == sb && ia > ib);
+@inline function validShapes(Q: i32, G: i32, k: i32, D: i32): bool {
+  return Q >= 0 && G >= 1 && Q % G == 0 && k >= 0 && D >= 1;
 }
 
-// Min-heap by rank (root = worst kept candidate). hs/hi are byte addresses of entry 0.
-function siftDown(hs: usize, hi: usize, n: i32, at: i32, s: f32, id: i32): void {
-  let p = at;
-  for (;;) {
-    let c = 2 * p + 1;
-    if (c >= n) break;
-    let cs = load<f32>(hs + (<usize>c << 2));
-    let ci = load<i32>(hi + (<usize>c << 2));
-    if (c + 1 < n) {
-      const rs = load<f32>(hs + (<usize>(c + 1) << 2));
-      const ri = load<i32>(hi + (<usize>(c + 1) << 2));
-      if (worse(rs, ri, cs, ci)) { c = c + 1; cs = rs; ci = ri; }
-    }
-    if (!worse(cs, ci, s, id)) break;
-    store<f32>(hs + (<usize>p << 2), cs);
-    store<i32>(hi + (<usize>p << 2), ci);
-    p = c;
-  }
-  store<f32>(hs + (<usize>p << 2), s);
-  store<i32>(hi + (<usize>p << 2), id);
-}
-
-function siftUp(hs: usize, hi: usize, at: i32, s: f32, id: i32): void {
-  let p = at;
-  while (p > 0) {
-    const up = (p - 1) >> 1;
-    const us = load<f32>(hs + (<usize>up << 2));
-    const ui = load<i32>(hi + (<usize>up << 2));
-    if (!worse(s, id, us, ui)) break;
-    store<f32>(hs + (<usize>p << 2), us);
-    store<i32>(hi + (<usize>p << 2), ui);
-    p = up;
-  }
-  store<f32>(hs + (<usize>p << 2), s);
-  store<i32>(hi + (<usize>p << 2), id);
-}
-
-// The rare path: offer track `id` with score `s` to query q's heap. Rows reach a query in any
-// order (the pass interleaves the quarters of the catalog), so a full heap takes a newcomer that
-// ranks above its root: a higher score, or the same score and a lower index.
-function offer(q: i32, id: i32, s: f32): void {
-  if (s != s) return; // NaN never wins
-  const meta = cMeta + (<usize>q << 4);
-  const n = load<i32>(meta);
-  const cap = load<i32>(meta, 4);
-  const base = <usize>load<i32>(meta, 8) << 2;
-  const hs = cHs + base, hi = cHi + base;
-  if (n == cap && !worse(load<f32>(hs), load<i32>(hi), s, id)) return;
-  const ex = cExcl + (<usize>(load<i32>(meta, 12) * cX) << 2);
-  for (let x = 0; x < cX; x++) {
-    if (load<i32>(ex + (<usize>x << 2)) == id) return;
-  }
-  if (n < cap) {
-    siftUp(hs, hi, n, s, id);
-    store<i32>(meta, n + 1);
-    if (n + 1 == cap) store<f32>(cThr + (<usize>q << 2), load<f32>(hs));
-  } else {
-    siftDown(hs, hi, n, 0, s, id);
-    store<f32>(cThr + (<usize>q << 2), load<f32>(hs));
-  }
-}
-
-// Offer the 4 scores of rows a, a + NQ, a + 2·NQ, a + 3·NQ (one per quarter) to query q.
-function offer4(q: i32, a: i32, s: v128): void {
-  const nq = cNQ;
-  offer(q, a, f32x4.extract_lane(s, 0));
-  offer(q, a + nq, f32x4.extract_lane(s, 1));
-  offer(q, a + 2 * nq, f32x4.extract_lane(s, 2));
-  offer(q, a + 3 * nq, f32x4.extract_lane(s, 3));
+/**
+ * Workspace bytes topk_f32 needs for these shapes (a pure function of its arguments; exact in
+ * f64). topk_f32 accepts at most 2^31 - 1 bytes. Traps on invalid shapes (G < 1, Q not a
+ * multiple of G, Q < 0, k < 0, D < 1).
+ */
+export function topk_workspace_bytes(Q: i32, G: i32, k: i32, D: i32, distinct: i32): f64 {
+  need(validShapes(Q, G, k, D), "topk_workspace_bytes: invalid shapes (need G >= 1 dividing Q >= 0, k >= 0, D >= 1)");
+  return scanBytes(Q, D) + selectBytes(Q, G, k, distinct);
 }
 
 // The D & 3 trailing elements of a row as a v128, zeros in the other lanes (never reads past the row).
@@ -195,15 +126,34 @@ function offer4(q: i32, a: i32, s: v128): void {
   return f32x4.add(i32x4.shuffle(u, v, 0, 1, 4, 5), i32x4.shuffle(u, v, 2, 3, 6, 7));
 }
 
+// offer() the 4 lanes of s, the scores of rows a, a + st, a + 2·st, a + 3·st (one per quarter), to query q.
+function offer4(q: i32, a: i32, st: i32, s: v128): void {
+  offer(q, a, f32x4.extract_lane(s, 0));
+  offer(q, a + st, f32x4.extract_lane(s, 1));
+  offer(q, a + 2 * st, f32x4.extract_lane(s, 2));
+  offer(q, a + 3 * st, f32x4.extract_lane(s, 3));
+}
+
+// [b[r], b[r + st], b[r + 2·st], b[r + 3·st]]: the bias of the 4 rows a 4-stream tile scores.
+@inline function bias4(b: usize, r: i32, st: i32): v128 {
+  const p = b + (<usize>r << 2), s = <usize>st << 2;
+  let v = v128.load32_zero(p);
+  v = v128.load32_lane(p + s, v, 1);
+  v = v128.load32_lane(p + 2 * s, v, 2);
+  return v128.load32_lane(p + 3 * s, v, 3);
+}
+
 // Rows a..a+n of each quarter against queries q and q+1, 4 rows at a time (a+i of each quarter).
 function scanPair(a: i32, n: i32, q: i32): void {
-  const row = cRow, full = cFull, t = cTail;
-  const w0 = cWp + <usize>q * cWrow;
-  const w1 = w0 + cWrow;
-  const t0 = cThr + (<usize>q << 2);
+  const row = Scan.row, full = Scan.full, t = Scan.tail;
+  const w0 = Scan.wp + <usize>q * Scan.wrow;
+  const w1 = w0 + Scan.wrow;
+  const t0 = Sel.thr + (<usize>q << 2);
   const t1 = t0 + 4;
-  const qb = <usize>cNQ * row;
-  let e = cE + <usize>a * row;
+  const qb = <usize>Scan.nq * row;
+  const bias = Scan.bias, nq = Scan.nq;
+  const qb0 = Scan.qb + (<usize>q << 2);
+  let e = Scan.E + <usize>a * row;
   for (let i = 0; i < n; i++) {
     const e1 = e + qb, e2 = e1 + qb, e3 = e2 + qb;
     let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0), a30 = f32x4.splat(0);
@@ -235,13 +185,18 @@ function scanPair(a: i32, n: i32, q: i32): void {
       a20 = f32x4.add(a20, f32x4.mul(x2, v0)); a21 = f32x4.add(a21, f32x4.mul(x2, v1));
       a30 = f32x4.add(a30, f32x4.mul(x3, v0)); a31 = f32x4.add(a31, f32x4.mul(x3, v1));
     }
-    const s0 = reduce4(a00, a10, a20, a30);
-    const s1 = reduce4(a01, a11, a21, a31);
+    let s0 = reduce4(a00, a10, a20, a30);
+    let s1 = reduce4(a01, a11, a21, a31);
+    if (bias) {
+      const bv = bias4(bias, a + i, nq);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(qb0), bv));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(qb0, 4), bv));
+    }
     // Skip unless some score beats its query's threshold (or is NaN, or a heap is filling).
     const m = v128.and(f32x4.lt(s0, v128.load32_splat(t0)), f32x4.lt(s1, v128.load32_splat(t1)));
     if (!i32x4.all_true(m)) {
-      offer4(q, a + i, s0);
-      offer4(q + 1, a + i, s1);
+      offer4(q, a + i, nq, s0);
+      offer4(q + 1, a + i, nq, s1);
     }
     e += row;
   }
@@ -249,11 +204,13 @@ function scanPair(a: i32, n: i32, q: i32): void {
 
 // Rows a..a+n of each quarter against query q alone, 4 rows at a time as in scanPair.
 function scanOne(a: i32, n: i32, q: i32): void {
-  const row = cRow, full = cFull, t = cTail;
-  const w0 = cWp + <usize>q * cWrow;
-  const t0 = cThr + (<usize>q << 2);
-  const qb = <usize>cNQ * row;
-  let e = cE + <usize>a * row;
+  const row = Scan.row, full = Scan.full, t = Scan.tail;
+  const w0 = Scan.wp + <usize>q * Scan.wrow;
+  const t0 = Sel.thr + (<usize>q << 2);
+  const qb = <usize>Scan.nq * row;
+  const bias = Scan.bias, nq = Scan.nq;
+  const qb0 = Scan.qb + (<usize>q << 2);
+  let e = Scan.E + <usize>a * row;
   for (let i = 0; i < n; i++) {
     const e1 = e + qb, e2 = e1 + qb, e3 = e2 + qb;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
@@ -309,8 +266,9 @@ function scanOne(a: i32, n: i32, q: i32): void {
       a2 = f32x4.add(a2, f32x4.mul(loadTail(e2 + full, t), v0));
       a3 = f32x4.add(a3, f32x4.mul(loadTail(e3 + full, t), v0));
     }
-    const s0 = reduce4(a0, a1, a2, a3);
-    if (!i32x4.all_true(f32x4.lt(s0, v128.load32_splat(t0)))) offer4(q, a + i, s0);
+    let s0 = reduce4(a0, a1, a2, a3);
+    if (bias) s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(qb0), bias4(bias, a + i, nq)));
+    if (!i32x4.all_true(f32x4.lt(s0, v128.load32_splat(t0)))) offer4(q, a + i, nq, s0);
     e += row;
   }
 }
@@ -320,7 +278,7 @@ function scanOne(a: i32, n: i32, q: i32): void {
 // queries (a group of 3 vectors is encore's one-listener call). w3: the triple's chunks
 // interleaved [chunk][query], so its loads take immediate offsets from one pointer.
 @inline function triple2(e: usize, f: usize, ia: i32, ib: i32, q: i32, w3: usize,
-                         tq: usize, full: usize, t: i32): void {
+                         tq: usize, full: usize, t: i32, bias: usize, q01: v128, q2: v128): void {
   let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0);
   let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0);
   let pw = w3, pe = e, pf = f;
@@ -344,9 +302,17 @@ function scanOne(a: i32, n: i32, q: i32): void {
     a10 = f32x4.add(a10, f32x4.mul(x1, v0)); a11 = f32x4.add(a11, f32x4.mul(x1, v1)); a12 = f32x4.add(a12, f32x4.mul(x1, v2));
   }
   // [s(ia,q), s(ib,q), s(ia,q+1), s(ib,q+1)], and s(ia,q+2), s(ib,q+2) in lanes 0, 1 (again in 2, 3)
-  const s01 = reduce4(a00, a10, a01, a11);
+  let s01 = reduce4(a00, a10, a01, a11);
   const u = f32x4.add(i32x4.shuffle(a02, a12, 0, 4, 1, 5), i32x4.shuffle(a02, a12, 2, 6, 3, 7));
-  const s2 = f32x4.add(u, i32x4.shuffle(u, u, 2, 3, 0, 1));
+  let s2 = f32x4.add(u, i32x4.shuffle(u, u, 2, 3, 0, 1));
+  if (bias) {
+    // [b[ia], b[ib], b[ia], b[ib]] against [qb q, qb q, qb q+1, qb q+1] and qb q+2
+    let bv = v128.load32_zero(bias + (<usize>ia << 2));
+    bv = v128.load32_lane(bias + (<usize>ib << 2), bv, 1);
+    bv = i32x4.shuffle(bv, bv, 0, 1, 0, 1);
+    s01 = f32x4.add(s01, f32x4.mul(q01, bv));
+    s2 = f32x4.add(s2, f32x4.mul(q2, bv));
+  }
   const th = v128.load(tq);
   const m = v128.and(f32x4.lt(s01, i32x4.shuffle(th, th, 0, 0, 1, 1)), f32x4.lt(s2, i32x4.shuffle(th, th, 2, 2, 2, 2)));
   if (!i32x4.all_true(m)) {
@@ -362,14 +328,17 @@ function scanOne(a: i32, n: i32, q: i32): void {
 // Rows a..a+n of each quarter against queries q, q+1, q+2 (chunk-interleaved at w3): quarters
 // 0 and 1, then 2 and 3.
 function scanTriple(a: i32, n: i32, q: i32, w3: usize): void {
-  const row = cRow, full = cFull, t = cTail, nq = cNQ;
-  const tq = cThr + (<usize>q << 2);
+  const row = Scan.row, full = Scan.full, t = Scan.tail, nq = Scan.nq;
+  const tq = Sel.thr + (<usize>q << 2);
   const qb = <usize>nq * row;
-  let e = cE + <usize>a * row;
+  const bias = Scan.bias;
+  const qv = v128.load(Scan.qb + (<usize>q << 2)); // Scan.qb is padded to a multiple of 4 (zeros)
+  const q01 = i32x4.shuffle(qv, qv, 0, 0, 1, 1), q2 = i32x4.shuffle(qv, qv, 2, 2, 2, 2);
+  let e = Scan.E + <usize>a * row;
   for (let i = 0; i < n; i++) {
     const r = a + i;
-    triple2(e, e + qb, r, r + nq, q, w3, tq, full, t);
-    triple2(e + 2 * qb, e + 3 * qb, r + 2 * nq, r + 3 * nq, q, w3, tq, full, t);
+    triple2(e, e + qb, r, r + nq, q, w3, tq, full, t, bias, q01, q2);
+    triple2(e + 2 * qb, e + 3 * qb, r + 2 * nq, r + 3 * nq, q, w3, tq, full, t, bias, q01, q2);
     e += row;
   }
 }
@@ -385,10 +354,10 @@ function scanTriple(a: i32, n: i32, q: i32, w3: usize): void {
 // tail chunk zero-padded like the queries), so the tile's loads all use immediate offsets from
 // one pointer. Groups in order quarter 0..3, then row.
 function packOct(a: i32, n: i32, dst: usize): void {
-  const row = cRow, full = cFull, t = cTail, nq = cNQ;
+  const row = Scan.row, full = Scan.full, t = Scan.tail, nq = Scan.nq;
   let o = dst;
   for (let k = 0; k < 4; k++) {
-    let e = cE + <usize>(k * nq + a) * row;
+    let e = Scan.E + <usize>(k * nq + a) * row;
     for (let j = 0; j < n; j += 4) {
       const e1 = e + row, e2 = e1 + row, e3 = e2 + row;
       for (let c: usize = 0; c <= full; c += 16) {
@@ -442,11 +411,13 @@ function packOct(a: i32, n: i32, dst: usize): void {
 // the other into scratch and combined as (c0 + c2) + (c1 + c3): bit-identical to the other
 // kernels' scores.
 function scanOct(pk: usize, a: i32, n: i32, q: i32, wt: usize): void {
-  const gb = cWrow << 2; // packed group bytes: Dp·16
-  const tq = cThr + (<usize>q << 2);
-  const sc = cOct;
+  const gb = Scan.wrow << 2; // packed group bytes: Dp·16
+  const tq = Sel.thr + (<usize>q << 2);
+  const sc = Scan.oct;
+  const bias = Scan.bias;
+  const qa = v128.load(Scan.qb + (<usize>q << 2)), qz = v128.load(Scan.qb + (<usize>q << 2), 16);
   for (let k = 0; k < 4; k++) {
-    const r0 = k * cNQ + a;
+    const r0 = k * Scan.nq + a;
     for (let j = 0; j < n; j += 4) {
       const pend = pk + gb;
       octClass(pk, pend, wt, 0, sc);
@@ -455,9 +426,15 @@ function scanOct(pk: usize, a: i32, n: i32, q: i32, wt: usize): void {
       octClass(pk, pend, wt, 3, sc + 384);
       const ta = v128.load(tq), tb = v128.load(tq, 16);
       let m = i32x4.splat(-1);
+      const bp = bias + (<usize>(r0 + j) << 2);
       for (let o: usize = 0; o < 128; o += 32) {
-        const sa = f32x4.add(f32x4.add(v128.load(sc + o), v128.load(sc + o, 256)), f32x4.add(v128.load(sc + o, 128), v128.load(sc + o, 384)));
-        const sb = f32x4.add(f32x4.add(v128.load(sc + o, 16), v128.load(sc + o, 272)), f32x4.add(v128.load(sc + o, 144), v128.load(sc + o, 400)));
+        let sa = f32x4.add(f32x4.add(v128.load(sc + o), v128.load(sc + o, 256)), f32x4.add(v128.load(sc + o, 128), v128.load(sc + o, 384)));
+        let sb = f32x4.add(f32x4.add(v128.load(sc + o, 16), v128.load(sc + o, 272)), f32x4.add(v128.load(sc + o, 144), v128.load(sc + o, 400)));
+        if (bias) {
+          const bs = v128.load32_splat(bp + (o >> 3)); // row o/32's bias
+          sa = f32x4.add(sa, f32x4.mul(qa, bs));
+          sb = f32x4.add(sb, f32x4.mul(qz, bs));
+        }
         v128.store(sc + o, sa, 512); v128.store(sc + o, sb, 528);
         m = v128.and(m, v128.and(f32x4.lt(sa, ta), f32x4.lt(sb, tb)));
       }
@@ -513,10 +490,12 @@ function scanOct(pk: usize, a: i32, n: i32, q: i32, wt: usize): void {
 // scanOct on rows r0..r1 (r1 - r0 a multiple of 4) read in place: with a single 8-query tile,
 // packing costs more (≈ 1 instruction per catalog float) than its immediate offsets save.
 function scanOctRows(r0: i32, r1: i32, q: i32, wt: usize): void {
-  const row = cRow, full = cFull, t = cTail;
-  const tq = cThr + (<usize>q << 2);
-  const sc = cOct;
-  let e = cE + <usize>r0 * row;
+  const row = Scan.row, full = Scan.full, t = Scan.tail;
+  const tq = Sel.thr + (<usize>q << 2);
+  const sc = Scan.oct;
+  const bias = Scan.bias;
+  const qa = v128.load(Scan.qb + (<usize>q << 2)), qz = v128.load(Scan.qb + (<usize>q << 2), 16);
+  let e = Scan.E + <usize>r0 * row;
   for (let r = r0; r < r1; r += 4) {
     octClassRows(e, row, wt, full, t, 0, sc);
     octClassRows(e, row, wt, full, t, 1, sc + 128);
@@ -524,9 +503,15 @@ function scanOctRows(r0: i32, r1: i32, q: i32, wt: usize): void {
     octClassRows(e, row, wt, full, t, 3, sc + 384);
     const ta = v128.load(tq), tb = v128.load(tq, 16);
     let m = i32x4.splat(-1);
+    const bp = bias + (<usize>r << 2);
     for (let o: usize = 0; o < 128; o += 32) {
-      const sa = f32x4.add(f32x4.add(v128.load(sc + o), v128.load(sc + o, 256)), f32x4.add(v128.load(sc + o, 128), v128.load(sc + o, 384)));
-      const sb = f32x4.add(f32x4.add(v128.load(sc + o, 16), v128.load(sc + o, 272)), f32x4.add(v128.load(sc + o, 144), v128.load(sc + o, 400)));
+      let sa = f32x4.add(f32x4.add(v128.load(sc + o), v128.load(sc + o, 256)), f32x4.add(v128.load(sc + o, 128), v128.load(sc + o, 384)));
+      let sb = f32x4.add(f32x4.add(v128.load(sc + o, 16), v128.load(sc + o, 272)), f32x4.add(v128.load(sc + o, 144), v128.load(sc + o, 400)));
+      if (bias) {
+        const bs = v128.load32_splat(bp + (o >> 3)); // row o/32's bias
+        sa = f32x4.add(sa, f32x4.mul(qa, bs));
+        sb = f32x4.add(sb, f32x4.mul(qz, bs));
+      }
       v128.store(sc + o, sa, 512); v128.store(sc + o, sb, 528);
       m = v128.and(m, v128.and(f32x4.lt(sa, ta), f32x4.lt(sb, tb)));
     }
@@ -541,58 +526,69 @@ function scanOctRows(r0: i32, r1: i32, q: i32, wt: usize): void {
 
 // One row against query q, in the same summation order as the 4-row kernels.
 function dotOne(e: usize, q: i32): f32 {
-  const full = cFull, t = cTail;
-  const w0 = cWp + <usize>q * cWrow;
+  const full = Scan.full, t = Scan.tail;
+  const w0 = Scan.wp + <usize>q * Scan.wrow;
   let a = f32x4.splat(0);
   for (let c: usize = 0; c < full; c += 16) a = f32x4.add(a, f32x4.mul(v128.load(e + c), v128.load(w0 + c)));
   if (t) a = f32x4.add(a, f32x4.mul(loadTail(e + full, t), v128.load(w0 + full)));
   return (f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 2)) + (f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 3));
 }
 
-@inline function setSlot(id: i32, mask: i32): i32 {
-  return ((id * 0x9E3779B1) ^ (id >>> 15)) & mask;
-}
-
 /**
  * Top-k scores of Q query vectors against a catalog, one pass.
  *
- *   out_idx (Q, k) i32, out_score (Q, k) f32  =  top-k over i of  E (N, D) · W (Q, D)ᵀ
+ *   out_idx (Q, k) i32, out_score (Q, k) f32  =  top-k over i of  E (N, D) · W (Q, D)ᵀ [+ qb (Q) ⊗ b (N)]
  *
- * E, W, excl, out_idx, out_score, ws are byte addresses (E and W need no alignment; ws 16-byte
- * aligned, topk_workspace_bytes(Q, G, k, D, distinct) bytes). Queries come in G groups of Kg = Q/G
- * consecutive vectors; excl (G, X) i32 lists per group the track indices never to return (-1 =
- * padding; duplicates and out-of-range values are harmless). Row q of the output holds query q's
- * best tracks, best first (score descending, ties by lower index); with distinct = 1 no track
- * appears twice within a group (query j skips what queries 0..j-1 of its group took). Tracks with
- * a NaN score are never returned; slots left without a valid track get index -1 and score NaN.
- * k = 0 returns at once without reading anything. Returns 0, or -1 on invalid shapes (the host
- * wrapper checks shapes before calling, so -1 means a caller bypassed it).
+ * E, W, excl, out_idx, out_score, ws, bias, qbias are byte addresses (E, W, bias and qbias 4-byte
+ * aligned; ws 16-byte aligned, topk_workspace_bytes(Q, G, k, D, distinct) bytes, at most 2^31 - 1).
+ * Queries come in G groups of Kg = Q/G consecutive vectors; excl (G, X) i32 lists per group the
+ * track indices never to return (-1 = padding; duplicates and out-of-range values are harmless).
+ * bias: the per-track bias b (N) f32, or 0 for none; qbias: the per-query weights qb (Q) f32
+ * (read only when bias != 0), so score_q(i) = w_q · e_i + qb[q]·b[i]. Row q of the output holds
+ * query q's best tracks, best first (score descending, ties by lower index); with distinct = 1 no
+ * track appears twice within a group (query j skips what queries 0..j-1 of its group took).
+ * Tracks with a NaN score are never returned; slots left without a valid track get index -1 and
+ * score NaN. k = 0 or Q = 0 returns at once without reading anything. Traps on invalid shapes
+ * (the host wrapper checks them first).
  */
 export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: i32,
                          excl: usize, X: i32, distinct: i32,
-                         out_idx: usize, out_score: usize, ws: usize): i32 {
-  if (N < 0 || D < 1 || Q < 0 || G < 1 || Q % G != 0 || k < 0 || X < 0) return -1;
-  if (k == 0 || Q == 0) return 0;
-  const Kg = Q / G;
+                         out_idx: usize, out_score: usize, ws: usize, bias: usize, qbias: usize): void {
+  need(N >= 0 && X >= 0 && validShapes(Q, G, k, D), "topk_f32: invalid shapes (need N, X, k >= 0, D >= 1, G >= 1 dividing Q >= 0)");
+  if (k == 0 || Q == 0) return;
+  const wsBytes = topk_workspace_bytes(Q, G, k, D, distinct);
+  need(wsBytes <= 2147483647, "topk_f32: workspace above 2 GiB");
+  need(bias == 0 || qbias != 0, "topk_f32: a bias needs its per-query weights (qbias = 0)");
+  assert(inside(E, <usize>N * <usize>D * 4), "topk_f32: catalog E out of bounds");
+  assert(inside(W, <usize>Q * <usize>D * 4), "topk_f32: queries W out of bounds");
+  assert(inside(excl, <usize>G * <usize>X * 4), "topk_f32: exclusions out of bounds");
+  assert(inside(out_idx, <usize>Q * <usize>k * 4), "topk_f32: out_idx out of bounds");
+  assert(inside(out_score, <usize>Q * <usize>k * 4), "topk_f32: out_score out of bounds");
+  assert(inside(ws, <usize>wsBytes), "topk_f32: workspace out of bounds");
+  assert((ws & 15) == 0, "topk_f32: workspace not 16-byte aligned");
+  if (bias) {
+    assert(inside(bias, f32s(N)), "topk_f32: bias out of bounds");
+    assert(inside(qbias, f32s(Q)), "topk_f32: qbias out of bounds");
+  }
+  assert(disjoint(out_idx, <usize>Q * <usize>k * 4, out_score, <usize>Q * <usize>k * 4), "topk_f32: out_idx overlaps out_score");
+  assert(disjoint(ws, <usize>wsBytes, E, <usize>N * <usize>D * 4), "topk_f32: workspace overlaps the catalog");
+  assert(disjoint(ws, <usize>wsBytes, out_idx, <usize>Q * <usize>k * 4), "topk_f32: workspace overlaps out_idx");
+  assert(disjoint(ws, <usize>wsBytes, out_score, <usize>Q * <usize>k * 4), "topk_f32: workspace overlaps out_score");
   const Dp = (D + 3) & ~3;
   const Q4 = (Q + 3) & ~3;
 
-  // Workspace layout (see the header).
+  // The scan's workspace (see the header), then the selection's.
   const Q8 = Q & ~7;
+  const Q3 = ((Q - Q8) / 3) * 3;
   const wp = ws;
   const wt = wp + <usize>(Q * Dp * 4);
-  const Q3 = ((Q - Q8) / 3) * 3;
   const w3 = wt + <usize>(Q8 * Dp * 4);
-  const thr = w3 + <usize>(Q3 * Dp * 4);
-  const meta = thr + <usize>(Q4 * 4);
-  const hs = meta + <usize>(Q * 16);
-  const H: i32 = distinct ? G * (k * Kg * (Kg + 1) / 2) : Q * k;
-  const hi = hs + ((<usize>H * 4 + 15) & ~15);
-  const set = hi + ((<usize>H * 4 + 15) & ~15);
-  const S = <i32>setEntries(<f64>k, <f64>Kg, distinct);
-  const oct = set + <usize>(S * 4);
+  const qbp = w3 + <usize>(Q3 * Dp * 4);
+  const oct = qbp + <usize>(Q4 * 4);
+  const pk = oct + 640; // packed row block for scanOct (packBytes(D) bytes when Q >= 16)
+  selectBegin(ws + <usize>scanBytes(Q, D), Q, G, k, excl, X, distinct);
 
-  // Pack the queries with zero padding to Dp, and set up the heaps.
+  // Pack the queries with zero padding to Dp.
   for (let q = 0; q < Q; q++) {
     const src = W + <usize>(q * D) * 4;
     const dst = wp + <usize>(q * Dp) * 4;
@@ -615,25 +611,12 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
     for (let d = 0; d < D; d++) store<f32>(dst + (<usize>d << 5), load<f32>(src + (<usize>d << 2)));
     for (let d = D; d < Dp; d++) store<f32>(dst + (<usize>d << 5), 0);
   }
-  for (let q = 0; q < Q4; q++) store<f32>(thr + (<usize>q << 2), NaN);
-  for (let q = 0; q < Q; q++) {
-    const g = q / Kg, j = q - g * Kg;
-    const m = meta + (<usize>q << 4);
-    store<i32>(m, 0);
-    if (distinct) {
-      store<i32>(m, k * (j + 1), 4);
-      store<i32>(m, g * (k * Kg * (Kg + 1) / 2) + k * j * (j + 1) / 2, 8);
-    } else {
-      store<i32>(m, k, 4);
-      store<i32>(m, q * k, 8);
-    }
-    store<i32>(m, g, 12);
-  }
+  // The per-query bias weights, zero-padded so tiles load them as whole v128.
+  for (let q = 0; q < Q4; q++) store<f32>(qbp + (<usize>q << 2), bias != 0 && q < Q ? load<f32>(qbias + (<usize>q << 2)) : 0);
 
-  cE = E; cRow = <usize>D << 2; cFull = <usize>(D & ~3) << 2; cTail = D & 3;
-  cWp = wp; cWrow = <usize>Dp << 2; cThr = thr; cMeta = meta; cHs = hs; cHi = hi;
-  cExcl = excl; cX = X; cOct = oct;
-  const pk = cOct + 640; // packed row block for scanOct (packBytes(D) bytes when Q >= 16)
+  Scan.E = E; Scan.row = <usize>D << 2; Scan.full = <usize>(D & ~3) << 2; Scan.tail = D & 3;
+  Scan.wp = wp; Scan.wrow = <usize>Dp << 2; Scan.oct = oct; Scan.bias = bias; Scan.qb = qbp;
+  const thr = Sel.thr;
 
   // The pass: the catalog's four quarters [k·NQ, (k+1)·NQ), k = 0..3, walked side by side in
   // blocks of QB rows each (4·QB rows stay in L1 while every query tile scans them). Four
@@ -642,7 +625,7 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
   // 3-query pass: one stream 1.7x the bare read of the catalog, two 1.13x, four 1.0x).
   // Rows 4·NQ..N (at most 15) go one at a time.
   const NQ = (N >> 2) & ~3;
-  cNQ = NQ;
+  Scan.nq = NQ;
   const QB = quarterBlock(D);
   for (let b0 = 0; b0 < NQ; b0 += QB) {
     const n = min(QB, NQ - b0);
@@ -659,64 +642,14 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
     if (q < Q) scanOne(b0, n, q);
   }
   for (let r = 4 * NQ; r < N; r++) {
-    const e = E + <usize>r * cRow;
+    const e = E + <usize>r * Scan.row;
     for (let q = 0; q < Q; q++) {
-      const s = dotOne(e, q);
+      let s = dotOne(e, q);
+      if (bias) s = s + load<f32>(qbp + (<usize>q << 2)) * load<f32>(bias + (<usize>r << 2));
       const t = load<f32>(thr + (<usize>q << 2));
       if (!(s < t)) offer(q, r, s);
     }
   }
 
-  // Sort each heap best-first in place (heap sort: the root, the worst, goes to the end).
-  for (let q = 0; q < Q; q++) {
-    const m = meta + (<usize>q << 4);
-    const n = load<i32>(m);
-    const base = <usize>load<i32>(m, 8) << 2;
-    const qs = hs + base, qi = hi + base;
-    for (let end = n - 1; end > 0; end--) {
-      const ps = load<f32>(qs + (<usize>end << 2));
-      const pi = load<i32>(qi + (<usize>end << 2));
-      store<f32>(qs + (<usize>end << 2), load<f32>(qs));
-      store<i32>(qi + (<usize>end << 2), load<i32>(qi));
-      siftDown(qs, qi, end, 0, ps, pi);
-    }
-  }
-
-  // Emit: each query takes its best candidates (with distinct: those its group has not taken yet).
-  const mask = S - 1;
-  for (let g = 0; g < G; g++) {
-    if (S) for (let i = 0; i < S; i++) store<i32>(set + (<usize>i << 2), -1);
-    for (let j = 0; j < Kg; j++) {
-      const q = g * Kg + j;
-      const m = meta + (<usize>q << 4);
-      const n = load<i32>(m);
-      const base = <usize>load<i32>(m, 8) << 2;
-      const qs = hs + base, qi = hi + base;
-      const oi = out_idx + (<usize>(q * k) << 2), os = out_score + (<usize>(q * k) << 2);
-      let taken = 0;
-      for (let c = 0; c < n && taken < k; c++) {
-        const id = load<i32>(qi + (<usize>c << 2));
-        if (S) {
-          let h = setSlot(id, mask);
-          let seen = false;
-          for (;;) {
-            const v = load<i32>(set + (<usize>h << 2));
-            if (v == id) { seen = true; break; }
-            if (v < 0) break;
-            h = (h + 1) & mask;
-          }
-          if (seen) continue;
-          if (j + 1 < Kg) store<i32>(set + (<usize>h << 2), id);
-        }
-        store<i32>(oi + (<usize>taken << 2), id);
-        store<f32>(os + (<usize>taken << 2), load<f32>(qs + (<usize>c << 2)));
-        taken++;
-      }
-      for (; taken < k; taken++) {
-        store<i32>(oi + (<usize>taken << 2), -1);
-        store<f32>(os + (<usize>taken << 2), NaN);
-      }
-    }
-  }
-  return 0;
+  selectFinish(k, out_idx, out_score);
 }

@@ -211,9 +211,13 @@ describe("activations", () => {
     expect(Array.from(read(fc, 0, 5))).toEqual([0, 0, NaN, 0, 3]);
   });
 
-  it("an unknown activation code traps instead of computing something", () => {
-    expect(() => engine.x.act_forward_f32(4, ptr(A, 0), ptr(Bv, 0), 4)).toThrow(WebAssembly.RuntimeError);
-    expect(() => engine.x.act_backward_f32(4, ptr(A, 0), ptr(Bv, 0), ptr(C, 0), -1)).toThrow(WebAssembly.RuntimeError);
+  it("an unknown activation code or a negative size traps, naming the kernel, instead of computing something", () => {
+    fb.fill(7, 0, 8);
+    expect(() => engine.x.act_forward_f32(4, ptr(A, 0), ptr(Bv, 0), 4)).toThrow(/encore engine: act_forward_f32: unknown activation code/);
+    expect(() => engine.x.act_backward_f32(4, ptr(A, 0), ptr(Bv, 0), ptr(C, 0), -1)).toThrow(/encore engine: act_backward_f32: unknown activation code/);
+    expect(() => engine.x.fill_f32(-1, ptr(Bv, 0), 0)).toThrow(/encore engine: fill_f32: negative size/);
+    expect(() => engine.x.dense_forward(2, 2, 2, ptr(A, 0), ptr(A, 4), 0, ptr(Bv, 0), 9, 0)).toThrow(/encore engine: dense_forward: unknown activation code/);
+    expect(Array.from(read(fb, 0, 8))).toEqual([7, 7, 7, 7, 7, 7, 7, 7]); // nothing written
   });
 });
 

@@ -1,9 +1,10 @@
-// topk_f32 (assembly/topk.ts) through its host wrapper (src/engine/topk.ts), against the f64
-// sort-based reference (test/reference/topk.ts).
+// topk_f32 (assembly/topk.ts, assembly/topk_select.ts) through its host wrapper
+// (src/engine/topk.ts), against the f64 sort-based reference (test/reference/topk.ts), with and
+// without a per-track bias (score = w_q · e_i + qb[q]·b[i]).
 //
 // The wasm sums in f32, the reference in f64. Exact comparisons use small integer-valued
 // embeddings and queries (every partial sum is an integer below 2^24, so f32 is exact and the
-// orders agree, ties included); random data is compared with a tolerance on scores, and on
+// orders agree, ties included; biases and their weights are small integers too); random data is compared with a tolerance on scores, and on
 // indices only where neighbouring reference scores are further apart than the tolerance.
 import { beforeAll, describe, expect, it } from "vitest";
 import { MemoryPlan, type Region } from "../src/engine/plan.js";
@@ -12,20 +13,25 @@ import { TopK } from "../src/engine/topk.js";
 import { Rng } from "../src/rng.js";
 import { loadEngine } from "./util/engine.js";
 import { SIZES, widen, type Tol } from "./util/close.js";
-import { dotF64, topkRef, type TopKResult } from "./reference/topk.js";
+import { scoreF64, topkRef, type TopKResult } from "./reference/topk.js";
 
 const CAP = { maxQ: 16, maxG: 8, maxK: 80, maxD: 300, maxX: 16 };
 const CATALOG_FLOATS = 1_300_000;
+/** Query counts that run every scan path: one, pair, triple, triple + pair, a tile in place (+ triple), packed tiles. */
+const BIAS_QS = [1, 2, 3, 5, 8, 11, 16] as const;
 const GUARD = 4096;
 
 let engine: Engine;
 let topk: TopK;
 let catalog: Region;
+let biasRegion: Region;
+const BIAS_FLOATS = 65536;
 
 beforeAll(async () => {
   const plan = new MemoryPlan();
   topk = new TopK(plan, CAP);
   catalog = plan.f32("test.catalog", "data", CATALOG_FLOATS);
+  biasRegion = plan.f32("test.bias", "data", BIAS_FLOATS);
   engine = await loadEngine(plan);
   topk.bind(engine);
 });
@@ -34,6 +40,8 @@ interface Case {
   E: Float32Array; N: number; D: number;
   W: Float32Array; Q: number; G: number; k: number;
   excl?: number[]; X?: number; distinct?: boolean;
+  /** Per-track bias b (N) and per-query weights qb (Q). */
+  b?: Float32Array; qb?: Float32Array;
 }
 
 /** Run the wasm top-k; also checks it wrote nothing past Q·k outputs or past its stated workspace. */
@@ -42,6 +50,10 @@ function runWasm(c: Case): TopKResult {
   catalog.f32().set(c.E);
   topk.queries.set(c.W);
   if (X > 0) topk.exclusions.set(c.excl!);
+  if (c.b) {
+    biasRegion.f32().set(c.b);
+    topk.queryBias.set(c.qb!);
+  }
   const outLen = c.Q * c.k;
   topk.indices.fill(-7, outLen, Math.min(topk.indices.length, outLen + GUARD));
   topk.scores.fill(-7, outLen, Math.min(topk.scores.length, outLen + GUARD));
@@ -49,7 +61,7 @@ function runWasm(c: Case): TopKResult {
   const ws = topk.workspaceRegion.u8();
   const guardEnd = Math.min(ws.length, need + GUARD);
   ws.fill(0xa5, need, guardEnd);
-  topk.run(catalog.ptr, c.N, c.D, c.Q, c.G, c.k, X, distinct);
+  topk.run(catalog.ptr, c.N, c.D, c.Q, c.G, c.k, X, distinct, c.b ? biasRegion.ptr : 0);
   for (let i = outLen; i < Math.min(topk.indices.length, outLen + GUARD); i++) {
     if (topk.indices[i] !== -7 || topk.scores[i] !== -7) throw new Error(`output written past Q·k at ${i}`);
   }
@@ -58,7 +70,8 @@ function runWasm(c: Case): TopKResult {
 }
 
 function reference(c: Case): TopKResult {
-  return topkRef(c.E, c.N, c.D, c.W, c.Q, c.G, c.k, c.excl ?? [], c.X ?? 0, c.distinct ?? false);
+  return topkRef(c.E, c.N, c.D, c.W, c.Q, c.G, c.k, c.excl ?? [], c.X ?? 0, c.distinct ?? false,
+    c.b ? { b: c.b, qb: c.qb! } : undefined);
 }
 
 function intFill(n: number, rng: Rng, lo: number, hi: number): Float32Array {
@@ -88,7 +101,7 @@ function randomExclusions(G: number, X: number, N: number, rng: Rng): number[] {
 }
 
 function label(c: Case): string {
-  return `N=${c.N} D=${c.D} Q=${c.Q} G=${c.G} k=${c.k} X=${c.X ?? 0} distinct=${c.distinct ?? false}`;
+  return `N=${c.N} D=${c.D} Q=${c.Q} G=${c.G} k=${c.k} X=${c.X ?? 0} distinct=${c.distinct ?? false} bias=${c.b !== undefined}`;
 }
 
 /** Exact agreement: indices and scores, NaN padding included. */
@@ -120,7 +133,7 @@ function expectNear(c: Case, tol: Tol): void {
         continue;
       }
       expect(Math.abs(g - r) <= lim(r), `${where}: score ${g}, reference ${r}`).toBe(true);
-      const own = dotF64(c.E, got.indices[i], c.W, q, c.D);
+      const own = scoreF64(c.E, got.indices[i], c.W, q, c.D, c.b ? { b: c.b, qb: c.qb! } : undefined);
       expect(Math.abs(g - own) <= lim(own), `${where}: track ${got.indices[i]} reported ${g}, its score is ${own}`).toBe(true);
       const prevGap = s > 0 ? ref.scores[i - 1] - r : Infinity;
       const nextGap = s + 1 < c.k && ref.indices[i + 1] >= 0 ? r - ref.scores[i + 1] : Infinity;
@@ -146,11 +159,17 @@ describe("topk_f32 vs f64 reference, integer data (exact)", () => {
           // packed rows. One group, distinct, with exclusions.
           const Qt = (N + D + k) % 2 === 0 ? 13 : 16;
           expectExact({ E, N, D, W: intFill(Qt * D, rng, -3, 3), Q: Qt, G: 1, k, X, excl: randomExclusions(1, X, N, rng), distinct: true });
-          runs += 3;
+          // with a per-track bias, on every path in turn (1, 2, 3 queries; a tile in place; tiles
+          // packed), weights of both signs and zero; groups of Q/G with exclusions
+          const Qb = BIAS_QS[(N + 2 * D + k) % BIAS_QS.length];
+          const Gb = Qb % 2 === 0 ? 2 : 1;
+          expectExact({ E, N, D, W: intFill(Qb * D, rng, -3, 3), Q: Qb, G: Gb, k, X, excl: randomExclusions(Gb, X, N, rng),
+            distinct: k % 2 === 1, b: intFill(N, rng, -5, 5), qb: intFill(Qb, rng, -2, 2) });
+          runs += 4;
         }
       }
     }
-    expect(runs).toBe(SIZES.length * SIZES.length * 15);
+    expect(runs).toBe(SIZES.length * SIZES.length * 20);
   });
 
   it("thousands of rows (several L1 row blocks), many query tiles, groups, exclusions", () => {
@@ -162,6 +181,8 @@ describe("topk_f32 vs f64 reference, integer data (exact)", () => {
           const distinct = (Q + k) % 2 === 1;
           const X = 5;
           expectExact({ E, N, D, W: intFill(Q * D, rng, -3, 3), Q, G, k, X, excl: randomExclusions(G, X, N, rng), distinct });
+          expectExact({ E, N, D, W: intFill(Q * D, rng, -3, 3), Q, G, k, X, excl: randomExclusions(G, X, N, rng), distinct,
+            b: intFill(N, rng, -20, 20), qb: intFill(Q, rng, -1, 2) });
         }
       }
     }
@@ -175,41 +196,60 @@ describe("topk_f32 vs f64 reference, random normal data (tolerance)", () => {
       const E = normalFill(N * D, rng);
       const tol = widen({ atol: 1e-6, rtol: 1e-6 }, D);
       for (const [Q, G, distinct] of [[1, 1, false], [3, 1, false], [6, 2, true], [16, 4, false], [15, 5, true]] as const) {
-        for (const k of [1, 10]) expectNear({ E, N, D, W: normalFill(Q * D, rng), Q, G, k, distinct }, tol);
+        for (const k of [1, 10]) {
+          expectNear({ E, N, D, W: normalFill(Q * D, rng), Q, G, k, distinct }, tol);
+          expectNear({ E, N, D, W: normalFill(Q * D, rng), Q, G, k, distinct, b: normalFill(N, rng), qb: normalFill(Q, rng) }, tol);
+        }
       }
     }
   });
 });
 
 describe("topk_f32 score order is the same on every path", () => {
-  it("a query's scores are bit-identical whichever kernel computes them (tile of 8, triple, pair, one, row tail)", () => {
-    // Q = 16 runs two 8-query tiles on packed rows, Q = 8 and 11 one tile on rows in place (11:
-    // and a triple), Q = 3 the triple kernel, Q = 2 the pair, Q = 1 the single one; rows past the
-    // four quarters go through the one-row path. Random data with ±0, ±Inf and NaN planted.
-    const rng = new Rng(31);
-    for (const [N, D] of [[1031, 1], [1030, 6], [777, 17], [1029, 32], [515, 35]] as const) {
-      const E = normalFill(N * D, rng);
-      for (let i = 0; i < N; i++) {
-        const r = rng.int(40);
-        if (r === 0) E[i * D + rng.int(D)] = Infinity;
-        else if (r === 1) E[i * D + rng.int(D)] = -Infinity;
-        else if (r === 2) E[i * D + rng.int(D)] = NaN;
-        else if (r === 3) E.fill(-0, i * D, i * D + D);
-        else if (r === 4) E[i * D + rng.int(D)] = -0;
+  for (const withBias of [false, true]) {
+    it(`a query's scores are bit-identical whichever kernel computes them (tile of 8, triple, pair, one, row tail)${withBias ? ", with a bias" : ""}`, () => {
+      // Q = 16 runs two 8-query tiles on packed rows, Q = 8 and 11 one tile on rows in place (11:
+      // and a triple), Q = 3 the triple kernel, Q = 2 the pair, Q = 1 the single one; rows past the
+      // four quarters go through the one-row path. Random data with ±0, ±Inf and NaN planted, in
+      // the bias too (and weights of 0, ±0 and both signs), so every path's bias step is compared.
+      const rng = new Rng(withBias ? 32 : 31);
+      for (const [N, D] of [[1031, 1], [1030, 6], [777, 17], [1029, 32], [515, 35]] as const) {
+        const E = normalFill(N * D, rng);
+        for (let i = 0; i < N; i++) {
+          const r = rng.int(40);
+          if (r === 0) E[i * D + rng.int(D)] = Infinity;
+          else if (r === 1) E[i * D + rng.int(D)] = -Infinity;
+          else if (r === 2) E[i * D + rng.int(D)] = NaN;
+          else if (r === 3) E.fill(-0, i * D, i * D + D);
+          else if (r === 4) E[i * D + rng.int(D)] = -0;
+        }
+        const W = normalFill(16 * D, rng);
+        W[3 * D] = 0; W[5 * D + D - 1] = -0;
+        let b: Float32Array | undefined, qb: Float32Array | undefined;
+        if (withBias) {
+          b = normalFill(N, rng);
+          for (let i = 0; i < N; i++) {
+            const r = rng.int(30);
+            if (r === 0) b[i] = Infinity;
+            else if (r === 1) b[i] = -Infinity;
+            else if (r === 2) b[i] = NaN;
+            else if (r === 3) b[i] = -0;
+          }
+          qb = normalFill(16, rng);
+          qb[1] = 0; qb[6] = -0; qb[9] = -qb[9];
+        }
+        const k = 12;
+        const all = runWasm({ E, N, D, W, Q: 16, G: 8, k, b, qb });
+        const bits = (a: number[]) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+        for (const [q0, Q] of [[0, 1], [5, 1], [13, 1], [2, 2], [8, 3], [13, 3], [0, 8], [5, 11]] as const) {
+          const part = runWasm({ E, N, D, W: W.subarray(q0 * D, (q0 + Q) * D), Q, G: 1, k, b, qb: qb?.subarray(q0, q0 + Q) });
+          const where = `N=${N} D=${D} queries ${q0}..${q0 + Q - 1}`;
+          expect(part.indices, where).toEqual(all.indices.slice(q0 * k, (q0 + Q) * k));
+          expect(bits(part.scores), where).toEqual(bits(all.scores.slice(q0 * k, (q0 + Q) * k)));
+        }
       }
-      const W = normalFill(16 * D, rng);
-      W[3 * D] = 0; W[5 * D + D - 1] = -0;
-      const k = 12;
-      const all = runWasm({ E, N, D, W, Q: 16, G: 8, k });
-      const bits = (a: number[]) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
-      for (const [q0, Q] of [[0, 1], [5, 1], [13, 1], [2, 2], [8, 3], [13, 3], [0, 8], [5, 11]] as const) {
-        const part = runWasm({ E, N, D, W: W.subarray(q0 * D, (q0 + Q) * D), Q, G: 1, k });
-        const where = `N=${N} D=${D} queries ${q0}..${q0 + Q - 1}`;
-        expect(part.indices, where).toEqual(all.indices.slice(q0 * k, (q0 + Q) * k));
-        expect(bits(part.scores), where).toEqual(bits(all.scores.slice(q0 * k, (q0 + Q) * k)));
-      }
-    }
-  });
+    });
+  }
 });
 
 describe("topk_f32 edge cases", () => {
@@ -318,12 +358,12 @@ describe("topk_f32 edge cases", () => {
   });
 
   it("k = 0 touches neither the catalog nor the outputs", () => {
-    // straight to the kernel with a catalog address past the end of memory: any read would trap
+    // straight to the kernel with a catalog (and bias) address past the end of memory: any read would trap
     const x = engine.x;
     topk.indices.fill(-7);
-    const rc = x.topk_f32(engine.byteLength + 1024, 1000, 32, topk.queryRegion.ptr, 3, 1, 0,
-      topk.exclusionRegion.ptr, 0, 1, topk.indexRegion.ptr, topk.scoreRegion.ptr, topk.workspaceRegion.ptr);
-    expect(rc).toBe(0);
+    x.topk_f32(engine.byteLength + 1024, 1000, 32, topk.queryRegion.ptr, 3, 1, 0,
+      topk.exclusionRegion.ptr, 0, 1, topk.indexRegion.ptr, topk.scoreRegion.ptr, topk.workspaceRegion.ptr,
+      engine.byteLength + 64, topk.queryBiasRegion.ptr);
     expect(topk.indices.every((v) => v === -7)).toBe(true);
     topk.run(catalog.ptr, 10, 4, 2, 1, 0);
     expect(topk.indices.every((v) => v === -7)).toBe(true);
@@ -335,15 +375,113 @@ describe("topk_f32 edge cases", () => {
     expect(got.scores.every(Number.isNaN)).toBe(true);
   });
 
-  it("topk_workspace_bytes is pure and rejects bad shapes with -1", () => {
+  it("topk_workspace_bytes is pure, exact beyond 2 GiB, and traps on bad shapes", () => {
     const x = engine.x;
     expect(x.topk_workspace_bytes(6, 2, 10, 32, 1)).toBe(x.topk_workspace_bytes(6, 2, 10, 32, 1));
     expect(x.topk_workspace_bytes(6, 2, 10, 32, 1)).toBeGreaterThan(x.topk_workspace_bytes(6, 2, 10, 32, 0));
-    expect(x.topk_workspace_bytes(5, 2, 10, 32, 0)).toBe(-1);
-    expect(x.topk_workspace_bytes(4, 0, 10, 32, 0)).toBe(-1);
-    expect(x.topk_workspace_bytes(4, 1, -1, 32, 0)).toBe(-1);
-    expect(x.topk_workspace_bytes(4, 1, 1, 0, 0)).toBe(-1);
-    expect(x.topk_workspace_bytes(100000, 1, 100000, 32, 1)).toBe(-1); // beyond 2 GiB
+    expect(() => x.topk_workspace_bytes(5, 2, 10, 32, 0)).toThrow(/encore engine: topk_workspace_bytes: invalid shapes/);
+    expect(() => x.topk_workspace_bytes(4, 0, 10, 32, 0)).toThrow(/invalid shapes/);
+    expect(() => x.topk_workspace_bytes(4, 1, -1, 32, 0)).toThrow(/invalid shapes/);
+    expect(() => x.topk_workspace_bytes(4, 1, 1, 0, 0)).toThrow(/invalid shapes/);
+    // 100,000 vectors of one group, k = 100,000, distinct: the heaps alone hold k·Q(Q+1)/2 entries
+    const huge = x.topk_workspace_bytes(100000, 1, 100000, 32, 1);
+    expect(huge).toBeGreaterThan(2 * 4 * 100000 * (100000 * 100001 / 2));
+    expect(Number.isInteger(huge)).toBe(true);
+  });
+
+  it("the kernel traps on shapes its wrapper would reject (never half-runs)", () => {
+    const x = engine.x;
+    topk.indices.fill(-7);
+    const call = (N: number, Q: number, G: number, k: number, X: number, bias = 0, qbias = 0) => () => x.topk_f32(catalog.ptr, N, 4,
+      topk.queryRegion.ptr, Q, G, k, topk.exclusionRegion.ptr, X, 0, topk.indexRegion.ptr, topk.scoreRegion.ptr, topk.workspaceRegion.ptr, bias, qbias);
+    expect(call(10, 3, 2, 1, 0)).toThrow(/encore engine: topk_f32: invalid shapes/);
+    expect(call(-1, 3, 1, 1, 0)).toThrow(/topk_f32: invalid shapes/);
+    expect(call(10, 3, 1, 1, -1)).toThrow(/topk_f32: invalid shapes/);
+    expect(call(10, 3, 1, 1, 0, biasRegion.ptr, 0)).toThrow(/topk_f32: a bias needs its per-query weights/);
+    expect(topk.indices.every((v) => v === -7)).toBe(true);
+  });
+});
+
+describe("topk_f32 with a per-track bias", () => {
+  it("ties created through the bias come back by lower index, on every path, across row blocks and the row tail", () => {
+    // b[i] = c − w·e_i for the weights of query 0 (qb[0] = 1): every track scores exactly c for
+    // it, so it returns tracks 0..k-1; identical vectors of a distinct group return 0..Kg·k-1.
+    // Other queries (other weights and qb) are checked against the reference as usual.
+    const rng = new Rng(51);
+    for (const [N, D] of [[7, 3], [33, 5], [1027, 32], [3003, 5], [1031, 17]] as const) {
+      const E = intFill(N * D, rng, -3, 3);
+      const w = intFill(D, rng, -2, 2);
+      const b = new Float32Array(N);
+      for (let i = 0; i < N; i++) b[i] = 7 - scoreF64(E, i, w, 0, D);
+      for (const Q of BIAS_QS) {
+        const W = intFill(Q * D, rng, -2, 2);
+        W.set(w, 0);
+        const qb = intFill(Q, rng, -2, 2);
+        qb[0] = 1;
+        for (const k of [1, 4, 10]) {
+          const c: Case = { E, N, D, W, Q, G: 1, k, b, qb };
+          expectExact(c);
+          const got = runWasm(c);
+          expect(got.indices.slice(0, k), `N=${N} D=${D} Q=${Q} k=${k}`).toEqual(Array.from({ length: k }, (_, i) => (i < N ? i : -1)));
+          expect(got.scores.slice(0, Math.min(k, N)).every((v) => v === 7)).toBe(true);
+        }
+        // a distinct group of Q identical vectors: together the first Q·k tracks, in order
+        const same = new Float32Array(Q * D);
+        for (let q = 0; q < Q; q++) same.set(w, q * D);
+        const k = 3;
+        const got = runWasm({ E, N, D, W: same, Q, G: 1, k, b, qb: new Float32Array(Q).fill(1), distinct: true });
+        expect(got.indices, `distinct N=${N} Q=${Q}`).toEqual(Array.from({ length: Q * k }, (_, i) => (i < N ? i : -1)));
+      }
+    }
+  });
+
+  it("a bias reorders tracks: a large weight turns the ranking into the bias's, a negative one reverses it", () => {
+    const rng = new Rng(52);
+    const N = 2003, D = 8;
+    const E = intFill(N * D, rng, -2, 2);
+    const b = new Float32Array(N);
+    for (let i = 0; i < N; i++) b[i] = (i * 7919) % N; // a permutation of 0..N-1
+    const W = intFill(3 * D, rng, -1, 1);
+    const qb = Float32Array.from([1000, -1000, 0]);
+    const got = runWasm({ E, N, D, W, Q: 3, G: 1, k: 5, b, qb });
+    const order = Array.from({ length: N }, (_, i) => i).sort((x, y) => b[y] - b[x]);
+    expect(got.indices.slice(0, 5)).toEqual(order.slice(0, 5));
+    expect(got.indices.slice(5, 10)).toEqual(order.slice(-5).reverse());
+    // weight 0: exactly the unbiased ranking (and scores: dot + 0·b = dot for finite b)
+    const plain = runWasm({ E, N, D, W: W.subarray(2 * D), Q: 1, G: 1, k: 5 });
+    expect(got.indices.slice(10)).toEqual(plain.indices);
+    expect(got.scores.slice(10)).toEqual(plain.scores);
+  });
+
+  it("NaN in the bias is never returned; ±Infinity biases are ordinary scores; 0·Inf is NaN", () => {
+    const rng = new Rng(53);
+    for (const [N, D] of [[9, 4], [17, 5], [2001, 32], [1003, 7]] as const) {
+      const E = intFill(N * D, rng, -3, 3);
+      for (let i = 0; i < N; i += 11) E[i * D] = Infinity; // some rows +Inf already: +Inf + -Inf bias = NaN
+      const b = intFill(N, rng, -3, 3);
+      for (let i = 0; i < N; i++) {
+        const r = rng.int(8);
+        if (r === 0) b[i] = NaN;
+        else if (r === 1) b[i] = Infinity;
+        else if (r === 2) b[i] = -Infinity;
+      }
+      for (const Q of BIAS_QS) {
+        const W = intFill(Q * D, rng, 1, 3);
+        const qb = intFill(Q, rng, -2, 2); // zeros included: 0·±Inf = NaN
+        for (const k of [1, 3, N < 70 ? N + 2 : 40]) {
+          expectExact({ E, N, D, W, Q, G: 1, k, b, qb });
+          const G = Q % 2 === 0 ? 2 : 1;
+          expectExact({ E, N, D, W, Q, G, k, b, qb, distinct: true, X: 2, excl: randomExclusions(G, 2, N, rng) });
+        }
+        const got = runWasm({ E, N, D, W, Q, G: 1, k: 3, b, qb });
+        for (let i = 0; i < Q * 3; i++) if (got.indices[i] >= 0) expect(Number.isNaN(b[got.indices[i]])).toBe(false);
+      }
+    }
+    // every bias NaN: nothing is returned
+    const N = 13, D = 3;
+    const none = runWasm({ E: new Float32Array(N * D).fill(1), N, D, W: new Float32Array(2 * D).fill(1), Q: 2, G: 1, k: 2,
+      b: new Float32Array(N).fill(NaN), qb: Float32Array.from([1, 0]) });
+    expect(none.indices).toEqual([-1, -1, -1, -1]);
   });
 });
 
@@ -367,6 +505,11 @@ describe("TopK host wrapper shape checks", () => {
     expect(() => topk.run(p, 10, 4, 2, 2, 1, 2)).toThrow(/exclusions\[group 1\]\[0\] = 10 is not a track index in \[0, 10\)/);
     topk.exclusions.set([3, -2]);
     expect(() => topk.run(p, 10, 4, 2, 1, 1, 2)).toThrow(/exclusions\[group 0\]\[1\] = -2/);
+    const b = biasRegion.ptr;
+    expect(() => topk.run(p, 10, 4, 2, 1, 1, 0, false, b + 2)).toThrow(/bias must be 0 \(none\) or a 4-byte aligned byte address/);
+    expect(() => topk.run(p, 10, 4, 2, 1, 1, 0, false, -4)).toThrow(/bias must be 0/);
+    expect(() => topk.run(p, 10, 4, 2, 1, 1, 0, false, engine.byteLength - 16)).toThrow(/bias \(10 f32 at \d+\) ends at byte \d+, past the engine memory/);
+    expect(() => topk.run(p, 10, 4, 2, 1, 1, 0, false, topk.scoreRegion.ptr)).toThrow(/bias \[\d+, \d+\) overlaps region 'topk.scores'/);
   });
 
   it("checks capacities, distinct group size and binding", async () => {

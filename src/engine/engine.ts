@@ -7,9 +7,15 @@
 // compiled module is cheap, and this keeps the layout free of guessed constants.
 //
 // Instantiation goes through @assemblyscript/loader, which accepts bytes, a Response or
-// a compiled Module alike and decodes the engine's abort messages (debug builds). Kernels
-// are then called on the raw instance exports, not on the loader's demangled wrappers,
-// which spread their arguments into a fresh array on every call (hot loops allocate nothing).
+// a compiled Module alike. Kernels are then called on the raw instance exports, not on the
+// loader's demangled wrappers, which spread their arguments into a fresh array on every call
+// (hot loops allocate nothing).
+//
+// Errors: a kernel given arguments it cannot honour traps through abort(message) (the engine's
+// one error convention, assembly/check.ts). The engine's env.abort below decodes the message
+// from wasm memory and throws Error("encore engine: <kernel>: <what>"), with the source location
+// when the build has one (the debug build's asserts). The loader's own abort would append
+// " at :0:0" for the release checks, which carry no location.
 //
 // No `node:` imports here: this runs in browsers, Web Workers and edge runtimes.
 
@@ -51,6 +57,17 @@ export class Engine {
   get byteLength(): number {
     return this.memory.buffer.byteLength;
   }
+
+  /**
+   * Throws a clear Error unless [ptr, ptr + bytes) is a byte range a kernel may use: an integer,
+   * `align`-aligned address at or above the plan's first byte (never the engine's static data),
+   * ending inside memory. `what` names the argument in the message (e.g. "pool.forward: x").
+   */
+  checkRange(what: string, ptr: number, bytes: number, align = 4): void {
+    if (!Number.isInteger(ptr) || ptr % align !== 0) throw new Error(`${what}: ${ptr} is not a ${align}-byte aligned byte address`);
+    if (ptr < this.layout.start) throw new Error(`${what}: address ${ptr} lies in the engine's static data (regions start at ${this.layout.start})`);
+    if (ptr + bytes > this.byteLength) throw new Error(`${what}: ${bytes} bytes at ${ptr} end at ${ptr + bytes}, past the engine memory (${this.byteLength} bytes)`);
+  }
 }
 
 async function compileSource(source: WasmSource): Promise<WebAssembly.Module> {
@@ -70,6 +87,19 @@ function isResponse(x: unknown): x is Response {
 }
 
 async function instantiateOn(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<EngineExports> {
-  const { instance } = await instantiate(module, { env: { memory } });
+  const abort = (msg: number, file: number, line: number, col: number): never => {
+    const where = file ? ` (${readString(memory, file)}:${line}:${col})` : "";
+    throw new Error(`encore engine: ${readString(memory, msg)}${where}`);
+  };
+  const { instance } = await instantiate(module, { env: { memory, abort } });
   return instance.exports as unknown as EngineExports;
+}
+
+/** An AssemblyScript string in wasm memory: UTF-16 code units at ptr, byte length at ptr - 4. */
+function readString(memory: WebAssembly.Memory, ptr: number): string {
+  const buf = memory.buffer;
+  if (ptr < 4 || ptr % 4 !== 0 || ptr > buf.byteLength) return "?";
+  const bytes = new Uint32Array(buf, ptr - 4, 1)[0];
+  if (ptr + bytes > buf.byteLength || bytes % 2 !== 0) return "?";
+  return String.fromCharCode(...new Uint16Array(buf, ptr, bytes >>> 1));
 }

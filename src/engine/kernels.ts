@@ -1,9 +1,13 @@
 // The raw kernel exports of the encore wasm engine, typed. Pointers are byte addresses
 // into the engine's memory, sizes are element counts, flags are 0/1. These are called
 // through thin host wrappers (src/nn/*, src/engine/topk.ts) that check shapes first, so a
-// bad shape is a clear JS error, never a wasm trap.
+// bad shape is a clear JS error; a kernel called with arguments it cannot honour anyway traps
+// with "encore engine: <kernel>: <what>" (assembly/check.ts). Kernels return results (scores,
+// losses, sizes), never status codes.
 //
-// Each kernel's shape comment lives beside its implementation in assembly/.
+// Each kernel's shape comment lives beside its implementation in assembly/. This interface is
+// checked against the compiled module (test/kernels.test.ts): every export listed here with
+// its parameter count and whether it returns a value, and nothing exported that is not here.
 
 export interface EngineExports {
   /** First byte above the engine's static data. */
@@ -41,10 +45,17 @@ export interface EngineExports {
   // assembly/loss.ts
   mse_forward(n: number, pred: number, target: number): number;
   mse_backward(n: number, pred: number, target: number, dpred: number): void;
+  /** Σ_b [T_b > 0]·(−Σ_m (t_bm/T_b) log softmax(z_b)_m); z, t (B, M) f32. */
+  softmax_xent_forward_f32(B: number, M: number, z: number, t: number): number;
+  /** Writes dz (B, M) = scale·[T_b > 0]·(softmax(z_b) − t_b/T_b), 0 at masked (−Inf) logits; returns the loss. */
+  softmax_xent_backward_f32(B: number, M: number, z: number, t: number, scale: number, dz: number): number;
 
   // assembly/optim.ts
   adam_step(n: number, param: number, grad: number, m: number, v: number, lr: number,
             beta1: number, beta2: number, eps: number, weight_decay: number, t: number): void;
+  /** Lazy Adam on rows idx (R, distinct) of (V, W) tables; zeroes those grad rows. Note t before weightDecay. */
+  adam_rows_f32(R: number, W: number, idx: number, param: number, grad: number, m: number, v: number,
+                lr: number, beta1: number, beta2: number, eps: number, t: number, weightDecay: number): void;
   sumsq_f32(n: number, x: number): number;
   soft_update_f32(n: number, target: number, src: number, tau: number): void;
 
@@ -54,33 +65,44 @@ export interface EngineExports {
 
   // assembly/gather.ts
   gather_rows_f32(R: number, idx: number, E: number, D: number, out: number): void;
+  /** dst (V, W)[idx[r], :] += src (R, W)[r, :], in order (duplicates accumulate). */
+  scatter_add_rows_f32(R: number, W: number, idx: number, src: number, dst: number): void;
   copy_2d_f32(R: number, C: number, src: number, lds: number, dst: number, ldd: number): void;
-  // assembly/gru.ts (return 0 on success, 1 = act not relu/tanh, 2 = a dimension < 1)
+
+  // assembly/gru.ts (sizes exact in f64; a dimension < 1 or act not relu/tanh traps)
   gru_activation_floats(B: number, T: number, H: number): number;
   gru_workspace_bytes(B: number, T: number, I: number, H: number): number;
   gru_forward(B: number, T: number, I: number, H: number, x: number, wx: number, wh: number,
-              bx: number, bh: number, h0: number, hs: number, saved: number, act: number, ws: number): number;
+              bx: number, bh: number, h0: number, hs: number, saved: number, act: number, ws: number): void;
   gru_backward(B: number, T: number, I: number, H: number, x: number, wx: number, wh: number, h0: number,
                hs: number, saved: number, dhs: number, dx: number, dwx: number, dwh: number,
-               dbx: number, dbh: number, dh0: number, act: number, ws: number): number;
-  // assembly/topk.ts
-  topk_workspace_bytes(Q: number, G: number, k: number, D: number, distinct: number): number;
-  topk_f32(E: number, N: number, D: number, W: number, Q: number, G: number, k: number,
-           excl: number, X: number, distinct: number, out_idx: number, out_score: number, ws: number): number;
-}
+               dbx: number, dbh: number, dh0: number, act: number, ws: number): void;
 
-export interface EngineExports {
+  // assembly/topk.ts (scan) + assembly/topk_select.ts (selection)
+  /** Workspace bytes (exact in f64; topk_f32 accepts at most 2^31 − 1). */
+  topk_workspace_bytes(Q: number, G: number, k: number, D: number, distinct: number): number;
+  /** bias: per-track b (N) f32 or 0 for none; qbias: per-query weights (Q) f32, read when bias != 0. */
+  topk_f32(E: number, N: number, D: number, W: number, Q: number, G: number, k: number,
+           excl: number, X: number, distinct: number, out_idx: number, out_score: number, ws: number,
+           bias: number, qbias: number): void;
+
   // assembly/sgns.ts
   sgns_workspace_bytes(D: number): number;
   sgns_step_f32(P: number, centers: number, contexts: number, negs: number, K: number,
                 V_in: number, U_out: number, D: number, lr: number, ws: number): number;
-}
 
-export interface EngineExports {
   // assembly/rowwise.ts
   mean_pool_f32(B: number, N: number, D: number, x: number, out: number): void;
   l2norm_forward(R: number, D: number, x: number, y: number, norm: number, radius: number): void;
   l2norm_backward(R: number, D: number, y: number, norm: number, dy: number, dx: number, radius: number): void;
   interact_forward(B: number, K: number, D: number, m: number, a: number, out: number, ldo: number): void;
   interact_backward(B: number, K: number, D: number, m: number, dout: number, ldd: number, da: number): void;
+
+  // assembly/pool.ts
+  /** out (B, C, D) = Σ_n alpha (C, N, 2)[c, n, kept(b, n)] · x (B, N, D)[b, n, :]; kept (B, N) u8. */
+  pool_feedback_forward_f32(B: number, N: number, C: number, D: number, x: number, kept: number,
+                            alpha: number, out: number): void;
+  /** dalpha (C, N, 2) += …, dx (B, N, D) += … (dx = 0 skips it). */
+  pool_feedback_backward_f32(B: number, N: number, C: number, D: number, x: number, kept: number,
+                             alpha: number, dout: number, dalpha: number, dx: number): void;
 }

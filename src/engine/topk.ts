@@ -1,17 +1,20 @@
-// Host wrapper of the top-k scoring kernel (assembly/topk.ts): how a recommendation list is
-// built from the actor's K weight vectors per listener (Zhao et al. 2018, LIRD: score_k(i) =
-// w_k · e_i, slot k takes the best track not already chosen and not already heard).
+// Host wrapper of the top-k scoring kernel (assembly/topk.ts, assembly/topk_select.ts): how a
+// recommendation list is built from the actor's K weight vectors per listener (Zhao et al. 2018,
+// LIRD: score_k(i) = w_k · e_i, slot k takes the best track not already chosen and not already
+// heard), optionally with a per-track bias: score_k(i) = w_k · e_i + qb[k] · b[i].
 //
 // Set-up: construct a TopK on a MemoryPlan with capacities before the Engine loads; it
 // registers its regions (queries, exclusions, outputs, workspace sized by the kernel's own pure
 // topk_workspace_bytes). After Engine.load, bind(engine) once; then per call: write queries and
-// exclusions into the views, call run() with a catalog already inside wasm memory, read the
+// exclusions (and, with a bias, the per-query bias weights) into the views, call run() with a
+// catalog (and bias vector) already inside wasm memory, read the
 // results from the views. run() checks every shape on the host (a clear Error, never a wasm
 // trap) and allocates nothing.
 //
 // Semantics (per query vector q of Q, in G groups of Kg = Q/G consecutive vectors):
 //   indices[q·k + s], scores[q·k + s], s = 0..k-1: the k best tracks by score = dot(w_q, e_i)
-//   (f32), best first, ties by lower index. A group's exclusions are never returned. With
+//   (f32), or with a bias score = dot(w_q, e_i) + queryBias[q]·b[i] (the product rounded to f32,
+//   then added), best first, ties by lower index. A NaN bias makes the row's score NaN. A group's exclusions are never returned. With
 //   `distinct`, no track appears twice within a group (query j skips the tracks queries 0..j-1
 //   took). A track whose score is NaN is never returned; ±Infinity are ordinary scores. Slots
 //   with no valid track left (k larger than the tracks available) get index -1 and score NaN.
@@ -49,9 +52,9 @@ function checkInt(what: string, v: number, lo: number, hi: number): void {
   }
 }
 
-function checkDisjoint(catalog: number, bytes: number, r: Region): void {
-  if (bytes > 0 && r.byteLength > 0 && catalog < r.ptr + r.byteLength && r.ptr < catalog + bytes) {
-    throw new Error(`topk: catalog [${catalog}, ${catalog + bytes}) overlaps region '${r.name}', which the kernel writes`);
+function checkDisjoint(at: number, bytes: number, r: Region, what = "catalog"): void {
+  if (bytes > 0 && r.byteLength > 0 && at < r.ptr + r.byteLength && r.ptr < at + bytes) {
+    throw new Error(`topk: ${what} [${at}, ${at + bytes}) overlaps region '${r.name}', which the kernel writes`);
   }
 }
 
@@ -60,6 +63,8 @@ export class TopK {
   readonly queryRegion: Region;
   /** Exclusions (G, X) i32 with the call's X as stride: group g at [g·X, g·X + X), -1 = padding. */
   readonly exclusionRegion: Region;
+  /** Per-query bias weights qb (Q) f32, read by run() only when it is given a bias vector. */
+  readonly queryBiasRegion: Region;
   /** Results (Q, k) with the call's k as stride: query q's best at [q·k, q·k + k). */
   readonly indexRegion: Region;
   readonly scoreRegion: Region;
@@ -70,6 +75,7 @@ export class TopK {
   private memory: WebAssembly.Memory | null = null;
   private _queries: Float32Array | null = null;
   private _exclusions: Int32Array | null = null;
+  private _queryBias: Float32Array | null = null;
   private _indices: Int32Array | null = null;
   private _scores: Float32Array | null = null;
 
@@ -86,6 +92,7 @@ export class TopK {
 
     this.queryRegion = plan.f32(`${name}.queries`, "io", c.maxQ * c.maxD);
     this.exclusionRegion = plan.i32(`${name}.exclusions`, "io", c.maxG * c.maxX);
+    this.queryBiasRegion = plan.f32(`${name}.queryBias`, "io", c.maxQ);
     this.indexRegion = plan.i32(`${name}.indices`, "io", c.maxQ * c.maxK);
     this.scoreRegion = plan.f32(`${name}.scores`, "io", c.maxQ * c.maxK);
     // The workspace grows with Q, k, D and the group size (distinct), never with G otherwise: the
@@ -95,7 +102,7 @@ export class TopK {
     const Qw = m > 0 ? Gw * m : c.maxQ;
     this.workspaceRegion = plan.region(`${name}.workspace`, "scratch", (x) => {
       const bytes = x.topk_workspace_bytes(Qw, Gw, c.maxK, c.maxD, m > 0 ? 1 : 0);
-      if (bytes < 0) throw new Error(`${name}: the workspace for maxQ ${c.maxQ}, maxK ${c.maxK}, maxD ${c.maxD}, maxDistinctGroup ${m} exceeds 2 GiB; lower the capacities`);
+      if (bytes > I32_MAX) throw new Error(`${name}: the workspace for maxQ ${c.maxQ}, maxK ${c.maxK}, maxD ${c.maxD}, maxDistinctGroup ${m} exceeds 2 GiB; lower the capacities`);
       return bytes;
     });
   }
@@ -107,6 +114,7 @@ export class TopK {
     this.memory = engine.memory;
     this._queries = this.queryRegion.f32();
     this._exclusions = this.exclusionRegion.i32();
+    this._queryBias = this.queryBiasRegion.f32();
     this._indices = this.indexRegion.i32();
     this._scores = this.scoreRegion.f32();
     return this;
@@ -116,6 +124,8 @@ export class TopK {
   get queries(): Float32Array { return this.bound(this._queries); }
   /** Exclusions to fill before run(): (G, X) row-major, stride X, -1 for unused slots. */
   get exclusions(): Int32Array { return this.bound(this._exclusions); }
+  /** Per-query bias weights to fill before a run() with a bias: (Q), queryBias[q] scales b for query q. */
+  get queryBias(): Float32Array { return this.bound(this._queryBias); }
   /** Result track indices of the last run(): (Q, k), stride k; -1 for empty slots. */
   get indices(): Int32Array { return this.bound(this._indices); }
   /** Result scores of the last run(): (Q, k), stride k; NaN for empty slots. */
@@ -125,8 +135,10 @@ export class TopK {
    * Score the Q query vectors in `queries` against the catalog E (N, D) f32 row-major at byte
    * address `catalog` in the engine's memory and write the top k of each into `indices`/`scores`.
    * Queries form G groups of Q/G consecutive vectors; group g excludes exclusions[g·X .. g·X+X).
+   * `bias`: byte address of a per-track bias b (N) f32 in the engine's memory, or 0 (the default)
+   * for none; with it, query q's scores add queryBias[q]·b[i] (fill `queryBias` first).
    */
-  run(catalog: number, N: number, D: number, Q: number, G: number, k: number, X = 0, distinct = false): void {
+  run(catalog: number, N: number, D: number, Q: number, G: number, k: number, X = 0, distinct = false, bias = 0): void {
     const x = this.x, memory = this.memory;
     if (x === null || memory === null) throw new Error(`${this.name}: call bind(engine) after Engine.load before run()`);
     const c = this.cap;
@@ -151,8 +163,19 @@ export class TopK {
     checkDisjoint(catalog, bytes, this.workspaceRegion);
     checkDisjoint(catalog, bytes, this.indexRegion);
     checkDisjoint(catalog, bytes, this.scoreRegion);
+    if (!Number.isInteger(bias) || bias < 0 || bias % 4 !== 0) {
+      throw new Error(`topk: bias must be 0 (none) or a 4-byte aligned byte address in wasm memory, got ${bias}`);
+    }
+    if (bias !== 0) {
+      if (bias + N * 4 > memory.buffer.byteLength) {
+        throw new Error(`topk: bias (${N} f32 at ${bias}) ends at byte ${bias + N * 4}, past the engine memory (${memory.buffer.byteLength} bytes)`);
+      }
+      checkDisjoint(bias, N * 4, this.workspaceRegion, "bias");
+      checkDisjoint(bias, N * 4, this.indexRegion, "bias");
+      checkDisjoint(bias, N * 4, this.scoreRegion, "bias");
+    }
     const need = x.topk_workspace_bytes(Q, G, k, D, distinct ? 1 : 0);
-    if (need < 0 || need > this.workspaceRegion.byteLength) {
+    if (need > this.workspaceRegion.byteLength) {
       throw new Error(`topk: this call needs ${need} workspace bytes, the region has ${this.workspaceRegion.byteLength} (capacities too small)`);
     }
     const ex = this._exclusions!;
@@ -162,9 +185,9 @@ export class TopK {
         throw new Error(`topk: exclusions[group ${Math.floor(i / X)}][${i % X}] = ${v} is not a track index in [0, ${N}) nor -1 (padding)`);
       }
     }
-    const rc = x.topk_f32(catalog, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X,
-      distinct ? 1 : 0, this.indexRegion.ptr, this.scoreRegion.ptr, this.workspaceRegion.ptr);
-    if (rc !== 0) throw new Error(`topk: the kernel rejected its arguments (code ${rc})`);
+    x.topk_f32(catalog, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X,
+      distinct ? 1 : 0, this.indexRegion.ptr, this.scoreRegion.ptr, this.workspaceRegion.ptr,
+      bias, bias !== 0 ? this.queryBiasRegion.ptr : 0);
   }
 
   private bound<T>(v: T | null): T {

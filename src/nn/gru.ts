@@ -22,8 +22,6 @@ export interface GruSpec {
   activation?: "tanh" | "relu";
 }
 
-const GRU_ERRORS: Record<number, string> = { 1: "candidate activation must be tanh or relu", 2: "a dimension is < 1" };
-
 export class Gru {
   readonly I: number;
   readonly H: number;
@@ -91,9 +89,8 @@ export class Gru {
     this.checkBatch(B);
     const e = this.plan.engine;
     const { I, H, T } = this;
-    const err = e.x.gru_forward(B, T, I, H, x, this.wx.ptr(params), this.wh.ptr(params), this.bx.ptr(params), this.bh.ptr(params),
+    e.x.gru_forward(B, T, I, H, x, this.wx.ptr(params), this.wh.ptr(params), this.bx.ptr(params), this.bh.ptr(params),
       0, this.hs.ptr, this.saved.ptr, this.act, this.ws.ptr);
-    if (err !== 0) throw new Error(`${this.name}: gru_forward failed: ${GRU_ERRORS[err] ?? `code ${err}`}`);
     e.x.copy_2d_f32(B, H, this.hs.ptr + (T - 1) * H * 4, T * H, this.last.ptr, H);
   }
 
@@ -108,9 +105,8 @@ export class Gru {
     const { I, H, T } = this;
     e.x.fill_f32(B * T * H, this.dhs.ptr, 0);
     e.x.copy_2d_f32(B, H, this.dlast.ptr, H, this.dhs.ptr + (T - 1) * H * 4, T * H);
-    const err = e.x.gru_backward(B, T, I, H, x, this.wx.ptr("value"), this.wh.ptr("value"), 0, this.hs.ptr, this.saved.ptr,
+    e.x.gru_backward(B, T, I, H, x, this.wx.ptr("value"), this.wh.ptr("value"), 0, this.hs.ptr, this.saved.ptr,
       this.dhs.ptr, 0, this.wx.ptr("grad"), this.wh.ptr("grad"), this.bx.ptr("grad"), this.bh.ptr("grad"), 0, this.act, this.ws.ptr);
-    if (err !== 0) throw new Error(`${this.name}: gru_backward failed: ${GRU_ERRORS[err] ?? `code ${err}`}`);
   }
 
   private checkBatch(B: number): void {
