@@ -125,7 +125,7 @@ export function intOption(flags: string, description: string, r: IntRange, defau
 /** A real option: `--name <x>` in its range, shown in --help. */
 export function realOption(flags: string, description: string, r: RealRange, defaultValue?: number): Option {
   const flag = flagOf(flags);
-  const o = new Option(flags, `${description} (${r.minExclusive ? `> ${r.min}` : `${r.min}`}..${r.max})`).argParser((v: string) => parseReal(flag, v, r));
+  const o = new Option(flags, `${description} (${r.minExclusive ? `above ${r.min}, at most ${r.max}` : `${r.min}..${r.max}`})`).argParser((v: string) => parseReal(flag, v, r));
   return defaultValue === undefined ? o : o.default(defaultValue);
 }
 

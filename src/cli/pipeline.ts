@@ -325,7 +325,9 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
 /** Load a trained model for the embeddings it was trained with: a ready agent. */
 export async function loadModel(modelPath: string, emb: LoadedEmbeddings): Promise<{ agent: DdpgAgent; header: DecodedModel["header"] }> {
   const model = decodeModel(await readFileNamed(modelPath), modelPath);
-  const agent = await agentFor(emb, model.header.config);
+  const agent = await agentFor(emb, model.header.config).catch((e: Error) => {
+    throw new Error(`${modelPath}: ${e.message}`, { cause: e });
+  });
   checkModel(model, agent, identityOf(emb), modelPath);
   applyModel(model, agent);
   return { agent, header: model.header };
