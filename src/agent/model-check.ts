@@ -43,6 +43,8 @@ export function modelProblem(h: unknown, file: BinFile): string {
   if (net) return net;
   if (!isObj(h.adam) || !isInt(h.adam.actor, 0, Number.MAX_SAFE_INTEGER) || !isInt(h.adam.critic, 0, Number.MAX_SAFE_INTEGER)) return "header lacks the Adam step counts";
   if (h.meta !== undefined && !isObj(h.meta)) return "meta is not an object";
+  const training = isObj(h.meta) ? h.meta.training : undefined;
+  if (training !== undefined && !(Array.isArray(training) && training.every((e) => isObj(e) && ["episode", "steps", "reward", "updates"].every((k) => typeof e[k] === "number")))) return "meta.training is not a list of episode metrics";
   if (!Array.isArray(h.groups) || h.groups.length !== 2) return "header must list two parameter groups";
   for (const g of h.groups) {
     if (!isObj(g) || typeof g.name !== "string" || !isInt(g.size, 0, 2 ** 31 - 1) || !Array.isArray(g.tensors)) return "a parameter group lacks its name, size or tensors";
@@ -80,6 +82,20 @@ export function modelProblem(h: unknown, file: BinFile): string {
   if (n.dim !== dim || !isInt(n.step, 0, Number.MAX_SAFE_INTEGER)) return `trainer.noise has dim ${n.dim} and step ${n.step}; expected dim K · d = ${dim}`;
   const nr = rngProblem("noise.rng", n.rng);
   if (nr) return nr;
+  const m = h.meta;
+  if (!isObj(m)) return "a training checkpoint needs its meta (env, steps, seed, train)";
+  const o = m.train;
+  if (!isObj(o)) return "meta.train lacks the training options";
+  if (!isInt(o.maxSteps, 1, 1 << 20) || !isInt(o.warmup, 0, 2 ** 31 - 1) || !isInt(o.updatesPerStep, 0, 1 << 20) || !isInt(o.seed, 0, 0xffffffff)) return "meta.train has a bad maxSteps, warmup, updatesPerStep or seed";
+  if (o.replayCapacity !== r.capacity || (o.replayCapacity as number) < (c.batch as number)) return `meta.train.replayCapacity ${o.replayCapacity} does not match the replay buffer's ${r.capacity} (or is below the batch)`;
+  const on = o.noise;
+  if (!isObj(on) || on.kind !== n.kind || !isNum(on.sigma, 0, Number.MAX_VALUE) || !isNum(on.sigmaMin, 0, on.sigma as number) || !isNum(on.decay, Number.MIN_VALUE, 1)) return "meta.train.noise is not a consistent schedule";
+  if (on.theta !== undefined && !isNum(on.theta, Number.MIN_VALUE, Number.MAX_VALUE)) return "meta.train.noise.theta must be positive";
+  if (m.env !== undefined && m.env !== "lird" && m.env !== "listener") return `meta.env ${JSON.stringify(m.env)} is not lird or listener`;
+  if (m.steps !== undefined && !isInt(m.steps, 1, 1 << 20)) return `meta.steps ${m.steps}: expected a positive integer`;
+  if (m.seed !== undefined && !isInt(m.seed, 0, 0xffffffff)) return `meta.seed ${m.seed}: expected a u32`;
+  if (m.training !== undefined && !Array.isArray(m.training)) return "meta.training is not a list of episodes";
+  if (m.split !== undefined && (!isObj(m.split) || !isInt(m.split.seed, 0, 0xffffffff) || !isNum(m.split.trainFraction, 0, 1))) return "meta.split lacks its seed and trainFraction";
   const xLen = n.kind === "ou" ? dim : 0;
   if (!file.has("noise.x") || file.info("noise.x").type !== "f64" || file.info("noise.x").length !== xLen) return `section "noise.x" must hold ${xLen} f64 values for ${n.kind} noise`;
   return "";

@@ -126,6 +126,9 @@ export function decodeEmbeddings(bytes: Uint8Array, expect: EmbeddingsExpectatio
   const c = h.counts as Partial<FallbackCounts> | undefined;
   if (typeof c !== "object" || c === null || ![c.item2vec, c.features, c.unknown].every((x) => Number.isInteger(x) && x! >= 0)) bad("format", "header lacks its counts (item2vec, features, unknown)");
   if (h.options !== undefined && (typeof h.options !== "object" || h.options === null || Array.isArray(h.options))) bad("format", "header options are not an object");
+  const split = (h.options as { split?: { seed?: unknown; trainFraction?: unknown } } | undefined)?.split;
+  if (split !== undefined && !(typeof split === "object" && split !== null && Number.isInteger(split.seed) && (split.seed as number) >= 0 && (split.seed as number) <= 0xffffffff
+    && typeof split.trainFraction === "number" && split.trainFraction >= 0 && split.trainFraction <= 1)) bad("format", "header options.split lacks a u32 seed and a trainFraction in [0, 1]");
   if (!file.has("E")) bad("format", "no \"E\" section");
   const E = file.f32("E");
   if (E.length !== V! * d!) bad("format", `section "E" has ${E.length} values, the header says V × d = ${V} × ${d}`);
