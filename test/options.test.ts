@@ -139,7 +139,7 @@ describe.skipIf(!existsSync(CLI))("every numeric option of the CLI, before any f
         while (next < cases.length) {
           const args = cases[next++];
           const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-            const c = spawn(process.execPath, [CLI, ...args], { cwd: dir });
+            const c = spawn(process.execPath, [CLI, ...args], { cwd: dir, timeout: 30_000, killSignal: "SIGKILL" }); // a CLI that accepts the value would run on
             let stderr = "";
             c.stderr.on("data", (d) => (stderr += d));
             c.on("close", (status) => resolve({ status, stderr }));
