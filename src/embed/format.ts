@@ -19,7 +19,7 @@
 import { BinFileError, decode, encode, type BinFileErrorCode } from "../io/binfile.js";
 import { TrackVocab } from "../data/vocab.js";
 import { embeddingHash, vocabHash } from "./hash.js";
-import { EMBEDDING_KINDS, type EmbeddingKind } from "./build.js";
+import { EMBEDDING_KINDS, type EmbeddingKind } from "./kinds.js";
 import type { FallbackCounts } from "./fallback.js";
 
 export const EMBEDDINGS_MAGIC = "ENCEMBED";
