@@ -45,7 +45,7 @@ export function modelProblem(h: unknown, file: BinFile): string {
   if (h.meta !== undefined && !isObj(h.meta)) return "meta is not an object";
   const training = isObj(h.meta) ? h.meta.training : undefined;
   if (training !== undefined && !(Array.isArray(training) && training.every((e) => isObj(e) && ["episode", "steps", "reward", "updates"].every((k) => typeof e[k] === "number")))) return "meta.training is not a list of episode metrics";
-  if (!Array.isArray(h.groups) || h.groups.length !== 2) return "header must list two parameter groups";
+  if (!Array.isArray(h.groups) || h.groups.length === 0 || h.groups.length > 64) return "header must list its parameter groups";
   for (const g of h.groups) {
     if (!isObj(g) || typeof g.name !== "string" || !isInt(g.size, 0, 2 ** 31 - 1) || !Array.isArray(g.tensors)) return "a parameter group lacks its name, size or tensors";
     for (const t of g.tensors) if (!isObj(t) || typeof t.name !== "string" || !Array.isArray(t.shape) || !t.shape.every((s) => isInt(s, 0, 2 ** 31 - 1))) return `group ${g.name} has a bad tensor entry`;
