@@ -35,7 +35,7 @@ const bytes = (p: string) => readFileSync(join(dir, p));
 const LOG = ".encore/data/log_synth.csv", TF = ".encore/data/tf_synth.csv";
 const TRAIN = ["train", "--env", "listener", "--steps", "4", "--batch", "16"];
 
-describe.skipIf(!existsSync(CLI))("issue 11 through the CLI", () => {
+describe.skipIf(!existsSync(CLI))("issue 11 through the CLI", { timeout: 120_000 }, () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "encore-rel-"));
     ok("generate", "--sessions", "400", "--tracks", "500", "--seed", "2");

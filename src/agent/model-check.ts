@@ -82,15 +82,18 @@ export function modelProblem(h: unknown, file: BinFile): string {
   if (n.dim !== dim || !isInt(n.step, 0, Number.MAX_SAFE_INTEGER)) return `trainer.noise has dim ${n.dim} and step ${n.step}; expected dim K · d = ${dim}`;
   const nr = rngProblem("noise.rng", n.rng);
   if (nr) return nr;
-  const m = h.meta;
-  if (!isObj(m)) return "a training checkpoint needs its meta (env, steps, seed, train)";
+  // The CLI's checkpoints record how to rebuild the trainer (meta.train, env, steps, seed); a
+  // resume builds from them, so they must agree with the trainer state. The library's carry none.
+  const m = isObj(h.meta) ? h.meta : {};
   const o = m.train;
-  if (!isObj(o)) return "meta.train lacks the training options";
-  if (!isInt(o.maxSteps, 1, 1 << 20) || !isInt(o.warmup, 0, 2 ** 31 - 1) || !isInt(o.updatesPerStep, 0, 1 << 20) || !isInt(o.seed, 0, 0xffffffff)) return "meta.train has a bad maxSteps, warmup, updatesPerStep or seed";
-  if (o.replayCapacity !== r.capacity || (o.replayCapacity as number) < (c.batch as number)) return `meta.train.replayCapacity ${o.replayCapacity} does not match the replay buffer's ${r.capacity} (or is below the batch)`;
-  const on = o.noise;
-  if (!isObj(on) || on.kind !== n.kind || !isNum(on.sigma, 0, Number.MAX_VALUE) || !isNum(on.sigmaMin, 0, on.sigma as number) || !isNum(on.decay, Number.MIN_VALUE, 1)) return "meta.train.noise is not a consistent schedule";
-  if (on.theta !== undefined && !isNum(on.theta, Number.MIN_VALUE, Number.MAX_VALUE)) return "meta.train.noise.theta must be positive";
+  if (o !== undefined && !isObj(o)) return "meta.train is not the training options";
+  if (isObj(o)) {
+    if (!isInt(o.maxSteps, 1, 1 << 20) || !isInt(o.warmup, 0, 2 ** 31 - 1) || !isInt(o.updatesPerStep, 0, 1 << 20) || !isInt(o.seed, 0, 0xffffffff)) return "meta.train has a bad maxSteps, warmup, updatesPerStep or seed";
+    if (o.replayCapacity !== r.capacity || (o.replayCapacity as number) < (c.batch as number)) return `meta.train.replayCapacity ${o.replayCapacity} does not match the replay buffer's ${r.capacity} (or is below the batch)`;
+    const on = o.noise;
+    if (!isObj(on) || on.kind !== n.kind || !isNum(on.sigma, 0, Number.MAX_VALUE) || !isNum(on.sigmaMin, 0, on.sigma as number) || !isNum(on.decay, Number.MIN_VALUE, 1)) return "meta.train.noise is not a consistent schedule";
+    if (on.theta !== undefined && !isNum(on.theta, Number.MIN_VALUE, Number.MAX_VALUE)) return "meta.train.noise.theta must be positive";
+  }
   if (m.env !== undefined && m.env !== "lird" && m.env !== "listener") return `meta.env ${JSON.stringify(m.env)} is not lird or listener`;
   if (m.steps !== undefined && !isInt(m.steps, 1, 1 << 20)) return `meta.steps ${m.steps}: expected a positive integer`;
   if (m.seed !== undefined && !isInt(m.seed, 0, 0xffffffff)) return `meta.seed ${m.seed}: expected a u32`;

@@ -122,6 +122,11 @@ export function decodeEmbeddings(bytes: Uint8Array, expect: EmbeddingsExpectatio
   const { d, V } = h;
   if (!Number.isInteger(d) || d! < 1 || !Number.isInteger(V) || V! < 1) bad("format", `header d = ${d}, V = ${V}: expected positive integers`);
   if (typeof h.vocabHash !== "string" || typeof h.embeddingHash !== "string") bad("format", "header lacks vocabHash or embeddingHash");
+  if (!file.has("E")) bad("format", "no \"E\" section");
+  const E = file.f32("E");
+  if (E.length !== V! * d!) bad("format", `section "E" has ${E.length} values, the header says V × d = ${V} × ${d}`);
+  const got = embeddingHash(E, d!);
+  if (got !== h.embeddingHash) bad("format", `embedding hash ${got} does not match the header's ${h.embeddingHash}`);
   if (!(EMBEDDING_KINDS as readonly unknown[]).includes(h.kind)) bad("format", `header kind ${JSON.stringify(h.kind)} is not one of ${EMBEDDING_KINDS.join(", ")}`);
   const c = h.counts as Partial<FallbackCounts> | undefined;
   if (typeof c !== "object" || c === null || ![c.item2vec, c.features, c.unknown].every((x) => Number.isInteger(x) && x! >= 0)) bad("format", "header lacks its counts (item2vec, features, unknown)");
@@ -129,11 +134,6 @@ export function decodeEmbeddings(bytes: Uint8Array, expect: EmbeddingsExpectatio
   const split = (h.options as { split?: { seed?: unknown; trainFraction?: unknown } } | undefined)?.split;
   if (split !== undefined && !(typeof split === "object" && split !== null && Number.isInteger(split.seed) && (split.seed as number) >= 0 && (split.seed as number) <= 0xffffffff
     && typeof split.trainFraction === "number" && split.trainFraction >= 0 && split.trainFraction <= 1)) bad("format", "header options.split lacks a u32 seed and a trainFraction in [0, 1]");
-  if (!file.has("E")) bad("format", "no \"E\" section");
-  const E = file.f32("E");
-  if (E.length !== V! * d!) bad("format", `section "E" has ${E.length} values, the header says V × d = ${V} × ${d}`);
-  const got = embeddingHash(E, d!);
-  if (got !== h.embeddingHash) bad("format", `embedding hash ${got} does not match the header's ${h.embeddingHash}`);
   let vocab: TrackVocab | null = null;
   if (file.has("ids.bytes")) {
     if (!file.has("ids.offsets")) bad("format", "\"ids.bytes\" without \"ids.offsets\"");
