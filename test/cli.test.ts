@@ -65,7 +65,7 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
 
   it("fails with a one-line message, and no stack trace, on bad arguments and files", () => {
     const cases: [string[], RegExp][] = [
-      [["generate", "--sessions", "x"], /--sessions must be an integer ≥ 1, got 'x'/],
+      [["generate", "--sessions", "x"], /--sessions must be an integer from 1 to 200,000,000, got 'x'/],
       [["prepare", "missing.csv"], /missing\.csv: no such file/],
       [["train", "--dataset", "nope.bin"], /nope\.bin: no dataset cache here/],
       [["embed", "--kind", "word2vec"], /--kind must be one of item2vec, features, hybrid/],

@@ -137,7 +137,7 @@ describe("dataset filters", () => {
 
     ds = await buildDataset({ logs: [log] }, { minLength: 3, maxLength: 4 });
     expect([0, 1].map((s) => ids(ds, s))).toEqual([["x", "y", "z"], ["x", "w", "v", "u"]]);
-    expect(ds.report.dropped).toEqual({ length: 2, incomplete: 0, trackFilter: 0 });
+    expect(ds.report.dropped).toEqual({ length: 2, incomplete: 0, trackFilter: 0, duplicates: 0 });
 
     // minPlays counts every row read (x: 4 plays incl. the cut session, y: 3).
     ds = await buildDataset({ logs: [log] }, { minPlays: 3, completeOnly: false });
@@ -343,6 +343,6 @@ describe("dataset cache", () => {
     expect(() => readDatasetCache(path)).toThrow(/too short/);
     expect((await loadOrBuildDataset(inputs, {}, { path })).cache).toBe("rebuilt");
     // No temp files left behind.
-    expect(readdir(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    expect(readdir(dir).filter((f) => f.includes(".tmp"))).toEqual([]);
   });
 });

@@ -286,10 +286,19 @@ describe("strict errors name file, line, column, expected and found", () => {
     expect(e.message).toContain('found "s1"');
   });
   it("header with a missing column", async () => {
+    // The column is named, wherever it is missing (issue 7: the count alone did not say which).
     const p = fixture("log_hdr20.csv", [LOG_COLUMNS.slice(0, 20).join(","), ...good]);
     const e = await failure(readLog(p));
-    expect(e).toMatchObject({ line: 1, column: undefined, kind: "header" });
-    expect(e.message).toBe("log_hdr20.csv:1: header: expected 21 columns, found 20");
+    expect(e).toMatchObject({ line: 1, column: "hist_user_behavior_reason_end", kind: "header" });
+    expect(e.message).toBe('log_hdr20.csv:1: column hist_user_behavior_reason_end: header: expected 21 columns, found 20: column "hist_user_behavior_reason_end" is missing at the end');
+    const mid = fixture("log_hdr_mid.csv", [LOG_COLUMNS.filter((c) => c !== "skip_3").join(","), ...good]);
+    const m = await failure(readLog(mid));
+    expect(m).toMatchObject({ line: 1, column: "skip_3", kind: "header" });
+    expect(m.message).toBe('log_hdr_mid.csv:1: column skip_3: header: expected 21 columns, found 20: column "skip_3" is missing (expected after "skip_2")');
+    const extra = fixture("log_hdr_extra.csv", [[...LOG_COLUMNS.slice(0, 5), "mood", ...LOG_COLUMNS.slice(5)].join(","), ...good]);
+    expect((await failure(readLog(extra))).message).toBe('log_hdr_extra.csv:1: column skip_2: header: expected 21 columns, found 22: unexpected column "mood" before "skip_2"');
+    const tfMissing = fixture("tf_hdr.csv", TF_COLUMNS.filter((c) => c !== "energy").join(",") + "\n");
+    expect((await failure(readTrackFeatures(tfMissing))).message).toBe('tf_hdr.csv:1: column energy: header: expected 30 columns, found 29: column "energy" is missing (expected after "dyn_range_mean")');
   });
   it("wrong column count", async () => {
     const bad = good[1].split(",").slice(0, 20).join(",");

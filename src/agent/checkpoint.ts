@@ -9,6 +9,7 @@
 // Writing to disk goes through src/io/atomic.ts (temp file + fsync + rename).
 
 import { decode, encode, type BinFile, type SectionArray } from "../io/binfile.js";
+import { modelProblem } from "./model-check.js";
 import type { Arena, ParamGroup } from "../engine/plan.js";
 import type { NoiseState } from "../rl/noise.js";
 import type { DdpgAgent, DdpgConfig } from "./ddpg.js";
@@ -91,9 +92,8 @@ export interface DecodedModel {
 export function decodeModel(bytes: Uint8Array, name = "<model>"): DecodedModel {
   const file = decode(bytes, { expectMagic: MODEL_MAGIC, expectVersion: MODEL_VERSION, name });
   const header = file.header as ModelHeader;
-  if (!header || header.format !== "encore-model" || !header.identity || !header.config || !Array.isArray(header.groups) || !header.adam) {
-    throw new Error(`${name}: not an encore model (header lacks format, identity, config, groups or adam)`);
-  }
+  const problem = modelProblem(header, file); // src/agent/model-check.ts: header vs sections, before anything is built
+  if (problem) throw new Error(`${name}: ${problem}`);
   return { header, file };
 }
 

@@ -2,15 +2,22 @@
 // The encore command line. Every command exits non-zero with a one-line message on bad
 // arguments or files; --verbose adds the stack trace.
 import { join } from "node:path";
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, type Option } from "commander";
 import { runBenchmarks } from "../../bench/run.js";
 import { formatTable } from "../../bench/harness.js";
-import { DEFAULT_SPLIT, datasetSummary, embed, evaluateCommand, generate, prepare, recommend, train, type NetworkChoice } from "./pipeline.js";
+import { DEFAULT_SPLIT, NETWORKS, datasetSummary, embed, evaluateCommand, generate, prepare, recommend, train, type NetworkChoice } from "./pipeline.js";
+import { DDPG_DEFAULTS, type DdpgConfig } from "../agent/ddpg.js";
+import { checkResume, type ResumeSetting } from "./resume.js";
 import { EMBEDDING_KINDS, type EmbeddingKind } from "../embed/build.js";
 import type { ProtocolId } from "../eval/protocols.js";
 import type { EvaluationReport, EpisodeMetrics } from "../eval/types.js";
 import { Progress, formatSeconds } from "./progress.js";
 import { parseHistoryText } from "../core/history.js";
+import { installSignalCleanup } from "../io/temp.js";
+import { MAX_SESSION_LENGTH } from "../data/schema.js";
+import { ORIGINAL_PRESET, type DatasetOptions } from "../data/dataset.js";
+import { formatSkipped, skippedSummary } from "../data/skipped.js";
+import { SEED, choiceListOption, choiceOption, intListOption, intOption, realOption } from "./options.js";
 
 const program = new Command();
 program
@@ -18,23 +25,6 @@ program
   .description("List-wise music recommendation with DDPG on a WebAssembly SIMD engine")
   .option("--verbose", "print stack traces on errors")
   .showHelpAfterError("(run with --help for usage)");
-
-/** Parse a non-negative integer option, with a one-line error naming the option. */
-function int(name: string, min = 0): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${v}'`);
-    return n;
-  };
-}
-
-function num(name: string): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got '${v}'`);
-    return n;
-  };
-}
 
 function print(json: boolean | undefined, obj: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? JSON.stringify(obj, null, 2) + "\n" : text + "\n");
@@ -49,9 +39,9 @@ program
   .command("generate")
   .description("write a synthetic MSSD session log and track-feature file from the ground-truth listener model")
   .option("--out <dir>", "output folder", ".encore/data")
-  .option("--sessions <n>", "sessions to simulate", int("sessions", 1), 10_000)
-  .option("--tracks <n>", "catalog size", int("tracks", 50), 10_000)
-  .option("--seed <n>", "random seed", int("seed"), 0)
+  .addOption(intOption("--sessions <n>", "sessions to simulate (MSSD has 130 million)", { min: 1, max: 200_000_000 }, 10_000))
+  .addOption(intOption("--tracks <n>", "catalog size (MSSD has 3.7 million tracks)", { min: 50, max: 4_000_000 }, 10_000))
+  .addOption(intOption("--seed <n>", "random seed", SEED, 0))
   .option("--gzip", "gzip the CSV files")
   .option("--json", "print machine-readable output")
   .addHelpText("after", "\nExamples:\n  encore generate\n  encore generate --sessions 1000000 --gzip --out data/big\n")
@@ -68,35 +58,31 @@ program
   .argument("<logs...>", "session log files log_*.csv or log_*.csv.gz")
   .option("--tf <files...>", "track-feature files tf_*.csv[.gz]", [] as string[])
   .option("--cache <path>", "dataset cache file", ".encore/dataset.bin")
-  .option("--preset <name>", "the original project's selection: 'original' (popularity ≥ 95, sessions keeping all 20 tracks)")
-  .option("--min-length <n>", "keep sessions with session_length ≥ n", int("min-length", 1))
-  .option("--max-length <n>", "keep sessions with session_length ≤ n", int("max-length", 1))
-  .option("--min-plays <n>", "keep tracks played at least n times", int("min-plays", 1))
-  .option("--min-popularity <x>", "keep tracks with us_popularity_estimate ≥ x (where features exist)", num("min-popularity"))
+  .addOption(choiceOption("--preset <name>", "the original project's selection: 'original' (popularity ≥ 95, sessions keeping all 20 tracks)", ["original"] as const))
+  .addOption(intOption("--min-length <n>", "keep sessions with session_length ≥ n", { min: 1, max: MAX_SESSION_LENGTH }))
+  .addOption(intOption("--max-length <n>", "keep sessions with session_length ≤ n", { min: 1, max: MAX_SESSION_LENGTH }))
+  .addOption(intOption("--min-plays <n>", "keep tracks played at least n times", { min: 1, max: 2_147_483_647 }))
+  .addOption(realOption("--min-popularity <x>", "keep tracks with us_popularity_estimate ≥ x (where features exist)", { min: 0, max: 100 }))
   .option("--keep-incomplete", "keep sessions with missing positions (cut off at the end of a file)")
-  .option("--lenient", "skip bad rows and count them instead of stopping at the first")
+  .option("--lenient", "skip bad rows and duplicate sessions, count them by kind and show where the first ones are, instead of stopping at the first")
+  .addOption(intOption("--id-memory <MiB>", "memory for the session-id duplicate check before it spills sorted runs to disk beside the cache", { min: 16, max: 65_536 }, 256))
   .option("--json", "print machine-readable output")
-  .addHelpText("after", "\nExamples:\n  encore prepare .encore/data/log_synth.csv --tf .encore/data/tf_synth.csv\n  encore prepare log_mini.csv.gz --tf tf_mini.csv --preset original\n")
-  .action(async (logs: string[], o: { tf: string[]; cache: string; preset?: string; minLength?: number; maxLength?: number; minPlays?: number; minPopularity?: number; keepIncomplete?: boolean; lenient?: boolean; json?: boolean }) => {
-    if (o.preset !== undefined && o.preset !== "original") throw new Error(`--preset: unknown preset '${o.preset}' (known: original)`);
-    const r = await prepare({
-      logs, trackFeatures: o.tf, cache: o.cache, preset: o.preset as "original" | undefined, lenient: Boolean(o.lenient),
-      filters: { minLength: o.minLength, maxLength: o.maxLength, minPlays: o.minPlays, minPopularity: o.minPopularity, ...(o.keepIncomplete ? { completeOnly: false } : {}) },
-    });
+  .addHelpText("after", "\nExamples:\n  encore prepare .encore/data/log_synth.csv --tf .encore/data/tf_synth.csv\n  encore prepare log_mini.csv.gz --tf tf_mini.csv --preset original\n  encore prepare training_set/log_*.csv.gz --tf track_features/tf_*.csv.gz --lenient --id-memory 1024\n")
+  .action(async (logs: string[], o: { tf: string[]; cache: string; preset?: "original"; minLength?: number; maxLength?: number; minPlays?: number; minPopularity?: number; keepIncomplete?: boolean; lenient?: boolean; idMemory: number; json?: boolean }) => {
+    const filters: DatasetOptions = {};
+    if (o.minLength !== undefined) filters.minLength = o.minLength;
+    if (o.maxLength !== undefined) filters.maxLength = o.maxLength;
+    if (o.minPlays !== undefined) filters.minPlays = o.minPlays;
+    if (o.minPopularity !== undefined) filters.minPopularity = o.minPopularity;
+    if (o.keepIncomplete) filters.completeOnly = false;
+    const lo = filters.minLength ?? (o.preset ? ORIGINAL_PRESET.minLength : 1), hi = filters.maxLength ?? (o.preset ? ORIGINAL_PRESET.maxLength : Infinity);
+    if (lo > hi) throw new Error(`--min-length ${lo} is above --max-length ${hi}${o.preset ? " (with --preset original's 20..20)" : ""}`);
+    const r = await prepare({ logs, trackFeatures: o.tf, cache: o.cache, preset: o.preset, lenient: Boolean(o.lenient), filters, idMemoryMiB: o.idMemory });
+    const skipped = skippedSummary(r.dataset.report);
     const summary = datasetSummary(r.dataset);
-    print(o.json, { cache: o.cache, status: r.cache, reason: r.reason, ...summary }, `dataset ${o.cache} (${r.cache}${r.reason ? `: ${r.reason}` : ""})\n${table(summary)}`);
+    const skippedText = formatSkipped(skipped);
+    print(o.json, { cache: o.cache, status: r.cache, reason: r.reason, ...summary, skipped }, `dataset ${o.cache} (${r.cache}${r.reason ? `: ${r.reason}` : ""})\n${table(summary)}${skippedText ? "\n" + skippedText : ""}`);
   });
-
-function oneOf<T extends string>(name: string, allowed: readonly T[]): (v: string) => T {
-  return (v: string) => {
-    if (!(allowed as readonly string[]).includes(v)) throw new Error(`--${name} must be one of ${allowed.join(", ")}, got '${v}'`);
-    return v as T;
-  };
-}
-
-function list(name: string): (v: string) => number[] {
-  return (v: string) => v.split(",").map((x) => int(name)(x.trim()));
-}
 
 const PROTOCOLS: readonly ProtocolId[] = ["original", "next-tracks", "online"];
 const WS = ".encore";
@@ -106,12 +92,12 @@ program
   .description("learn track embeddings (item2vec over the training sessions, audio features, or a hybrid)")
   .option("--dataset <path>", "dataset cache from 'encore prepare'", `${WS}/dataset.bin`)
   .option("--out <path>", "embeddings file to write", `${WS}/embeddings.bin`)
-  .option("--kind <kind>", `one of ${EMBEDDING_KINDS.join(", ")}`, oneOf("kind", EMBEDDING_KINDS), "hybrid" as EmbeddingKind)
-  .option("--dim <d>", "embedding width", int("dim", 1), 32)
-  .option("--epochs <n>", "item2vec epochs", int("epochs", 1), 5)
-  .option("--min-count <n>", "tracks played fewer times take the feature (or unknown) fallback", int("min-count", 1), 5)
-  .option("--split-seed <n>", "seed of the 70/30 session split (shared by train and evaluate)", int("split-seed"), DEFAULT_SPLIT.seed)
-  .option("--seed <n>", "random seed", int("seed"), 0)
+  .addOption(choiceOption("--kind <kind>", `one of ${EMBEDDING_KINDS.join(", ")}`, EMBEDDING_KINDS, "hybrid" as EmbeddingKind))
+  .addOption(intOption("--dim <d>", "embedding width", { min: 1, max: 256 }, 32))
+  .addOption(intOption("--epochs <n>", "item2vec epochs", { min: 1, max: 1000 }, 5))
+  .addOption(intOption("--min-count <n>", "tracks played fewer times take the feature (or unknown) fallback", { min: 1, max: 1_000_000_000 }, 5))
+  .addOption(intOption("--split-seed <n>", "seed of the 70/30 session split (shared by train and evaluate)", SEED, DEFAULT_SPLIT.seed))
+  .addOption(intOption("--seed <n>", "random seed", SEED, 0))
   .option("--csv <path>", "also export the embeddings as CSV (track_id, e0..)")
   .option("--json", "print machine-readable output")
   .addHelpText("after", `\nExamples:\n  encore embed\n  encore embed --kind item2vec --dim 64 --epochs 10 --csv ${WS}/embeddings.csv\n`)
@@ -124,37 +110,52 @@ program
 
 interface TrainFlags {
   dataset: string; embeddings: string; out: string; env: "lird" | "listener"; episodes: number; steps: number; networks: NetworkChoice;
-  seed: number; batch?: number; actorLr: number; criticLr?: number; gamma: number; tau: number; noise: number; noiseKind?: "gaussian" | "ou";
-  resume?: string; checkpointEvery: number; json?: boolean;
+  seed: number; noise: number; noiseKind?: "gaussian" | "ou"; resume?: string; checkpointEvery: number; json?: boolean;
+  [configFlag: string]: unknown;
 }
 
-program
+/** Learning rates: any positive f32-representable step; the divergence guard stops runs that blow up. */
+const LR = { min: 0, max: 1e30, minExclusive: true };
+
+/** DDPG hyperparameters set by flags, one line each: the DdpgConfig key and its option. */
+const TRAIN_CONFIG: { key: keyof DdpgConfig; option: Option }[] = [
+  { key: "batch", option: intOption("--batch <n>", "batch size (default 64)", { min: 1, max: 4096 }) },
+  { key: "actorLr", option: realOption("--actor-lr <x>", "actor learning rate", LR, 1e-3) },
+  { key: "criticLr", option: realOption("--critic-lr <x>", "critic learning rate (default 1e-3)", LR) },
+  { key: "gamma", option: realOption("--gamma <x>", "discount: 0 learns each list's own reward; > 0 bootstraps from the target networks (see README)", { min: 0, max: 1 }, 0) },
+  { key: "tau", option: realOption("--tau <x>", "soft target update rate", { min: 0, max: 1, minExclusive: true }, 0.01) },
+];
+
+const trainCommand = program
   .command("train")
   .description("train the list-wise DDPG agent (episodes × steps) against a simulator")
   .option("--dataset <path>", "dataset cache", `${WS}/dataset.bin`)
   .option("--embeddings <path>", "embeddings file from 'encore embed'", `${WS}/embeddings.bin`)
   .option("--out <path>", "model file to write (also the checkpoint)", `${WS}/model.encore`)
-  .option("--env <env>", "lird (offline simulator from training sessions) or listener (ground truth, synthetic data only)", oneOf("env", ["lird", "listener"] as const), "lird" as "lird" | "listener")
-  .option("--episodes <n>", "episodes", int("episodes", 1), 200)
-  .option("--steps <n>", "steps per episode", int("steps", 1), 10)
-  .option("--networks <name>", "listwise (mean history → 64 → 64 → K L2-normalised vectors; bilinear critic), original (GRU actor 32 → K·d, GRU critic 10 → 32 → 16 → 1) or w1 (MLPs 256-256)", oneOf("networks", ["listwise", "original", "w1"] as const), "listwise" as NetworkChoice)
-  .option("--batch <n>", "batch size (default 64)", int("batch", 1))
-  .option("--actor-lr <x>", "actor learning rate", num("actor-lr"), 1e-3)
-  .option("--critic-lr <x>", "critic learning rate (default 1e-3)", num("critic-lr"))
-  .option("--gamma <x>", "discount: 0 learns each list's own reward; > 0 bootstraps from the target networks (see README)", num("gamma"), 0)
-  .option("--tau <x>", "soft target update rate", num("tau"), 0.01)
-  .option("--noise <sigma>", "exploration noise σ per component of the weight vectors", num("noise"), 2)
-  .option("--noise-kind <kind>", "gaussian or ou", oneOf("noise-kind", ["gaussian", "ou"] as const))
-  .option("--seed <n>", "random seed", int("seed"), 0)
-  .option("--resume <path>", "continue from a checkpoint (same result as an uninterrupted run)")
-  .option("--checkpoint-every <n>", "write the checkpoint every n episodes", int("checkpoint-every"), 50)
+  .addOption(choiceOption("--env <env>", "lird (offline simulator from training sessions) or listener (ground truth, synthetic data only)", ["lird", "listener"] as const, "lird"))
+  .addOption(intOption("--episodes <n>", "episodes in total (with --resume: the total to reach)", { min: 1, max: 1_000_000 }, 200))
+  .addOption(intOption("--steps <n>", "steps per episode", { min: 1, max: 1000 }, 10))
+  .addOption(choiceOption("--networks <name>", "listwise (mean history → 64 → 64 → K L2-normalised vectors; bilinear critic), original (GRU actor 32 → K·d, GRU critic 10 → 32 → 16 → 1) or w1 (MLPs 256-256)", ["listwise", "original", "w1"] as const, "listwise"));
+for (const c of TRAIN_CONFIG) trainCommand.addOption(c.option);
+trainCommand
+  .addOption(realOption("--noise <sigma>", "exploration noise σ per component of the weight vectors", { min: 0, max: 1000 }, 2))
+  .addOption(choiceOption("--noise-kind <kind>", "gaussian or ou", ["gaussian", "ou"] as const))
+  .addOption(intOption("--seed <n>", "random seed", SEED, 0))
+  .option("--resume <path>", "continue from a checkpoint (same result as an uninterrupted run; its settings apply)")
+  .addOption(intOption("--checkpoint-every <n>", "write the checkpoint every n episodes (0: only at the end)", { min: 0, max: 1_000_000 }, 50))
   .option("--json", "print one JSON line of metrics per episode")
   .addHelpText("after", "\nExamples:\n  encore train --episodes 300\n  encore train --env listener --steps 4 --episodes 1000 --actor-lr 1e-3\n  encore train --resume .encore/model.encore --episodes 600\n")
   .action(async (o: TrainFlags) => {
+    const config: Partial<DdpgConfig> = {};
+    for (const c of TRAIN_CONFIG) {
+      const v = o[c.option.attributeName()];
+      if (v !== undefined) (config as Record<string, unknown>)[c.key] = v;
+    }
+    if (o.resume) await checkResumeFlags(o, config);
     const progress = new Progress("train", o.episodes);
     const r = await train({
       dataset: o.dataset, embeddings: o.embeddings, out: o.out, env: o.env, episodes: o.episodes, steps: o.steps, networks: o.networks, seed: o.seed,
-      config: clean({ batch: o.batch, actorLr: o.actorLr, criticLr: o.criticLr, gamma: o.gamma, tau: o.tau }),
+      config,
       train: { noise: { kind: o.noiseKind ?? "gaussian", sigma: o.noise, sigmaMin: o.noise, decay: 1 } },
       resume: o.resume, checkpointEvery: o.checkpointEvery, command: commandLine(),
       onEpisode: (m, done, total) => {
@@ -174,12 +175,34 @@ program
     }
   });
 
-function fmt(x: number): string {
-  return Number.isFinite(x) ? x.toPrecision(3) : "–";
+/** Before resuming: refuse flags the checkpoint contradicts, and list the settings it imposes. */
+async function checkResumeFlags(o: TrainFlags, config: Partial<DdpgConfig>): Promise<void> {
+  const { readFileNamed } = await import("../io/atomic.js");
+  const { decodeModel } = await import("../agent/checkpoint.js");
+  const h = decodeModel(await readFileNamed(o.resume!), o.resume!).header;
+  const meta = h.meta ?? {};
+  const given = (name: string): boolean => trainCommand.getOptionValueSource(name) === "cli";
+  const stored = meta.train as { noise?: { sigma?: number; kind?: string } } | undefined;
+  const networks = (Object.keys(NETWORKS) as NetworkChoice[]).find((n) => JSON.stringify(NETWORKS[n]) === JSON.stringify({ actor: h.config.actor, critic: h.config.critic }));
+  const settings: ResumeSetting[] = [
+    { flag: "--env", given: given("env"), value: o.env, stored: meta.env },
+    { flag: "--steps", given: given("steps"), value: o.steps, stored: meta.steps },
+    { flag: "--seed", given: given("seed"), value: o.seed, stored: meta.seed },
+    { flag: "--networks", given: given("networks"), value: o.networks, stored: networks ?? "custom" },
+    ...TRAIN_CONFIG.map((c) => {
+      const name = c.option.attributeName();
+      return { flag: c.option.long!, given: given(name), value: config[c.key] ?? DDPG_DEFAULTS[c.key], stored: h.config[c.key] };
+    }),
+    { flag: "--noise", given: given("noise"), value: o.noise, stored: stored?.noise?.sigma },
+    { flag: "--noise-kind", given: given("noiseKind"), value: o.noiseKind ?? "gaussian", stored: stored?.noise?.kind },
+  ];
+  const done = h.trainer?.episode ?? 0;
+  const overrides = checkResume(o.resume!, done, o.episodes, settings);
+  process.stderr.write(`resuming ${o.resume} at episode ${done} of ${o.episodes}${overrides.length ? `; the checkpoint's settings override this command's defaults: ${overrides.join(", ")}` : ""}\n`);
 }
 
-function clean<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toPrecision(3) : "–";
 }
 
 function commandLine(): string {
@@ -193,11 +216,11 @@ program
   .option("--embeddings <path>", "embeddings file", `${WS}/embeddings.bin`)
   .option("--model <path>", "model file from 'encore train'", `${WS}/model.encore`)
   .option("--out <dir>", "report folder", `${WS}/report`)
-  .option("--protocols <list>", `comma-separated: ${PROTOCOLS.join(", ")} (online needs synthetic data)`, (v: string) => v.split(",").map((p) => oneOf("protocols", PROTOCOLS)(p.trim())))
-  .option("--seeds <list>", "comma-separated seeds pooled into every figure", list("seeds"), [0, 1, 2])
-  .option("--max-sessions <n>", "evaluate at most n test sessions per seed (0: all)", int("max-sessions"), 2000)
-  .option("--episodes <n>", "online episodes per seed and policy", int("episodes", 1), 200)
-  .option("--bootstrap <n>", "bootstrap resamples for the 95% intervals", int("bootstrap", 100), 1000)
+  .addOption(choiceListOption("--protocols <list>", `comma-separated: ${PROTOCOLS.join(", ")} (online needs synthetic data)`, PROTOCOLS))
+  .addOption(intListOption("--seeds <list>", "comma-separated seeds pooled into every figure", SEED, 64, [0, 1, 2]))
+  .addOption(intOption("--max-sessions <n>", "evaluate at most n test sessions per seed (0: all)", { min: 0, max: 1_000_000_000 }, 2000))
+  .addOption(intOption("--episodes <n>", "online episodes per seed and policy", { min: 1, max: 1_000_000 }, 200))
+  .addOption(intOption("--bootstrap <n>", "bootstrap resamples for the 95% intervals", { min: 100, max: 100_000 }, 1000))
   .option("--json", "print the report as JSON")
   .addHelpText("after", "\nExamples:\n  encore evaluate\n  encore evaluate --protocols original,next-tracks --seeds 0,1,2,3,4\n")
   .action(async (o: { dataset: string; embeddings: string; model: string; out: string; protocols?: ProtocolId[]; seeds: number[]; maxSessions: number; episodes: number; bootstrap: number; json?: boolean }) => {
@@ -250,9 +273,9 @@ program
   .command("demo")
   .description("the whole job on built-in synthetic data: generate, embed, train, evaluate against the baselines, write the report")
   .option("--dir <dir>", "working folder", `${WS}/demo`)
-  .option("--sessions <n>", "synthetic sessions", int("sessions", 100), 10_000)
-  .option("--episodes <n>", "training episodes", int("episodes", 1), 8000)
-  .option("--seed <n>", "random seed", int("seed"), 0)
+  .addOption(intOption("--sessions <n>", "synthetic sessions", { min: 100, max: 10_000_000 }, 10_000))
+  .addOption(intOption("--episodes <n>", "training episodes", { min: 1, max: 1_000_000 }, 8000))
+  .addOption(intOption("--seed <n>", "random seed", SEED, 0))
   .option("--json", "print the report as JSON")
   .addHelpText("after", "\nExample:\n  encore demo            (about a minute on 2 cores; open .encore/demo/report/report.html afterwards)\n")
   .action(async (o: { dir: string; sessions: number; episodes: number; seed: number; json?: boolean }) => {
@@ -278,7 +301,7 @@ program
   .command("serve")
   .description("serve the browser demo page (built by 'npm run build:web') on this machine and print its address")
   .option("--dir <dir>", "folder to serve", "build/web")
-  .option("--port <n>", "port (0: any free port)", int("port"), 0)
+  .addOption(intOption("--port <n>", "port (0: any free port)", { min: 0, max: 65_535 }, 0))
   .option("--host <host>", "interface to listen on", "127.0.0.1")
   .addHelpText("after", "\nExamples:\n  encore demo && npm run build:web && encore serve\n  encore serve --port 8080\n")
   .action(async (o: { dir: string; port: number; host: string }) => {
@@ -295,6 +318,7 @@ program
   });
 
 async function main(): Promise<void> {
+  installSignalCleanup(); // SIGINT / SIGTERM remove this process's temporary files
   program.exitOverride();
   try {
     await program.parseAsync(process.argv);

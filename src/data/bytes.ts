@@ -185,6 +185,49 @@ export function parseDecimal(buf: Uint8Array, start: number, end: number): numbe
   return neg ? -v : v;
 }
 
+/**
+ * True when buf[start, end) is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF, no truncated sequence). ASCII bytes cost one comparison each.
+ */
+export function isUtf8(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end) {
+    const b = buf[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let n: number, lo = 0x80, hi = 0xbf; // continuation bytes; the first one's range depends on the lead
+    if (b >= 0xc2 && b <= 0xdf) n = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      n = 2;
+      if (b === 0xe0) lo = 0xa0; // overlong below U+0800
+      else if (b === 0xed) hi = 0x9f; // surrogates U+D800..DFFF
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      n = 3;
+      if (b === 0xf0) lo = 0x90; // overlong below U+10000
+      else if (b === 0xf4) hi = 0x8f; // above U+10FFFF
+    } else return false;
+    if (i + n >= end) return false; // truncated sequence
+    const c1 = buf[i + 1];
+    if (c1 < lo || c1 > hi) return false;
+    for (let k = 2; k <= n; k++) {
+      const c = buf[i + k];
+      if (c < 0x80 || c > 0xbf) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+/** Bytes as hex for a message: "ff fe 41", at most 16 bytes. */
+export function hexField(buf: Uint8Array, start: number, end: number): string {
+  const n = Math.min(end - start, 16);
+  let s = "";
+  for (let i = 0; i < n; i++) s += (i ? " " : "") + buf[start + i].toString(16).padStart(2, "0");
+  return end - start > 16 ? s + " …" : s;
+}
+
 /** True when buf[start, end) holds exactly the bytes of `lit`. */
 export function bytesEqual(buf: Uint8Array, start: number, end: number, lit: Uint8Array): boolean {
   const n = lit.length;
@@ -198,7 +241,12 @@ export function bytesEqual(buf: Uint8Array, start: number, end: number, lit: Uin
  * ids with. Four bytes per multiply chain step, which matters at ~40-byte ids per row.
  */
 export function hashBytes(buf: Uint8Array, start: number, end: number): number {
-  let h = 0, i = start;
+  return hashBytesSeeded(buf, start, end, 0);
+}
+
+/** MurmurHash3 (x86, 32 bit) of a byte range with a seed: independent hashes of the same bytes. */
+export function hashBytesSeeded(buf: Uint8Array, start: number, end: number, seed: number): number {
+  let h = seed | 0, i = start;
   const n4 = end - ((end - start) & 3);
   for (; i < n4; i += 4) {
     let k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);

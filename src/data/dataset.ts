@@ -22,7 +22,9 @@ import { LOG_FLAG, type LogStats, type SessionView, type TruncatedSession } from
 import { FEATURE_COLUMNS, NFEAT, type TrackFeatureTable } from "./tf-parser.js";
 import { readLog, readTrackFeatures, type MssdSource } from "./node-io.js";
 import { TrackVocab } from "./vocab.js";
-import type { IssueCounts } from "./errors.js";
+import { baseName, MssdFormatError, type IssueCounts, type IssueExample } from "./errors.js";
+import { firstAt, SessionIdSet, type DuplicateSession } from "./session-ids.js";
+import { FileRunStore } from "./session-runs.js";
 
 export interface DatasetOptions {
   /** Keep sessions with session_length >= minLength. Default 1. */
@@ -74,6 +76,8 @@ export interface FileReport {
   rows: number;
   rowsSkipped: number;
   issues: IssueCounts;
+  /** Lenient mode: the first few skipped problems of each kind, located. */
+  examples: IssueExample[];
 }
 
 export interface DatasetReport {
@@ -90,6 +94,8 @@ export interface DatasetReport {
     incomplete: number;
     /** Lost rows to the track filters (completeOnly) or lost all rows. */
     trackFilter: number;
+    /** Session ids seen before (lenient mode; strict mode stops at the first). */
+    duplicates: number;
   };
   /** Tracks removed by minPlays / minPopularity / requireFeatures. */
   tracksDropped: { plays: number; popularity: number; noFeatures: number };
@@ -142,6 +148,15 @@ export class MssdDataset implements DatasetParts {
     check(parts.flags.length === parts.tracks.length, "flags length");
     check(parts.playCount.length === V && parts.skipCount.length === V && parts.featureRow.length === V, "per-track arrays");
     check(parts.features.length % NFEAT === 0, "feature matrix");
+    // Content, not only lengths: a cache file that passes its checksum but was written wrong
+    // must not hand out indices that later read past an array.
+    const o = parts.sessionOffsets, L = parts.sessionLength, tr = parts.tracks;
+    for (let s = 0; s < S; s++) if (!(o[s] <= o[s + 1])) check(false, `session offsets decrease at session ${s}`);
+    for (let s = 0; s < S; s++) if (!(L[s] >= 1)) check(false, `session ${s} has length ${L[s]}`);
+    for (let i = 0; i < tr.length; i++) if (!(tr[i] >= 0 && tr[i] < V)) check(false, `row ${i} names track ${tr[i]} of ${V}`);
+    const F = parts.features.length / NFEAT;
+    const fr = parts.featureRow;
+    for (let t = 0; t < V; t++) if (!(fr[t] >= -1 && fr[t] < F)) check(false, `track ${t} has feature row ${fr[t]} of ${F}`);
   }
 
   get sessionCount(): number {
@@ -203,23 +218,65 @@ export interface DatasetInputs {
   trackFeatures?: MssdSource[];
 }
 
-function fileReport(s: { file: string; lines: number; bytes: number; rows: number; rowsSkipped: number; issues: IssueCounts }): FileReport {
-  return { file: s.file, lines: s.lines, bytes: s.bytes, rows: s.rows, rowsSkipped: s.rowsSkipped, issues: s.issues };
+function fileReport(s: { file: string; lines: number; bytes: number; rows: number; rowsSkipped: number; issues: IssueCounts; examples: IssueExample[] }): FileReport {
+  return { file: s.file, lines: s.lines, bytes: s.bytes, rows: s.rows, rowsSkipped: s.rowsSkipped, issues: s.issues, examples: s.examples };
+}
+
+/** How a build reads: the session-id set's memory budget and where it may spill. */
+export interface BuildOptions {
+  sessionIds?: {
+    /** Memory for session ids in bytes (default 256 MiB when it can spill, else unbounded). */
+    memoryBytes?: number;
+    /** Spill sorted runs as temporaries beside this path (e.g. the cache). Without it, ids stay in memory. */
+    spillNear?: string;
+  };
 }
 
 /** Streams the inputs and builds the dataset (see the file header for the filters). */
-export async function buildDataset(inputs: DatasetInputs, options: DatasetOptions = {}): Promise<MssdDataset> {
+export async function buildDataset(inputs: DatasetInputs, options: DatasetOptions = {}, build: BuildOptions = {}): Promise<MssdDataset> {
   const opt = resolveDatasetOptions(options);
   if (inputs.logs.length === 0) throw new Error("buildDataset: no log files given");
+  let staged = await stageLogs(inputs, opt, build, null);
+  if (staged.deferred.length > 0) {
+    // Duplicates of ids that had been spilled to disk are known only now. Strict: the first
+    // is the error. Lenient: read again, dropping them where they occur (same order, so the
+    // same ordinals), which keeps every count as if they had been found at once.
+    const first = staged.deferred[0];
+    if (!opt.lenient) {
+      const where = firstAt(first.first, first.fileIndex, first.file, baseName);
+      throw new MssdFormatError(first.file, first.line, "session_id", "duplicate_session", `expected each session id once in the input, found a session id again (first at ${where})`);
+    }
+    if (inputs.logs.some((l) => typeof l !== "string" && !(l instanceof Uint8Array))) {
+      throw new Error(`${first.file}:${first.line}: a duplicate session found after spilling session ids cannot be dropped from a stream input (give files, or more memory for session ids)`);
+    }
+    staged = await stageLogs(inputs, opt, build, staged.deferred);
+  }
+  return finishDataset(inputs, opt, staged);
+}
+
+interface Staged {
+  staged: TrackVocab;
+  plays: Int32Array;
+  sTracks: Grow<Int32Array>;
+  sFlags: Grow<Uint16Array>;
+  sOffsets: Grow<Int32Array>;
+  sLength: Grow<Int32Array>;
+  report: DatasetReport;
+  /** Duplicates the session-id set found only at the end (spilled ids). */
+  deferred: DuplicateSession[];
+}
+
+/** Read every log once, staging the sessions that pass the session-level filters. */
+async function stageLogs(inputs: DatasetInputs, opt: ResolvedDatasetOptions, build: BuildOptions, drop: DuplicateSession[] | null): Promise<Staged> {
   const staged = new TrackVocab(1 << 14);
   let plays = new Int32Array(1 << 14);
   const sTracks = new Grow(new Int32Array(1 << 16)), sFlags = new Grow(new Uint16Array(1 << 16));
-  const sOffsets = new Grow(new Int32Array(1 << 12)), sLength = new Grow(new Int32Array(1 << 12)), sComplete = new Grow(new Uint8Array(1 << 12));
+  const sOffsets = new Grow(new Int32Array(1 << 12)), sLength = new Grow(new Int32Array(1 << 12));
   sOffsets.a[0] = 0;
   sOffsets.n = 1;
   const report: DatasetReport = {
     logs: [], trackFiles: [], sessionsRead: 0, tracksRead: 0,
-    dropped: { length: 0, incomplete: 0, trackFilter: 0 }, tracksDropped: { plays: 0, popularity: 0, noFeatures: 0 },
+    dropped: { length: 0, incomplete: 0, trackFilter: 0, duplicates: 0 }, tracksDropped: { plays: 0, popularity: 0, noFeatures: 0 },
   };
   const onSession = (s: SessionView): void => {
     report.sessionsRead++;
@@ -245,15 +302,28 @@ export async function buildDataset(inputs: DatasetInputs, options: DatasetOption
     sFlags.n += s.rows;
     sOffsets.reserve(1);
     sLength.reserve(1);
-    sComplete.reserve(1);
     sOffsets.a[sOffsets.n++] = sTracks.n;
     sLength.a[sLength.n++] = s.length;
-    sComplete.a[sComplete.n++] = s.complete ? 1 : 0;
   };
-  for (const log of inputs.logs) {
-    const st: LogStats = await readLog(log, { vocab: staged, lenient: opt.lenient, onSession });
-    report.logs.push({ ...fileReport(st), sessions: st.sessions, completeSessions: st.completeSessions, sessionsDropped: st.sessionsDropped, truncated: st.truncated });
+  const ids = build.sessionIds ?? {};
+  const sessionIds = new SessionIdSet(ids.spillNear ? { memoryBytes: ids.memoryBytes, store: new FileRunStore(ids.spillNear) } : { memoryBytes: ids.memoryBytes });
+  try {
+    if (drop) sessionIds.dropOrdinals(Uint32Array.from(drop, (d) => d.ordinal), drop.map((d) => d.first));
+    for (const log of inputs.logs) {
+      const st: LogStats = await readLog(log, { vocab: staged, lenient: opt.lenient, onSession, sessionIds });
+      report.logs.push({ ...fileReport(st), sessions: st.sessions, completeSessions: st.completeSessions, sessionsDropped: st.sessionsDropped, truncated: st.truncated });
+      report.dropped.duplicates += st.duplicateSessions;
+    }
+    const deferred = drop ? [] : sessionIds.finish(opt.lenient).duplicates;
+    return { staged, plays, sTracks, sFlags, sOffsets, sLength, report, deferred };
+  } finally {
+    sessionIds.dispose();
   }
+}
+
+/** Join the features, apply the track filters, and assemble the dataset. */
+async function finishDataset(inputs: DatasetInputs, opt: ResolvedDatasetOptions, st: Staged): Promise<MssdDataset> {
+  const { staged, plays, sTracks, sFlags, sOffsets, sLength, report } = st;
   const V0 = staged.size;
   report.tracksRead = V0;
 

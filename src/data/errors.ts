@@ -18,13 +18,56 @@ export type MssdIssueKind =
   | "length_mismatch"
   | "duplicate_track"
   | "truncated_gzip"
-  | "bad_gzip";
+  | "bad_gzip"
+  | "bad_utf8"
+  | "duplicate_session";
 
 export const ISSUE_KINDS: readonly MssdIssueKind[] = [
   "empty_file", "header", "column_count", "bad_boolean", "bad_number", "bad_value", "position_range",
   "position_repeated", "position_missing", "session_interleaved", "length_mismatch", "duplicate_track",
-  "truncated_gzip", "bad_gzip",
+  "truncated_gzip", "bad_gzip", "bad_utf8", "duplicate_session",
 ];
+
+/** How many locations of each kind of issue the readers keep (lenient mode reports them). */
+export const EXAMPLES_PER_KIND = 3;
+
+/** One skipped problem, located: what lenient mode shows of each kind. */
+export interface IssueExample {
+  kind: MssdIssueKind;
+  file: string;
+  line: number;
+  column?: string;
+  /** The message strict mode would have stopped with. */
+  message: string;
+}
+
+/** Keeps the first EXAMPLES_PER_KIND examples of each kind. */
+export function noteExample(list: IssueExample[], counts: IssueCounts, e: IssueExample): void {
+  if (counts[e.kind] <= EXAMPLES_PER_KIND) list.push(e);
+}
+
+/**
+ * What is wrong with a header line (fields as read) against the expected columns, naming the
+ * column: a missing one, an unexpected one, or a misspelt one; null when it is right.
+ */
+export function headerProblem(fields: readonly string[], expected: readonly string[]): { column: string | undefined; detail: string } | null {
+  const nf = fields.length, n = expected.length;
+  const q = (s: string) => JSON.stringify(s.length > 40 ? s.slice(0, 40) + "…" : s);
+  const count = nf !== n ? `header: expected ${n} columns, found ${nf}: ` : "header: ";
+  for (let c = 0; c < Math.min(nf, n); c++) {
+    if (fields[c] === expected[c]) continue;
+    if (nf < n && fields[c] === expected[c + 1]) {
+      return { column: expected[c], detail: `${count}column "${expected[c]}" is missing${c > 0 ? ` (expected after "${expected[c - 1]}")` : ""}` };
+    }
+    if (nf > n && fields[c + 1] === expected[c]) {
+      return { column: expected[c], detail: `${count}unexpected column ${q(fields[c])} before "${expected[c]}"` };
+    }
+    return { column: expected[c], detail: `${count}expected "${expected[c]}", found ${q(fields[c])}` };
+  }
+  if (nf < n) return { column: expected[nf], detail: `${count}column "${expected[nf]}" is missing at the end${nf < n - 1 ? ` (and ${n - nf - 1} more)` : ""}` };
+  if (nf > n) return { column: undefined, detail: `${count}unexpected column ${q(fields[n])} after the last, "${expected[n - 1]}"` };
+  return null;
+}
 
 /** Per-kind counts of what lenient mode skipped (rows, or whole sessions for position_missing). */
 export type IssueCounts = Record<MssdIssueKind, number>;

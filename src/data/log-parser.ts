@@ -7,13 +7,22 @@
 //
 // Strict by default: the first problem throws an MssdFormatError naming file, line, column,
 // what was expected and what was found. With `lenient`, bad rows are skipped and counted per
-// kind (sessions left with missing positions are dropped and counted as position_missing).
+// kind, keeping the first few locations of each (sessions left with missing positions are
+// dropped and counted as position_missing).
+//
+// Every session id must occupy one contiguous block of rows in the whole input: ids are
+// registered in a SessionIdSet (src/data/session-ids.ts), shared by the parsers of all the
+// files of a dataset, and a block whose id was seen before is rejected row by row — as
+// session_interleaved when the earlier block ended just before (the pending session, or one
+// of the last RECENT of this file), else as duplicate_session. Session ids and track ids must
+// be well-formed UTF-8 (bad_utf8), so every id can be named back.
 // The last session of the input may be cut off (files cut at a row count, like log_mini):
 // when its rows are positions 1..m it is emitted with complete = false and reported in
 // `truncated`; a gap anywhere else is an error.
-import { CONTEXT_TYPES, LOG_COLUMNS } from "./schema.js";
-import { ASCII, bytesEqual, LineSplitter, parseBool, parseUint, splitFields } from "./bytes.js";
-import { emptyIssueCounts, MssdFormatError, showField, type IssueCounts, type MssdIssueKind } from "./errors.js";
+import { CONTEXT_TYPES, LOG_COLUMNS, MAX_SESSION_LENGTH } from "./schema.js";
+import { ASCII, bytesEqual, hexField, isUtf8, LineSplitter, parseBool, parseUint, splitFields } from "./bytes.js";
+import { baseName, emptyIssueCounts, headerProblem, MssdFormatError, noteExample, showField, type IssueCounts, type IssueExample, type MssdIssueKind } from "./errors.js";
+import { firstAt, SessionIdSet, type SessionPlace } from "./session-ids.js";
 import { TrackVocab } from "./vocab.js";
 
 /** Bits of the per-row flags word (Uint16): booleans and 0/1 columns, then the context type. */
@@ -48,6 +57,8 @@ export interface SessionView {
   /** Lines of the session's first and last rows in the file. */
   firstLine: number;
   lastLine: number;
+  /** Its ordinal in the SessionIdSet (sessions of all files sharing the set, in reading order). */
+  ordinal: number;
 }
 
 export interface TruncatedSession {
@@ -72,10 +83,14 @@ export interface LogStats {
   completeSessions: number;
   /** Sessions dropped for missing positions (lenient mode). */
   sessionsDropped: number;
+  /** Blocks of rows dropped because their session id was seen before (lenient mode). */
+  duplicateSessions: number;
   /** The cut-off last session, when there is one. */
   truncated: TruncatedSession[];
   /** Lenient mode: rows skipped per kind (position_missing: sessions dropped). */
   issues: IssueCounts;
+  /** Lenient mode: the first EXAMPLES_PER_KIND problems of each kind, located. */
+  examples: IssueExample[];
 }
 
 export interface LogParserOptions {
@@ -87,6 +102,8 @@ export interface LogParserOptions {
   lenient?: boolean;
   /** Receives every finished session, in file order. */
   onSession?: (s: SessionView) => void;
+  /** Session ids seen so far, shared across the files of one dataset. Default: a new, unbounded in-memory set. */
+  sessionIds?: SessionIdSet;
 }
 
 const NCOL = LOG_COLUMNS.length;
@@ -138,6 +155,7 @@ class Session implements SessionView {
   lineOf = new Int32Array(32);
   firstLine = 0;
   lastLine = 0;
+  ordinal = 0;
   get sessionId(): string {
     return this.id.text();
   }
@@ -179,6 +197,12 @@ export class LogParser {
   private recentCount = 0;
   private readonly stats: LogStats;
   private ended = false;
+  private readonly ids: SessionIdSet;
+  private readonly fileIndex: number;
+  /** The last id rejected as a duplicate: its further rows are rejected without a lookup. */
+  private readonly dup = { id: new IdSlot(), active: false, first: null as SessionPlace | null, lastLine: -1 };
+  /** Line of the last row that reached addRow (a duplicate block continues when it is the previous rejected row). */
+  private lastRowLine = 0;
 
   constructor(opts: LogParserOptions = {}) {
     this.file = opts.file ?? "<log>";
@@ -188,8 +212,10 @@ export class LogParser {
     this.splitter = new LineSplitter((buf, s, e, line) => this.onLine(buf, s, e, line));
     this.stats = {
       file: this.file, lines: 0, bytes: 0, rows: 0, rowsSkipped: 0, sessions: 0, completeSessions: 0,
-      sessionsDropped: 0, truncated: [], issues: emptyIssueCounts(),
+      sessionsDropped: 0, duplicateSessions: 0, truncated: [], issues: emptyIssueCounts(), examples: [],
     };
+    this.ids = opts.sessionIds ?? new SessionIdSet();
+    this.fileIndex = this.ids.beginFile(this.file);
   }
 
   push(chunk: Uint8Array): void {
@@ -217,6 +243,7 @@ export class LogParser {
   private fail(line: number, column: string | undefined, kind: MssdIssueKind, detail: string): void {
     if (!this.lenient) throw new MssdFormatError(this.file, line, column, kind, detail);
     this.stats.issues[kind]++;
+    noteExample(this.stats.examples, this.stats.issues, { kind, file: this.file, line, column, message: new MssdFormatError(this.file, line, column, kind, detail).message });
   }
 
   private header(buf: Uint8Array, start: number, end: number): void {
@@ -227,12 +254,11 @@ export class LogParser {
       throw new MssdFormatError(this.file, 1, LOG_COLUMNS[0], "header",
         `missing or wrong header: expected "${LOG_COLUMNS[0]}" as the first header field, found ${showField(buf, start, firstEnd)}`);
     }
-    if (nf !== NCOL) throw new MssdFormatError(this.file, 1, undefined, "header", `header: expected ${NCOL} columns, found ${nf}`);
-    for (let c = 1; c < NCOL; c++) {
-      const s = ends[c - 1] + 1, e = ends[c];
-      if (!bytesEqual(buf, s, e, HEADER_BYTES[c])) {
-        throw new MssdFormatError(this.file, 1, LOG_COLUMNS[c], "header", `header: expected "${LOG_COLUMNS[c]}", found ${showField(buf, s, e)}`);
-      }
+    let ok = nf === NCOL;
+    for (let c = 1; ok && c < NCOL; c++) ok = bytesEqual(buf, ends[c - 1] + 1, ends[c], HEADER_BYTES[c]);
+    if (!ok) {
+      const p = headerProblem(UTF8.decode(buf.subarray(start, end)).split(","), LOG_COLUMNS);
+      if (p) throw new MssdFormatError(this.file, 1, p.column, "header", p.detail);
     }
     this.headerSeen = true;
   }
@@ -260,10 +286,11 @@ export class LogParser {
     const pos = parseUint(buf, idEnd + 1, ends[1]);
     if (pos < 0) return this.bad(line, 1, "bad_number", `expected a positive integer, found ${showField(buf, idEnd + 1, ends[1])}`);
     const len = parseUint(buf, ends[1] + 1, ends[2]);
-    if (len < 1) return this.bad(line, 2, "bad_number", `expected a positive integer, found ${showField(buf, ends[1] + 1, ends[2])}`);
+    if (len < 1 || len > MAX_SESSION_LENGTH) return this.bad(line, 2, "bad_number", `expected a session length 1..${MAX_SESSION_LENGTH}, found ${showField(buf, ends[1] + 1, ends[2])}`);
     if (pos < 1 || pos > len) return this.bad(line, 1, "position_range", `expected a position in 1..${len} (session_length), found ${pos}`);
     const trackStart = ends[2] + 1, trackEnd = ends[3];
     if (trackEnd === trackStart) return this.bad(line, 3, "bad_value", "expected a track id, found an empty field");
+    if (!isUtf8(buf, trackStart, trackEnd)) return this.bad(line, 3, "bad_utf8", `expected a track id in UTF-8, found invalid bytes ${hexField(buf, trackStart, trackEnd)}`);
     let flags = 0;
     for (let k = 0; k < 6; k++) {
       const c = BOOL_COLS[k];
@@ -286,6 +313,10 @@ export class LogParser {
     return this.addRow(buf, start, idEnd, pos, len, trackStart, trackEnd, flags, line);
   }
 
+  private duplicate(buf: Uint8Array, idStart: number, idEnd: number, line: number, first: SessionPlace): boolean {
+    return this.bad(line, 0, "duplicate_session", `expected each session id once in the input, found session ${showField(buf, idStart, idEnd)} again (first at ${firstAt(first, this.fileIndex, this.file, baseName)})`);
+  }
+
   private bad(line: number, col: number, kind: MssdIssueKind, detail: string): boolean {
     this.fail(line, LOG_COLUMNS[col], kind, detail);
     return false;
@@ -293,6 +324,8 @@ export class LogParser {
 
   private addRow(buf: Uint8Array, idStart: number, idEnd: number, pos: number, len: number, trackStart: number, trackEnd: number, flags: number, line: number): boolean {
     const cur = this.cur;
+    const prevRow = this.lastRowLine;
+    this.lastRowLine = line;
     if (!cur.active || !cur.id.same(buf, idStart, idEnd)) {
       // A new session id: it must not be one that already ended.
       const p = this.pending;
@@ -307,9 +340,26 @@ export class LogParser {
             `expected a new session id, found session ${showField(buf, idStart, idEnd)} again, interleaved with another (its earlier rows end at line ${r.lastLine})`);
         }
       }
+      const d = this.dup;
+      if (d.active && d.id.same(buf, idStart, idEnd)) {
+        if (d.lastLine !== prevRow) this.stats.duplicateSessions++;
+        d.lastLine = line;
+        return this.duplicate(buf, idStart, idEnd, line, d.first!);
+      }
+      if (!isUtf8(buf, idStart, idEnd)) return this.bad(line, 0, "bad_utf8", `expected a session id in UTF-8, found invalid bytes ${hexField(buf, idStart, idEnd)}`);
+      const first = this.ids.add(buf, idStart, idEnd, line);
+      if (first) {
+        d.id.set(buf, idStart, idEnd);
+        d.active = true;
+        d.first = first;
+        d.lastLine = line;
+        this.stats.duplicateSessions++;
+        return this.duplicate(buf, idStart, idEnd, line, first);
+      }
       this.closeCurrent(false);
       cur.id.set(buf, idStart, idEnd);
       cur.reset(len, line);
+      cur.ordinal = this.ids.count - 1;
     } else if (len !== cur.length) {
       return this.bad(line, 2, "length_mismatch", `expected ${cur.length} as on line ${cur.firstLine} of this session, found ${len}`);
     } else if (cur.lineOf[pos - 1] !== 0) {

@@ -7,6 +7,7 @@ import { open } from "node:fs/promises";
 import { Readable, pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { MssdFormatError } from "./errors.js";
+import { readError } from "../io/atomic.js";
 import { LogParser, type LogParserOptions, type LogStats } from "./log-parser.js";
 import { TrackFeatureParser, type TrackFeatureParserOptions, type TrackFeatureTable } from "./tf-parser.js";
 import type { TrackVocab } from "./vocab.js";
@@ -99,13 +100,19 @@ async function* slices(b: Uint8Array): AsyncGenerator<Uint8Array> {
 
 /** Feeds every decompressed chunk to `push`; converts zlib failures into MssdFormatErrors. */
 export async function pump(source: MssdSource, name: string, push: (chunk: Uint8Array) => void, line: () => number): Promise<void> {
-  const { chunks, gzip } = await openChunks(source);
+  let opened: Awaited<ReturnType<typeof openChunks>>;
+  try {
+    opened = await openChunks(source);
+  } catch (e) {
+    throw readError(name, e);
+  }
+  const { chunks, gzip } = opened;
   try {
     for await (const chunk of chunks) push(chunk);
   } catch (e) {
-    if (e instanceof MssdFormatError || !gzip) throw e;
+    if (e instanceof MssdFormatError) throw e;
     const err = e as NodeJS.ErrnoException;
-    if (typeof err.code !== "string" || !err.code.startsWith("Z_")) throw e;
+    if (!gzip || typeof err.code !== "string" || !err.code.startsWith("Z_")) throw typeof err.code === "string" ? readError(name, e) : e;
     const truncated = err.code === "Z_BUF_ERROR";
     throw new MssdFormatError(name, line(), undefined, truncated ? "truncated_gzip" : "bad_gzip",
       truncated

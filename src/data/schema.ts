@@ -81,3 +81,10 @@ export const CONTEXT_TYPES = [
   "personalized_playlist",
   "charts",
 ] as const;
+
+/**
+ * The longest session_length the readers accept. MSSD sessions hold 10 to 20 tracks; the
+ * bound keeps a corrupted length (up to 999,999,999 fits the field) from sizing the reader's
+ * per-session buffers.
+ */
+export const MAX_SESSION_LENGTH = 1000;

@@ -1,5 +1,10 @@
 // Synthetic MSSD, part 3: writing log_<prefix>.csv[.gz] and tf_<prefix>.csv[.gz] to disk (Node only).
 //
+// Both files are written to temporaries and renamed only when both are complete (a FileSet,
+// src/io/atomic.ts): a failure — a full disk, an interrupt — leaves the previous pair or
+// nothing, never a truncated log. A caller with more members (encore generate's synth.json)
+// passes its own FileSet and commits it.
+//
 // Text chunks from synth-log.ts go through a stream with backpressure: a chunk is produced only
 // after the previous one was accepted (write() returned true, or 'drain' fired), so at most one
 // chunk plus the stream's buffer is in memory whatever the number of sessions.
@@ -10,6 +15,7 @@ import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
+import { FileSet } from "../io/atomic.js";
 import { logCsvChunks, tfCsvChunks, type SessionLogOptions } from "./synth-log.js";
 import { ListenerModel, type SynthModelOptions } from "./synth.js";
 
@@ -30,6 +36,8 @@ export interface WriteSyntheticOptions {
   model?: Partial<Omit<SynthModelOptions, "seed">>;
   /** Session options (homeGenreRate, focus). */
   sessions?: Partial<Omit<SessionLogOptions, "seed" | "numSessions" | "rowsPerChunk">>;
+  /** Stage both files into this set and leave the commit to the caller. Default: a set of their own, committed here. */
+  set?: FileSet;
 }
 
 export interface WriteSyntheticResult {
@@ -77,7 +85,7 @@ function waitDrain(out: Writable): Promise<void> {
 
 /** Writes chunks to a file, optionally gzipped, and resolves when the file is flushed and closed. */
 export async function writeChunksToFile(path: string, chunks: Iterable<string>, gzip = false): Promise<number> {
-  const file = createWriteStream(path);
+  const file = createWriteStream(path, { flags: "wx" });
   const gz = gzip ? createGzip() : null;
   const head: Writable = gz ?? file;
   const done = gz ? pipeline(gz, file) : finished(file);
@@ -91,7 +99,7 @@ export async function writeChunksToFile(path: string, chunks: Iterable<string>, 
   } catch (err) {
     head.destroy();
     file.destroy();
-    throw new Error(`writing ${path}: ${(err as Error).message}`);
+    throw err; // the caller names the file (the path here may be a temporary)
   }
 }
 
@@ -111,7 +119,15 @@ export async function writeSynthetic(options: WriteSyntheticOptions): Promise<Wr
   await mkdir(options.dir, { recursive: true });
   const logPath = join(options.dir, `log_${prefix}${ext}`);
   const tfPath = join(options.dir, `tf_${prefix}${ext}`);
-  const tfBytes = await writeChunksToFile(tfPath, tfCsvChunks(model, logOptions.rowsPerChunk), options.gzip);
-  const logBytes = await writeChunksToFile(logPath, logCsvChunks(model, logOptions), options.gzip);
+  const set = options.set ?? new FileSet();
+  let tfBytes = 0, logBytes = 0;
+  try {
+    await set.file(tfPath, async (temp) => { tfBytes = await writeChunksToFile(temp, tfCsvChunks(model, logOptions.rowsPerChunk), options.gzip); });
+    await set.file(logPath, async (temp) => { logBytes = await writeChunksToFile(temp, logCsvChunks(model, logOptions), options.gzip); });
+  } catch (e) {
+    set.abort();
+    throw e;
+  }
+  if (!options.set) await set.commit();
   return { logPath, tfPath, logBytes, tfBytes, numSessions: logOptions.numSessions!, numTracks: model.numTracks, model };
 }

@@ -5,8 +5,8 @@
 // With addUnknown = false only tracks already in the vocabulary are kept (joining the
 // features of a 3.7M-track file onto a smaller log vocabulary keeps only what is needed).
 import { TF_COLUMNS } from "./schema.js";
-import { ASCII, bytesEqual, LineSplitter, parseDecimal, splitFields } from "./bytes.js";
-import { emptyIssueCounts, MssdFormatError, showField, type IssueCounts, type MssdIssueKind } from "./errors.js";
+import { ASCII, bytesEqual, hexField, isUtf8, LineSplitter, parseDecimal, splitFields } from "./bytes.js";
+import { emptyIssueCounts, headerProblem, MssdFormatError, noteExample, showField, type IssueCounts, type IssueExample, type MssdIssueKind } from "./errors.js";
 import { TrackVocab } from "./vocab.js";
 
 /** The feature columns, in matrix column order: TF_COLUMNS without track_id. */
@@ -34,6 +34,8 @@ export interface TrackFeatureTable {
   unknownTracks: number;
   rowsSkipped: number;
   issues: IssueCounts;
+  /** Lenient mode: the first EXAMPLES_PER_KIND problems of each kind, located. */
+  examples: IssueExample[];
 }
 
 export interface TrackFeatureParserOptions {
@@ -67,6 +69,7 @@ export class TrackFeatureParser {
   private unknown = 0;
   private skipped = 0;
   private readonly issues = emptyIssueCounts();
+  private readonly examples: IssueExample[] = [];
 
   constructor(opts: TrackFeatureParserOptions = {}) {
     this.file = opts.file ?? "<tf>";
@@ -92,6 +95,7 @@ export class TrackFeatureParser {
       file: this.file, columns: FEATURE_COLUMNS, rows: n,
       trackIndex: this.trackIndex.slice(0, n), values: this.values.slice(0, n * NFEAT), popularity: this.popularity.slice(0, n),
       lines: this.splitter.line, bytes: this.splitter.bytes, unknownTracks: this.unknown, rowsSkipped: this.skipped, issues: this.issues,
+      examples: this.examples,
     };
   }
 
@@ -99,6 +103,7 @@ export class TrackFeatureParser {
     if (!this.lenient) throw new MssdFormatError(this.file, line, column, kind, detail);
     this.issues[kind]++;
     this.skipped++;
+    noteExample(this.examples, this.issues, { kind, file: this.file, line, column, message: new MssdFormatError(this.file, line, column, kind, detail).message });
   }
 
   private onLine(buf: Uint8Array, start: number, end: number, line: number): void {
@@ -109,17 +114,18 @@ export class TrackFeatureParser {
         throw new MssdFormatError(this.file, 1, TF_COLUMNS[0], "header",
           `missing or wrong header: expected "${TF_COLUMNS[0]}" as the first header field, found ${showField(buf, start, ends[0])}`);
       }
-      if (nf !== NCOL) throw new MssdFormatError(this.file, 1, undefined, "header", `header: expected ${NCOL} columns, found ${nf}`);
-      for (let c = 1; c < NCOL; c++) {
-        if (!bytesEqual(buf, ends[c - 1] + 1, ends[c], HEADER_BYTES[c])) {
-          throw new MssdFormatError(this.file, 1, TF_COLUMNS[c], "header", `header: expected "${TF_COLUMNS[c]}", found ${showField(buf, ends[c - 1] + 1, ends[c])}`);
-        }
+      let ok = nf === NCOL;
+      for (let c = 1; ok && c < NCOL; c++) ok = bytesEqual(buf, ends[c - 1] + 1, ends[c], HEADER_BYTES[c]);
+      if (!ok) {
+        const p = headerProblem(new TextDecoder().decode(buf.subarray(start, end)).split(","), TF_COLUMNS);
+        if (p) throw new MssdFormatError(this.file, 1, p.column, "header", p.detail);
       }
       this.headerSeen = true;
       return;
     }
     if (nf !== NCOL) return this.fail(line, undefined, "column_count", `expected ${NCOL} columns, found ${end === start ? "an empty line" : nf}`);
     if (ends[0] === start) return this.fail(line, TF_COLUMNS[0], "bad_value", "expected a track id, found an empty field");
+    if (!isUtf8(buf, start, ends[0])) return this.fail(line, TF_COLUMNS[0], "bad_utf8", `expected a track id in UTF-8, found invalid bytes ${hexField(buf, start, ends[0])}`);
     const row = this.row;
     for (let c = 1; c < NCOL; c++) {
       const s = ends[c - 1] + 1, e = ends[c];

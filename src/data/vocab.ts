@@ -2,7 +2,7 @@
 // Ids are interned straight from the parser's bytes: an open-addressing table keyed by an
 // FNV-1a hash of the bytes, with the id bytes kept in one growing arena, so a repeated id
 // costs a hash and a byte compare and allocates nothing. Strings are only made on request.
-import { hashBytes } from "./bytes.js";
+import { hashBytes, isUtf8 } from "./bytes.js";
 
 const UTF8_DEC = new TextDecoder("utf-8");
 const UTF8_ENC = new TextEncoder();
@@ -90,8 +90,14 @@ export class TrackVocab {
     return { arena: this.arena.slice(0, this.arenaLen), offsets: this.offsets.slice(0, this.count + 1) };
   }
 
+  /** Rebuild from toBytes()'s form; throws on offsets outside the arena, ids that are not UTF-8, or a repeated id. */
   static fromBytes(arena: Uint8Array, offsets: Int32Array): TrackVocab {
     const n = offsets.length - 1;
+    if (n < 0 || offsets[0] !== 0 || offsets[n] !== arena.length) throw new Error(`TrackVocab.fromBytes: offsets must run from 0 to the arena's ${arena.length} bytes`);
+    for (let i = 0; i < n; i++) {
+      if (!(offsets[i + 1] >= offsets[i])) throw new Error(`TrackVocab.fromBytes: offsets decrease at index ${i}`);
+      if (!isUtf8(arena, offsets[i], offsets[i + 1])) throw new Error(`TrackVocab.fromBytes: id ${i} is not valid UTF-8`);
+    }
     const v = new TrackVocab(n);
     for (let i = 0; i < n; i++) {
       const before = v.count;

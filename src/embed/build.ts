@@ -31,8 +31,8 @@ import { applyFallback, type FallbackCounts, type FallbackOptions } from "./fall
 import { Fnv1a64, vocabHash } from "./hash.js";
 import type { SavedEmbeddings } from "./format.js";
 
-export type EmbeddingKind = "item2vec" | "features" | "hybrid";
-export const EMBEDDING_KINDS: readonly EmbeddingKind[] = ["item2vec", "features", "hybrid"];
+import { EMBEDDING_KINDS, type EmbeddingKind } from "./kinds.js";
+export { EMBEDDING_KINDS, type EmbeddingKind };
 
 /** What buildEmbeddings reads from a dataset (an MssdDataset has all of it). V = featureRow.length. */
 export interface EmbeddingInput {

@@ -2,10 +2,10 @@
 // src/embed/format.ts) and streaming CSV export. The only embedding code that imports `node:`.
 
 import { createWriteStream } from "node:fs";
-import { rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { rename } from "node:fs/promises";
 import { once } from "node:events";
-import { readFileNamed, writeFileAtomic } from "../io/atomic.js";
+import { readFileNamed, syncFile, writeError, writeFileAtomic } from "../io/atomic.js";
+import { forgetTemp, removeStaleTemps, removeTemp, tempPath } from "../io/temp.js";
 import { TrackVocab } from "../data/vocab.js";
 import { decodeEmbeddings, embeddingsCsvChunks, encodeEmbeddings, type EmbeddingsExpectation, type LoadedEmbeddings, type SavedEmbeddings } from "./format.js";
 
@@ -19,8 +19,6 @@ export async function loadEmbeddings(path: string, expect: Omit<EmbeddingsExpect
   return decodeEmbeddings(await readFileNamed(path), { ...expect, name: path });
 }
 
-let counter = 0;
-
 /**
  * Stream E (V, d) to `path` as CSV: track_id,e0,..,e{d−1}, one row per track in index order,
  * values with `digits` significant digits (default 9: every f32 reads back exactly). Memory is
@@ -32,7 +30,8 @@ export async function exportEmbeddingsCsv(path: string, E: Float32Array, d: numb
   const size = ids instanceof TrackVocab ? ids.size : ids.length;
   if (!Number.isInteger(V) || size !== V) throw new Error(`embeddings csv: ${size} track ids for ${E.length / d} rows of width ${d}`);
   const id = ids instanceof TrackVocab ? (t: number) => ids.id(t) : (t: number) => (ids as readonly string[])[t];
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${++counter}.tmp`);
+  removeStaleTemps(path);
+  const temp = tempPath(path);
   const out = createWriteStream(temp, { flags: "wx" });
   let bytes = 0;
   try {
@@ -43,11 +42,17 @@ export async function exportEmbeddingsCsv(path: string, E: Float32Array, d: numb
     }
     out.end();
     await once(out, "close");
+    await syncFile(temp);
     await rename(temp, path);
+    forgetTemp(temp);
   } catch (e) {
     out.destroy();
-    await unlink(temp).catch(() => undefined);
-    throw new Error(`cannot write ${path}: ${(e as Error).message}`, { cause: e });
+    try {
+      removeTemp(temp);
+    } catch {
+      // the directory is unusable; the error below names the file
+    }
+    throw writeError(path, e);
   }
   return { rows: V, bytes };
 }

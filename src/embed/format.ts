@@ -19,7 +19,7 @@
 import { BinFileError, decode, encode, type BinFileErrorCode } from "../io/binfile.js";
 import { TrackVocab } from "../data/vocab.js";
 import { embeddingHash, vocabHash } from "./hash.js";
-import type { EmbeddingKind } from "./build.js";
+import { EMBEDDING_KINDS, type EmbeddingKind } from "./kinds.js";
 import type { FallbackCounts } from "./fallback.js";
 
 export const EMBEDDINGS_MAGIC = "ENCEMBED";
@@ -127,9 +127,23 @@ export function decodeEmbeddings(bytes: Uint8Array, expect: EmbeddingsExpectatio
   if (E.length !== V! * d!) bad("format", `section "E" has ${E.length} values, the header says V × d = ${V} × ${d}`);
   const got = embeddingHash(E, d!);
   if (got !== h.embeddingHash) bad("format", `embedding hash ${got} does not match the header's ${h.embeddingHash}`);
+  if (!(EMBEDDING_KINDS as readonly unknown[]).includes(h.kind)) bad("format", `header kind ${JSON.stringify(h.kind)} is not one of ${EMBEDDING_KINDS.join(", ")}`);
+  const c = h.counts as Partial<FallbackCounts> | undefined;
+  if (typeof c !== "object" || c === null || ![c.item2vec, c.features, c.unknown].every((x) => Number.isInteger(x) && x! >= 0)) bad("format", "header lacks its counts (item2vec, features, unknown)");
+  if (h.options !== undefined && (typeof h.options !== "object" || h.options === null || Array.isArray(h.options))) bad("format", "header options are not an object");
+  const split = (h.options as { split?: { seed?: unknown; trainFraction?: unknown } } | undefined)?.split;
+  if (split !== undefined && !(typeof split === "object" && split !== null && Number.isInteger(split.seed) && (split.seed as number) >= 0 && (split.seed as number) <= 0xffffffff
+    && typeof split.trainFraction === "number" && split.trainFraction >= 0 && split.trainFraction <= 1)) bad("format", "header options.split lacks a u32 seed and a trainFraction in [0, 1]");
   let vocab: TrackVocab | null = null;
   if (file.has("ids.bytes")) {
-    vocab = TrackVocab.fromBytes(file.u8("ids.bytes"), file.i32("ids.offsets"));
+    if (!file.has("ids.offsets")) bad("format", "\"ids.bytes\" without \"ids.offsets\"");
+    let ids: TrackVocab;
+    try {
+      ids = TrackVocab.fromBytes(file.u8("ids.bytes"), file.i32("ids.offsets"));
+    } catch (e) {
+      return bad("format", `the stored ids are unusable (${(e as Error).message})`);
+    }
+    vocab = ids;
     if (vocab.size !== V) bad("format", `the stored ids list ${vocab.size} tracks, the header says V = ${V}`);
     if (vocabHash(vocab) !== h.vocabHash) bad("format", "the stored ids do not hash to the header's vocabHash");
   }

@@ -3,7 +3,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { EvaluationReport } from "../eval/types.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { writeFilesAtomic } from "../io/atomic.js";
 import { renderReport } from "./report.js";
 
 export interface WrittenReport {
@@ -13,9 +13,10 @@ export interface WrittenReport {
 
 /**
  * Write `dir/report.json` (the report as indented JSON; NaN and ±Infinity become null, as
- * JSON has no such numbers) and `dir/report.html` (renderReport), each atomically: a reader
- * sees the old file or the complete new one. The directory is created if missing. The HTML
- * is rendered before anything is written, so a malformed report writes nothing.
+ * JSON has no such numbers) and `dir/report.html` (renderReport), all-or-nothing: both are
+ * written to temporaries first, then renamed (the HTML, then the JSON), so a failure (a full
+ * disk) leaves the old pair as it was. The directory is created if missing. The HTML is
+ * rendered before anything is written, so a malformed report writes nothing.
  */
 export async function writeReport(dir: string, report: EvaluationReport): Promise<WrittenReport> {
   const html = renderReport(report);
@@ -23,7 +24,6 @@ export async function writeReport(dir: string, report: EvaluationReport): Promis
   await mkdir(dir, { recursive: true });
   const paths = { json: join(dir, "report.json"), html: join(dir, "report.html") };
   const utf8 = new TextEncoder();
-  await writeFileAtomic(paths.json, utf8.encode(json));
-  await writeFileAtomic(paths.html, utf8.encode(html));
+  await writeFilesAtomic([[paths.html, utf8.encode(html)], [paths.json, utf8.encode(json)]]);
   return paths;
 }

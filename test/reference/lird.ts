@@ -113,7 +113,7 @@ export function lirdReference(samples: RefSample[], emb: number[][], state: numb
 }
 
 /** The next state's tracks: the last N of state ++ the whole list (every listed track is played, kept or skipped). */
-export function advanceReference(state: number[], list: number[], rewards: number[]): number[] {
+export function advanceReference(state: number[], list: number[], _rewards?: number[]): number[] {
   const all = [...state, ...list];
   return all.slice(all.length - state.length);
 }
