@@ -17,4 +17,12 @@ export interface EpisodeMetrics {
   updates: number;
   /** Exploration noise σ at the episode's end. */
   noise: number;
+  /**
+   * On episodes after which the trainer ran its periodic evaluation (greedy episodes, no
+   * exploration): the mean Q the critic predicted for the (state, list) pairs it acted on, and
+   * the mean discounted return Σ_t γ^t r_t actually measured from those same pairs on. Their gap
+   * shows over- or under-estimation (absent on other episodes).
+   */
+  evalPredictedQ?: number;
+  evalReturn?: number;
 }
