@@ -98,6 +98,10 @@ export interface EngineExports {
   interact_forward(B: number, K: number, D: number, m: number, a: number, out: number, ldo: number): void;
   interact_backward(B: number, K: number, D: number, m: number, dout: number, ldd: number, da: number): void;
 
+  // assembly/score.ts — the item-wise critic's candidate scores
+  rowdot_forward_f32(B: number, P: number, W: number, u: number, x: number, out: number): void;
+  rowdot_backward_f32(B: number, P: number, W: number, u: number, x: number, dout: number, du: number, dx: number): void;
+
   // assembly/pool.ts
   /** out (B, C, D) = Σ_n alpha (C, N, 2)[c, n, kept(b, n)] · x (B, N, D)[b, n, :]; kept (B, N) u8. */
   pool_feedback_forward_f32(B: number, N: number, C: number, D: number, x: number, kept: number,
