@@ -58,10 +58,14 @@ const FLAT: Partial<DdpgConfig> = {
   actor: { ...W1_NETWORKS.actor, hidden: [32, 24] },
   critic: { ...W1_NETWORKS.critic, hidden: [32, 24] },
 };
+const REFERENCED: [string, Partial<DdpgConfig>][] = [
+  ["GRU over [embedding | kept] (the original's networks, the defaults)", {}],
+  ["flat [embedding | kept] state, MLP (W1's structure)", FLAT],
+];
 const ENCODERS: [string, Partial<DdpgConfig>][] = [
-  ["mean state, L2-normalised actor, bilinear critic (LISTWISE_NETWORKS)", LISTWISE_NETWORKS],
-  ["GRU (the original's networks, the defaults)", {}],
-  ["flat state, MLP (W1's structure)", FLAT],
+  ["pooled feedback, biased L2 actor, item critic re-ranking (LISTWISE_NETWORKS)", LISTWISE_NETWORKS],
+  ["the same with TD3 (twin critics, delay 2, target smoothing), γ = 0.9", { ...LISTWISE_NETWORKS, twin: true, policyDelay: 2, targetNoise: 0.2, gamma: 0.9 }],
+  ...REFERENCED,
 ];
 
 describe.each(ENCODERS)("DDPG agent, %s", (_name, nets) => {
@@ -69,7 +73,7 @@ describe.each(ENCODERS)("DDPG agent, %s", (_name, nets) => {
     for (const seed of [1, 2, 3]) {
       const { agent, rng } = await makeAgent(seed, { ...nets, actorLr: 1e-3 });
       // give the critic some shape first so ∂Q/∂a is informative
-      for (let i = 0; i < 5; i++) agent.updateCritic(randomBatch(rng, 16));
+      for (let i = 0; i < 5; i++) agent.updateCritic(randomBatch(rng, 16), rng);
       const states = randomStates(rng, 16);
       const before = agent.policyValue(states, 16);
       const objective = agent.updateActor(states, 16);
@@ -95,6 +99,20 @@ describe.each(ENCODERS)("DDPG agent, %s", (_name, nets) => {
     }
   });
 
+  it("flipping one play's feedback (kept ↔ skipped) changes the actor's output: the state is skip-aware", async () => {
+    const { agent, rng } = await makeAgent(14, nets);
+    const states = randomStates(rng, 1);
+    const w0 = Float32Array.from(agent.weights(states, 1));
+    for (let n = 0; n < N; n++) {
+      const flipped = { tracks: states.tracks.slice(), kept: states.kept.slice() };
+      flipped.kept[n] = 1 - flipped.kept[n];
+      const w1 = agent.weights(flipped, 1);
+      let diff = 0;
+      for (let i = 0; i < w0.length; i++) diff = Math.max(diff, Math.abs(w1[i] - w0[i]));
+      expect(diff, `feedback of history position ${n}`).toBeGreaterThan(1e-6);
+    }
+  });
+
   it("every list holds K distinct tracks, none already in the state, with and without exploration noise", async () => {
     const { agent, rng } = await makeAgent(5, nets);
     const B = 32;
@@ -102,7 +120,7 @@ describe.each(ENCODERS)("DDPG agent, %s", (_name, nets) => {
     for (let round = 0; round < 10; round++) {
       const states = randomStates(rng, B);
       const noisy = round % 2 === 1;
-      agent.recommend(states, B, out, noisy ? (w) => { for (let i = 0; i < w.length; i++) w[i] += rng.normal(); } : undefined);
+      agent.recommend(states, B, out, noisy ? { rng, perturb: (w) => { for (let i = 0; i < w.length; i++) w[i] += rng.normal(); }, temperature: 0.5 } : undefined);
       for (let b = 0; b < B; b++) {
         const list = Array.from(out.subarray(b * K, b * K + K));
         const state = Array.from(states.tracks.subarray(b * N, b * N + N));
@@ -119,17 +137,17 @@ describe.each(ENCODERS)("DDPG agent, %s", (_name, nets) => {
   it("the critic fits a fixed batch: its TD loss falls", async () => {
     const { agent, rng } = await makeAgent(6, { ...nets, gamma: 0 });
     const batch = randomBatch(rng, 16);
-    const first = agent.updateCritic(batch).criticLoss;
+    const first = agent.updateCritic(batch, rng).criticLoss;
     let last = first;
     // the default critic is linear in its features: Adam at lr 1e-3 from a 3e-3 init needs more steps
-    for (let i = 0; i < 1000; i++) last = agent.updateCritic(batch).criticLoss;
+    for (let i = 0; i < 1000; i++) last = agent.updateCritic(batch, rng).criticLoss;
     expect(last).toBeLessThan(first / 4);
   });
 
   it("is deterministic: the same seed gives the same parameters after updates", async () => {
     const run = async () => {
       const { agent, rng } = await makeAgent(7, nets);
-      for (let i = 0; i < 5; i++) agent.update(randomBatch(rng, 16));
+      for (let i = 0; i < 5; i++) agent.update(randomBatch(rng, 16), rng);
       return [Float32Array.from(agent.actor.group.arenaView("value")), Float32Array.from(agent.critic.group.arenaView("target"))];
     };
     const [a, b] = [await run(), await run()];
@@ -181,10 +199,10 @@ describe("DDPG agent checks", () => {
   });
 });
 
-describe.each(ENCODERS)("DDPG update vs the f64 reference (test/reference/ddpg.ts), %s", (_name, nets) => {
+describe.each(REFERENCED)("DDPG update vs the f64 reference (test/reference/ddpg.ts), %s", (_name, nets) => {
   it.each(["selected", "proto"] as const)("TD target on the %s action: same targets, critic loss and gradients, actor objective and gradients, and parameters after one update", async (targetAction) => {
     const { agent, rng } = await makeAgent(9, { ...nets, actorLr: 1e-3, targetAction });
-    for (let i = 0; i < 2; i++) agent.update(randomBatch(rng, 16));
+    for (let i = 0; i < 2; i++) agent.update(randomBatch(rng, 16), rng);
     const cfg = agent.config, catalog = agent.catalog.region.f32();
     const ra = refTwin(agent, "actor"), rc = refTwin(agent, "critic");
     const batch = randomBatch(rng, 16);

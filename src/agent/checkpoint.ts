@@ -44,8 +44,8 @@ export interface ModelHeader {
   identity: ModelIdentity;
   config: DdpgConfig;
   groups: GroupLayout[];
-  /** Adam step counts (bias correction resumes where it stopped). */
-  adam: { actor: number; critic: number };
+  /** Adam step counts (bias correction resumes where it stopped) and the critic updates made (TD3's policy delay counts them). */
+  adam: { actor: number; critic: number; criticSteps?: number };
   /** Present in training checkpoints. */
   trainer?: TrainerHeader;
   /** Free-form provenance: command, created, dataset, train options. */
@@ -60,12 +60,17 @@ function layoutOf(g: ParamGroup): GroupLayout {
 
 /** Encode the agent (and, for a training checkpoint, the trainer) into model-file bytes. */
 export function encodeModel(agent: DdpgAgent, identity: ModelIdentity, trainer?: Trainer, meta?: Record<string, unknown>): Uint8Array {
-  const groups = [agent.actor.group, agent.critic.group];
+  const groups = agent.groups;
   const sections: [string, SectionArray][] = [];
   for (const g of groups) for (const a of SAVED_ARENAS) sections.push([`${g.name}.${a}`, g.arenaView(a)]);
+  if (agent.bias) for (const a of SAVED_ARENAS) sections.push([`bias.${a}`, agent.bias.view(a)]);
+  if (agent.embeddings) {
+    void agent.catalogPtr; // the tuned catalog exists once used; an untrained agent saves the catalog it starts from
+    for (const a of ["value", "m", "v"] as const) sections.push([`embeddings.${a}`, agent.embeddings.view(a)]);
+  }
   const header: ModelHeader = {
     format: "encore-model", identity, config: agent.config, groups: groups.map(layoutOf),
-    adam: { actor: agent.actorOpt.t, critic: agent.criticOpt.t }, meta,
+    adam: { actor: agent.actorOpt.t, critic: agent.criticOpt.t, criticSteps: agent.criticSteps }, meta,
   };
   if (trainer) {
     const s = trainer.getState();
@@ -73,7 +78,7 @@ export function encodeModel(agent: DdpgAgent, identity: ModelIdentity, trainer?:
     const r = s.replay;
     header.trainer = {
       episode: s.episode, totalSteps: s.totalSteps, totalUpdates: s.totalUpdates,
-      rng: s.rng, replayRng: s.replayRng,
+      rng: s.rng, replayRng: s.replayRng, exploreRng: s.exploreRng,
       noise, replay: { N: r.N, K: r.K, capacity: r.capacity, size: r.size, head: r.head },
     };
     sections.push(["noise.x", Float64Array.from(x)]);
@@ -112,7 +117,7 @@ export function checkModel(model: DecodedModel, agent: DdpgAgent, identity: Mode
   if (h.identity.V !== identity.V || h.identity.d !== identity.d) {
     throw new Error(`${name}: the model expects ${h.identity.V} tracks of dimension ${h.identity.d}, got ${identity.V} × ${identity.d}`);
   }
-  const groups = [agent.actor.group, agent.critic.group];
+  const groups = agent.groups;
   const want = JSON.stringify(groups.map(layoutOf));
   if (JSON.stringify(h.groups) !== want) {
     throw new Error(`${name}: the model's networks (${describe(h.groups)}) differ from this agent's (${describe(groups.map(layoutOf))})`);
@@ -126,16 +131,25 @@ function describe(gs: GroupLayout[]): string {
 /** Load the parameter arenas (and, when given and present, the trainer state) into a checked agent. */
 export function applyModel(model: DecodedModel, agent: DdpgAgent, trainer?: Trainer): void {
   const { file, header } = model;
-  for (const g of [agent.actor.group, agent.critic.group]) {
+  for (const g of agent.groups) {
     for (const a of SAVED_ARENAS) g.arenaView(a).set(file.f32(`${g.name}.${a}`));
     g.arenaView("grad").fill(0);
+  }
+  if (agent.bias) {
+    for (const a of SAVED_ARENAS) agent.bias.view(a).set(file.f32(`bias.${a}`));
+    agent.bias.zeroGrad();
+  }
+  if (agent.embeddings) {
+    for (const a of ["value", "m", "v"] as const) agent.embeddings.view(a).set(file.f32(`embeddings.${a}`));
+    agent.embeddings.zeroGrad();
+    agent.embeddingsReady = true;
   }
   if (trainer) {
     const t = header.trainer;
     if (!t) throw new Error("this model file has no trainer state (it is a model, not a training checkpoint)");
     trainer.setState({
       episode: t.episode, totalSteps: t.totalSteps, totalUpdates: t.totalUpdates,
-      rng: t.rng, replayRng: t.replayRng, actorAdamT: header.adam.actor, criticAdamT: header.adam.critic,
+      rng: t.rng, replayRng: t.replayRng, exploreRng: t.exploreRng, actorAdamT: header.adam.actor, criticAdamT: header.adam.critic,
       noise: { ...t.noise, x: file.f64("noise.x") },
       replay: {
         ...t.replay,
@@ -146,4 +160,6 @@ export function applyModel(model: DecodedModel, agent: DdpgAgent, trainer?: Trai
   }
   agent.actorOpt.t = header.adam.actor;
   agent.criticOpt.t = header.adam.critic;
+  if (agent.critic2Opt) agent.critic2Opt.t = header.adam.critic;
+  agent.criticSteps = header.adam.criticSteps ?? 0;
 }

@@ -1,24 +1,40 @@
-// The list-wise DDPG agent (Zhao et al. 2018, LIRD, arXiv 1801.00209; DDPG: Lillicrap et
-// al. 2015, arXiv 1509.02971). Everything numeric runs in the wasm engine; this file only
-// orchestrates kernel calls over regions planned once, and allocates nothing per step.
+// The list-wise DDPG agent (Zhao et al. 2018, LIRD, arXiv 1801.00209; DDPG: Lillicrap et al.
+// 2015, arXiv 1509.02971; TD3: Fujimoto et al. 2018, arXiv 1802.09477). Everything numeric runs
+// in the wasm engine; this file orchestrates kernel calls over regions planned once, and
+// allocates nothing per step.
+//
+// Acting (recommend):
+//   1. the actor maps each state to K weight vectors w_k (A floats each: d, or d + 1 with the
+//      per-track bias b, scoring w·e_t + β·b_t);
+//   2. without re-ranking, slot k takes the best-scoring track not taken by an earlier slot and
+//      not in the state (top-k with exclusions and joint distinctness): the paper's policy;
+//   3. with re-ranking (config.rerank = M > 0, the item critic), each slot's vector proposes its M
+//      best tracks, the candidate sources (item-kNN, Markov, …, src/core/candidates.ts) add
+//      theirs, and the critic picks the best distinct list among them (Wolpertinger,
+//      Dulac-Arnold et al. 2015): with the item critic this is exact, the K candidates of highest
+//      item value in slot order (src/agent/networks.ts).
 //
 // One update on a batch of B transitions (s, a, r, s', done), a = K track indices:
-//   1. target   y  = r + γ (1 − done) Q'(s', π'(s'))                    (target networks)
-//   2. critic   minimise mean (y − Q(s, e(a)))²,  e(a) = the K tracks' embeddings, Adam
-//   3. actor    ascend mean Q(s, π(s)): backpropagate ∂(−mean Q)/∂π(s) = −(1/B)·∂Q/∂a
-//               through the actor, Adam. (The original project descended Q here; the sign
-//               is checked by a test: one actor step raises Q under a fixed critic.)
-//   4. targets  θ' ← τθ + (1 − τ)θ' for actor and critic
-// Recommendation: the actor's K weight vectors (plus exploration noise when training) are
-// scored against every track embedding; slot k takes the best track not chosen by an earlier
-// slot and not in the state (top-k with exclusions and joint distinctness).
+//   1. target   y = r + γ (1 − done) · min_i Q'_i(s', a')     (γ = 0: y = r, no target networks)
+//               a' = the list the target policy chooses at s' (its vectors smoothed by clipped
+//               Gaussian noise with TD3), ranked by the smaller of the target critics; one critic
+//               without `twin`.
+//   2. critics  minimise mean (y − Q_i(s, a))², Adam; the per-track bias b steps with them
+//               (row-sparse lazy Adam on the tracks in the batch).
+//   3. actor    every `policyDelay` updates: ascend mean Q_1(s, π(s)): backpropagate −(1/B)·∂Q/∂a
+//               through the actor (the original project descended Q here; a test checks that one
+//               actor step raises Q under a fixed critic), Adam.
+//   4. targets  with the actor step: θ' ← τθ + (1 − τ)θ' for the actor, critics and bias.
+// With twin = false, policyDelay = 1, targetNoise = 0 this is DDPG; with twin, policyDelay 2 and
+// targetNoise > 0 it is TD3: clipped double-Q, target policy smoothing and delayed updates.
 
-import type { MemoryPlan, Region } from "../engine/plan.js";
+import type { MemoryPlan, ParamGroup, Region } from "../engine/plan.js";
 import { TopK } from "../engine/topk.js";
 import type { States } from "../core/state.js";
 import { Adam, hardUpdate, softUpdate } from "../nn/adam.js";
+import { SparseRows } from "../nn/sparse.js";
 import type { Rng } from "../rng.js";
-import { Actor, Critic, type NetworkSpec } from "./networks.js";
+import { Actor, Critic, ItemCritic, type NetworkSpec, type StateInput } from "./networks.js";
 
 export interface DdpgConfig {
   /** History length N (state size). Default 10. */
@@ -29,7 +45,7 @@ export interface DdpgConfig {
   gamma: number;
   /** Actor learning rate. Default 5e-5 (the original's). */
   actorLr: number;
-  /** Critic learning rate. Default 1e-3. */
+  /** Critic learning rate (also the per-track bias's). Default 1e-3. */
   criticLr: number;
   /** Soft target update rate τ. Default 0.001. */
   tau: number;
@@ -38,11 +54,12 @@ export interface DdpgConfig {
   /** Clip each network's gradients to this global norm (0: off). Default 0. */
   clipNorm: number;
   /**
-   * The action the TD target evaluates at s'. "selected" (default): the tracks the target
-   * actor's weight vectors select, as embeddings — the critic is only ever fitted on track
-   * embeddings, like the actions it learns from (Dulac-Arnold et al. 2015, Wolpertinger).
+   * The action the original critic's TD target evaluates at s'. "selected" (default): the tracks
+   * the target actor's weight vectors select, as embeddings — the critic is only ever fitted on
+   * track embeddings, like the actions it learns from (Dulac-Arnold et al. 2015, Wolpertinger).
    * "proto": the target actor's raw weight vectors, as the LIRD paper's Algorithm 2 writes it;
-   * the critic then bootstraps from inputs it was never fitted on, which can diverge.
+   * the critic then bootstraps from inputs it was never fitted on, which can diverge. The item
+   * critic always bootstraps on the list the target policy chooses.
    */
   targetAction: "selected" | "proto";
   /**
@@ -51,25 +68,47 @@ export interface DdpgConfig {
    * of the track embeddings it is fitted on.
    */
   actionRadius: number;
-  /**
-   * Actor network. Default: the original's GRU(32) over the N history embeddings → K·d, tanh
-   * (ORIGINAL_NETWORKS). LISTWISE_NETWORKS is what learns on the ground-truth listener (see
-   * src/agent/networks.ts for the measurements); the CLI uses it by default.
-   */
+  /** Actor network. Default: the original's GRU(32) over the N plays → K·d, tanh (ORIGINAL_NETWORKS). */
   actor: NetworkSpec;
   /** Critic network. Default: the original's GRU(10) → concat action → 32 → 16 → 1 (ORIGINAL_NETWORKS). */
   critic: NetworkSpec;
+  /** A learned per-track score bias b (initialised by setTrackBias): tracks are [e | b]. Needs the item critic. Default false. */
+  trackBias: boolean;
+  /** Per-slot list discount Γ of the item critic's Q = Σ_k Γ^k q̄ (the environments' list reward discount). Default 0.9. */
+  listGamma: number;
+  /** Re-ranking: candidates per slot from the actor's vectors (0: no re-ranking, the paper's slot-wise selection). Needs the item critic. Default 0. */
+  rerank: number;
+  /** Candidates per candidate source when re-ranking. Default 10. */
+  sourceCandidates: number;
+  /** Twin critics with the clipped double-Q target (TD3). Needs the item critic. Default false. */
+  twin: boolean;
+  /** Critic updates per actor and target update (TD3: 2). Default 1. */
+  policyDelay: number;
+  /** Target policy smoothing: σ of the Gaussian noise on the target actor's vectors, per component (TD3; 0: off). Default 0. */
+  targetNoise: number;
+  /** Clip of that noise, per component. Default 0.5. */
+  targetNoiseClip: number;
+  /**
+   * Fine-tune the track embeddings with the critic: the catalog becomes a row-sparse parameter
+   * table, initialised from the embeddings file, that the item critic's loss updates on the
+   * tracks of each batch (lazy Adam). The model file then carries the tuned catalog. Needs the
+   * item critic. Default false.
+   */
+  trainEmbeddings: boolean;
+  /** Learning rate of the tuned embeddings. Default 1e-4. */
+  embeddingLr: number;
 }
 
 /**
- * The networks that learn. Measured on the ground-truth listener (400 tracks, standardised audio
- * features, d = 29): the original's GRU networks and flat MLP critics memorise the few thousand
- * transitions (critic loss far below the reward noise) and rank lists no better than chance on
- * held-out listeners, and their tanh actors saturate; these networks learn (test/listener-env.test.ts).
+ * encore's networks, the CLI's default: skip-aware pooled history, an L2-normalised actor
+ * with a per-track bias column, and the item critic re-ranking the actor's and the sources'
+ * candidates (src/agent/networks.ts says why each).
  */
-export const LISTWISE_NETWORKS: Pick<DdpgConfig, "actor" | "critic"> = {
-  actor: { encoder: { kind: "mean" }, hidden: [64, 64], output: "l2" },
-  critic: { encoder: { kind: "mean" }, hidden: [], interaction: true },
+export const LISTWISE_NETWORKS: Pick<DdpgConfig, "actor" | "critic" | "trackBias" | "rerank"> = {
+  actor: { encoder: { kind: "pool", channels: 3 }, hidden: [64, 64], output: "l2" },
+  critic: { kind: "item", encoder: { kind: "pool", channels: 3 }, hidden: [], tasteInit: 2 },
+  trackBias: true,
+  rerank: 10,
 };
 
 /** The original project's networks: GRU(32) actor → K·d (tanh); GRU(10) critic → concat action → 32 → 16 → 1. */
@@ -90,6 +129,16 @@ export const DDPG_DEFAULTS: DdpgConfig = {
   targetAction: "selected",
   actionRadius: 0,
   ...ORIGINAL_NETWORKS,
+  trackBias: false,
+  listGamma: 0.9,
+  rerank: 0,
+  sourceCandidates: 10,
+  twin: false,
+  policyDelay: 1,
+  targetNoise: 0,
+  targetNoiseClip: 0.5,
+  trainEmbeddings: false,
+  embeddingLr: 1e-4,
 };
 
 /** The W1 networks (MLP over the flattened state), for larger-capacity runs and benchmarks. */
@@ -109,6 +158,12 @@ export interface TransitionBatch {
   actions: Int32Array;
   /** (B) scalar rewards (the environment's list reward). */
   reward: Float32Array;
+  /**
+   * (B, K) per-slot rewards, when known (the replay buffer has them). The item critic then fits
+   * each track's value to its own reward: q̄(s, a_k) → r_k + γ (1 − done) Q'(s', a') / Σ_j Γ^j,
+   * which sums (Σ_k Γ^k ·) to the list's TD target but gives K targets per transition, not one.
+   */
+  rewards?: Float32Array;
   /** (B, N) next states and their flags. */
   nexts: Int32Array;
   nextKept: Uint8Array;
@@ -117,13 +172,13 @@ export interface TransitionBatch {
 }
 
 export interface UpdateMetrics {
-  /** Mean squared TD error of the critic before its step. */
+  /** Mean squared TD error of the critic(s) before their step. */
   criticLoss: number;
-  /** Mean Q(s, π(s)) before the actor's step: the actor objective it ascends. */
+  /** Mean Q(s, π(s)) before the actor's step: the actor objective it ascends (NaN when the actor did not step). */
   actorObjective: number;
   /** Mean TD target y. */
   meanTarget: number;
-  /** Mean Q(s, e(a)) of the critic on the batch, before its step. */
+  /** Mean Q(s, a) of the (first) critic on the batch, before its step. */
   meanQ: number;
 }
 
@@ -134,73 +189,211 @@ export interface Catalog {
   d: number;
 }
 
+/**
+ * A candidate source for re-ranking (src/core/candidates.ts implements it for the baselines):
+ * begin() scores the catalog for one state, score(t) reads a track's score, top() lists the best.
+ */
+export interface RerankSource {
+  readonly name: string;
+  begin(states: States, b: number, exclude?: { ids: Int32Array; X: number }): void;
+  score(t: number): number;
+  top(M: number, out: Int32Array, o: number): number;
+}
+
+/** Features per candidate source in a critic row: log(1 + score) and the reciprocal rank among its top candidates. */
+export const FEATURES_PER_SOURCE = 2;
+
+export interface AgentOptions {
+  /** Most states per recommend() call (default: the batch size). */
+  maxActBatch?: number;
+  /** Most extra excluded tracks per state (default 0). */
+  maxExtraExclusions?: number;
+  /** Candidate sources of the re-ranking (default none); their names are recorded in the model. */
+  sources?: readonly RerankSource[];
+}
+
+/** How recommend() explores while training: clipped Gaussian noise on the vectors, Gumbel noise on the critic's choice. */
+export interface Exploration {
+  rng: Rng;
+  /** Noise added to the weight vectors in place before scoring (e.g. the trainer's Gaussian or OU noise). */
+  perturb?: (weights: Float32Array) => void;
+  /** Re-ranking: sample the list without replacement from softmax(q̄ / temperature) (Gumbel-top-K); 0 = greedy. */
+  temperature?: number;
+}
+
 export class DdpgAgent {
   readonly config: DdpgConfig;
   readonly actor: Actor;
-  readonly critic: Critic;
+  /** The original's concat critic, or the item critic (config.critic.kind). */
+  readonly critic: Critic | ItemCritic;
+  /** The second item critic of TD3 (config.twin), or null. */
+  readonly critic2: ItemCritic | null;
   readonly actorOpt: Adam;
   readonly criticOpt: Adam;
+  readonly critic2Opt: Adam | null;
+  /** The learned per-track bias (V, 1) with its Adam moments and target copy, or null. */
+  readonly bias: SparseRows | null;
+  /** The tuned catalog (V, d) when config.trainEmbeddings, initialised from the catalog region on first use; else null. */
+  readonly embeddings: SparseRows | null;
+  /** Whether the tuned catalog holds its values (copied from the catalog or loaded from a model). */
+  embeddingsReady = false;
   readonly topk: TopK;
+  readonly sources: readonly RerankSource[];
   /** Largest batch of states recommend() takes at once. */
   readonly maxActBatch: number;
+  /** Extra exclusions per state recommend() accepts beyond the state itself. */
+  readonly maxExtraExclusions: number;
+  /** Action width per slot: d, or d + 1 with the per-track bias. */
+  readonly A: number;
+  /** The state input every network reads: embeddings (maxB, N·d) and feedback (maxB, N) u8. */
+  readonly input: StateInput;
+  /** Scores of the last recommend()'s lists (B·K): the critic's item values when re-ranking, else each slot's top-k score. */
+  readonly lastScores: Float32Array;
+  /** Critic updates made (the TD3 policy delay counts them). */
+  criticSteps = 0;
+
   private readonly stateIdx: Region;
-  /** (maxB, N) f32 feedback flags of the loaded states (1 kept, 0 skipped), beside their embeddings. */
-  readonly stateKept: Region;
   private readonly actionIdx: Region;
   private readonly rewards: Region;
   private readonly done: Region;
   private readonly y: Region;
   private readonly K: number;
   private readonly N: number;
+  private readonly maxB: number;
   /** Radius of L2-normalised weight vectors (0 until measured on first use). */
   private radius = 0;
+  // Re-ranking: candidate indices (maxB, maxP), gather scratch, per-state counts, stamps.
+  private readonly maxP: number;
+  private readonly candIdx: Region | null;
+  private readonly gatherE: Region | null;
+  private readonly gatherB: Region | null;
+  private readonly biasStage: Region | null;
+  private readonly embStage: Region | null;
+  private readonly candCount: Int32Array;
+  private readonly stamp: Int32Array;
+  private stampNow = 0;
+  private readonly rank: Int32Array[];
+  private readonly srcTop: Int32Array;
+  /** Source features of the candidates being scored (maxB, maxP, F). */
+  private readonly feat: Float32Array;
+  private readonly qScratch: Float64Array;
+  private readonly qMin: Float32Array;
+  private readonly chosen: Int32Array;
+  private readonly qHost: Float64Array;
+  private readonly q2Host: Float64Array;
+  private readonly yHost: Float64Array;
+  private readonly dqHost: Float64Array;
+  private readonly ySlot: Float64Array;
 
-  /** Extra exclusions per state recommend() accepts beyond the state itself. */
-  readonly maxExtraExclusions: number;
-
-  /**
-   * options.maxActBatch: most states per recommend() call (default: the batch size);
-   * options.maxExtraExclusions: most extra excluded tracks per state (default 0).
-   */
-  constructor(readonly plan: MemoryPlan, readonly catalog: Catalog, config: Partial<DdpgConfig> = {}, options: { maxActBatch?: number; maxExtraExclusions?: number } = {}) {
+  constructor(readonly plan: MemoryPlan, readonly catalog: Catalog, config: Partial<DdpgConfig> = {}, options: AgentOptions = {}) {
     const c: DdpgConfig = { ...DDPG_DEFAULTS, ...config };
     this.config = c;
     const { N, K, batch } = c;
     const d = catalog.d;
+    const item = c.critic.kind === "item";
     if (!Number.isInteger(N) || N < 1) throw new Error(`DDPG: N must be a positive integer, got ${N}`);
     if (!Number.isInteger(K) || K < 1) throw new Error(`DDPG: K must be a positive integer, got ${K}`);
     if (catalog.V < N + K) throw new Error(`DDPG: the catalog has ${catalog.V} tracks, fewer than N + K = ${N + K}`);
     if (!(c.gamma >= 0 && c.gamma <= 1)) throw new Error(`DDPG: gamma must be in [0, 1], got ${c.gamma}`);
     if (!(c.tau > 0 && c.tau <= 1)) throw new Error(`DDPG: tau must be in (0, 1], got ${c.tau}`);
     if (!(c.actionRadius >= 0 && Number.isFinite(c.actionRadius))) throw new Error(`DDPG: actionRadius must be ≥ 0 (0: the catalog's RMS norm), got ${c.actionRadius}`);
+    if (!(c.listGamma > 0 && c.listGamma <= 1)) throw new Error(`DDPG: listGamma must be in (0, 1], got ${c.listGamma}`);
+    if (!(Number.isInteger(c.rerank) && c.rerank >= 0)) throw new Error(`DDPG: rerank must be an integer ≥ 0, got ${c.rerank}`);
+    if (!(Number.isInteger(c.sourceCandidates) && c.sourceCandidates >= 1)) throw new Error(`DDPG: sourceCandidates must be a positive integer, got ${c.sourceCandidates}`);
+    if (!(Number.isInteger(c.policyDelay) && c.policyDelay >= 1)) throw new Error(`DDPG: policyDelay must be a positive integer, got ${c.policyDelay}`);
+    if (!(c.targetNoise >= 0 && c.targetNoiseClip >= 0)) throw new Error(`DDPG: targetNoise and targetNoiseClip must be ≥ 0`);
+    if (!item && (c.trackBias || c.rerank > 0 || c.twin || c.trainEmbeddings)) throw new Error("DDPG: trackBias, rerank, twin and trainEmbeddings need the item critic (critic.kind \"item\")");
+    if (c.critic.link === "logistic" && c.gamma !== 0) throw new Error(`DDPG: the logistic item critic predicts keep probabilities (γ = 0); use link "identity" for γ = ${c.gamma}`);
+    const sources = options.sources ?? [];
+    if (sources.length > 0 && c.rerank === 0) throw new Error("DDPG: candidate sources need re-ranking (rerank > 0)");
+    this.sources = sources;
     this.N = N;
     this.K = K;
+    this.A = c.trackBias ? d + 1 : d;
     this.maxActBatch = options.maxActBatch ?? batch;
     this.maxExtraExclusions = options.maxExtraExclusions ?? 0;
-    const maxB = Math.max(batch, this.maxActBatch);
-    const dims = { N, K, d, maxBatch: maxB };
-    const state = plan.f32("ddpg.state", "io", maxB * N * d);
+    const maxB = (this.maxB = Math.max(batch, this.maxActBatch));
+    const dims = { N, K, d, A: this.A, maxBatch: maxB };
+    this.input = { x: plan.f32("ddpg.state", "io", maxB * N * d), kept: plan.region("ddpg.kept", "io", maxB * N) };
     const actorGroup = plan.paramGroup("actor", { target: true });
     const criticGroup = plan.paramGroup("critic", { target: true });
-    this.actor = new Actor(plan, actorGroup, dims, c.actor, state);
-    this.critic = new Critic(plan, criticGroup, dims, c.critic, state);
+    this.actor = new Actor(plan, actorGroup, dims, c.actor, this.input);
+    const F = sources.length * FEATURES_PER_SOURCE;
+    this.maxP = c.rerank > 0 ? K * c.rerank + sources.length * c.sourceCandidates : K;
+    this.critic = item ? new ItemCritic(plan, criticGroup, dims, c.critic, this.input, F, this.maxP, c.listGamma) : new Critic(plan, criticGroup, dims, c.critic, this.input);
+    const critic2Group = c.twin ? plan.paramGroup("critic2", { target: true }) : null;
+    this.critic2 = critic2Group ? new ItemCritic(plan, critic2Group, dims, c.critic, this.input, F, this.maxP, c.listGamma, "critic2") : null;
     this.actorOpt = new Adam(actorGroup, { lr: c.actorLr, clipNorm: c.clipNorm });
     this.criticOpt = new Adam(criticGroup, { lr: c.criticLr, clipNorm: c.clipNorm });
+    this.critic2Opt = critic2Group ? new Adam(critic2Group, { lr: c.criticLr, clipNorm: c.clipNorm }) : null;
+    this.bias = c.trackBias ? new SparseRows(plan, "bias", catalog.V, 1, { maxRows: maxB * this.maxP, target: true }) : null;
+    this.embeddings = c.trainEmbeddings ? new SparseRows(plan, "embeddings", catalog.V, d, { maxRows: maxB * K }) : null;
+    this.embStage = c.trainEmbeddings ? plan.f32("ddpg.embGrad", "scratch", maxB * K * d) : null;
     this.stateIdx = plan.i32("ddpg.stateIdx", "io", maxB * N);
-    this.stateKept = plan.f32("ddpg.stateKept", "io", maxB * N);
     this.actionIdx = plan.i32("ddpg.actionIdx", "io", batch * K);
     this.rewards = plan.f32("ddpg.rewards", "io", batch);
     this.done = plan.f32("ddpg.done", "io", batch);
     this.y = plan.f32("ddpg.y", "activation", batch);
-    this.topk = new TopK(plan, { maxQ: maxB * K, maxG: maxB, maxK: 1, maxD: d, maxX: N + this.maxExtraExclusions, maxDistinctGroup: K }, "ddpg.topk");
+    this.topk = new TopK(plan, { maxQ: maxB * K, maxG: maxB, maxK: Math.max(1, c.rerank), maxD: d, maxX: N + this.maxExtraExclusions, maxDistinctGroup: K }, "ddpg.topk");
+    const rows = maxB * this.maxP;
+    this.candIdx = item ? plan.i32("ddpg.candIdx", "io", rows) : null;
+    this.gatherE = item ? plan.f32("ddpg.gatherE", "scratch", rows * d) : null;
+    this.gatherB = c.trackBias ? plan.f32("ddpg.gatherB", "scratch", rows) : null;
+    this.biasStage = c.trackBias ? plan.f32("ddpg.biasGrad", "scratch", maxB * K) : null;
+    this.candCount = new Int32Array(maxB);
+    this.stamp = new Int32Array(item ? catalog.V : 0);
+    this.rank = sources.map(() => new Int32Array(catalog.V));
+    this.srcTop = new Int32Array(c.sourceCandidates);
+    this.feat = new Float32Array(rows * F);
+    if (c.sourceCandidates >= 64) throw new Error(`DDPG: sourceCandidates must be below 64, got ${c.sourceCandidates}`);
+    this.qScratch = new Float64Array(this.maxP);
+    this.qMin = new Float32Array(rows);
+    this.chosen = new Int32Array(maxB * K);
+    this.lastScores = new Float32Array(maxB * K);
+    this.qHost = new Float64Array(maxB);
+    this.q2Host = new Float64Array(maxB);
+    this.yHost = new Float64Array(batch);
+    this.dqHost = new Float64Array(batch);
+    this.ySlot = new Float64Array(batch * K);
   }
 
-  /** Initialise both networks from the rng and copy them into their targets. */
+  /** The parameter groups (actor, critic, critic2): what Adam, targets and model files cover. */
+  get groups(): ParamGroup[] {
+    return [this.actor.group, this.critic.group, ...(this.critic2 ? [this.critic2.group] : [])];
+  }
+
+  /** Initialise the networks from the rng and copy them into their targets; the bias starts at 0 (see setTrackBias). */
   initialize(rng: Rng): void {
     this.actor.initialize(rng);
     this.critic.initialize(rng);
-    hardUpdate(this.actor.group);
-    hardUpdate(this.critic.group);
+    this.critic2?.initialize(rng);
+    for (const g of this.groups) hardUpdate(g);
+    if (this.bias) {
+      this.bias.view("value").fill(0);
+      this.bias.hardUpdate();
+    }
+  }
+
+  /** Set the per-track bias (V values, e.g. standardised log training play counts) and its target. */
+  setTrackBias(values: ArrayLike<number>): void {
+    if (!this.bias) throw new Error("DDPG: this agent has no per-track bias (config.trackBias)");
+    if (values.length !== this.catalog.V) throw new Error(`DDPG: ${values.length} bias values for ${this.catalog.V} tracks`);
+    const v = this.bias.view("value");
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isFinite(values[i])) throw new Error(`DDPG: bias value ${values[i]} of track ${i} is not finite`);
+      v[i] = values[i];
+    }
+    this.bias.hardUpdate();
+  }
+
+  /** Byte address of the catalog every gather and scan reads: the tuned one when training embeddings. */
+  get catalogPtr(): number {
+    if (!this.embeddings) return this.catalog.region.ptr;
+    if (!this.embeddingsReady) {
+      this.embeddings.view("value").set(this.catalog.region.f32().subarray(0, this.catalog.V * this.catalog.d));
+      this.embeddingsReady = true;
+    }
+    return this.embeddings.value.ptr;
   }
 
   /** The catalog's RMS embedding norm (the default radius of L2-normalised weight vectors). */
@@ -211,7 +404,7 @@ export class DdpgAgent {
     return Math.sqrt(ss / this.catalog.V);
   }
 
-  /** Gather the embeddings of `B` states (B, N) into the shared state input, and their flags into stateKept. */
+  /** Gather the embeddings of B states into the state input, and their feedback flags. */
   private loadStates(states: States, B: number): void {
     const x = this.plan.engine.x, { N } = this;
     if (this.radius === 0) {
@@ -222,57 +415,202 @@ export class DdpgAgent {
     checkIndices(states.tracks, B * N, this.catalog.V, "state");
     if (states.kept.length < B * N) throw new Error(`DDPG: state flags: need ${B * N}, got ${states.kept.length}`);
     this.stateIdx.i32().set(states.tracks.subarray(0, B * N));
-    const kept = this.stateKept.f32();
+    const kept = this.input.kept.u8();
     for (let i = 0; i < B * N; i++) kept[i] = states.kept[i] ? 1 : 0;
-    x.gather_rows_f32(B * N, this.stateIdx.ptr, this.catalog.region.ptr, this.catalog.d, this.actor.state.ptr);
+    x.gather_rows_f32(B * N, this.stateIdx.ptr, this.catalogPtr, this.catalog.d, this.input.x.ptr);
   }
 
   /**
-   * The actor's K weight vectors for B states: a (B, K·d) view valid until the next call.
+   * The actor's K weight vectors for B states: a (B, K·A) view valid until the next call.
    * `params` selects the online or the target actor.
    */
   weights(states: States, B: number, params: "value" | "target" = "value"): Float32Array {
     this.checkActBatch(B);
     this.loadStates(states, B);
     this.actor.forward(B, params);
-    return this.actor.output.f32().subarray(0, B * this.K * this.catalog.d);
+    return this.actor.output.f32().subarray(0, B * this.K * this.A);
   }
 
   /**
    * Recommend K distinct tracks for each of B states, none already in its state (nor in its
    * row of `extra`, (B, X) track indices with -1 padding, X ≤ maxExtraExclusions): writes
-   * (B, K) track indices into `out`. `perturb`, when given, changes the weight vectors in
-   * place before scoring (exploration noise).
+   * (B, K) track indices into `out`, and their scores into lastScores. `explore` adds the
+   * training-time noise (see Exploration).
    */
-  recommend(states: States, B: number, out: Int32Array, perturb?: (weights: Float32Array) => void, extra?: { ids: Int32Array; X: number }): void {
+  recommend(states: States, B: number, out: Int32Array, explore?: Exploration, extra?: { ids: Int32Array; X: number }): void {
     const { K } = this;
     const X = extra ? extra.X : 0;
     if (X > this.maxExtraExclusions) throw new Error(`DDPG: ${X} extra exclusions per state, above maxExtraExclusions ${this.maxExtraExclusions}`);
     const w = this.weights(states, B);
-    if (perturb) perturb(w);
-    this.select(states, B, w, extra);
-    out.set(this.topk.indices.subarray(0, B * K));
+    if (explore?.perturb) explore.perturb(w);
+    if (this.config.rerank === 0) {
+      this.select(states, B, w, 1, extra);
+      out.set(this.topk.indices.subarray(0, B * K));
+      this.lastScores.set(this.topk.scores.subarray(0, B * K));
+      return;
+    }
+    this.select(states, B, w, this.config.rerank, extra);
+    this.pool(states, B, extra);
+    this.sourceFeatures(states, B, this.maxP, extra);
+    const critic = this.critic as ItemCritic;
+    this.fillCandidates(critic, B, "value", this.maxP);
+    critic.forward(B, "value");
+    critic.score(B, this.maxP);
+    this.choose(B, this.maxP, critic.qbar.f32(), explore && explore.temperature ? explore : undefined);
+    out.set(this.chosen.subarray(0, B * K));
+    if (critic.logistic) for (let i = 0; i < B * K; i++) this.lastScores[i] = critic.value(this.lastScores[i]);
   }
 
   /**
-   * Top-k selection: for each of B states, the K weight vectors in `w` (B, K·d) each take the
-   * best track not taken by an earlier slot and not in the state or its extra exclusions.
-   * Results land in topk.indices (B·K, -1 where nothing is left).
+   * Top-k retrieval: for each of B states, the K weight vectors in `w` (B, K·A) each take their
+   * `k` best tracks not taken by an earlier slot and not in the state or its extra exclusions.
+   * Results land in topk.indices (B·K, k; -1 where nothing is left).
    */
-  private select(states: States, B: number, w: Float32Array, extra?: { ids: Int32Array; X: number }): void {
-    const { K, N } = this;
+  private select(states: States, B: number, w: Float32Array, k: number, extra?: { ids: Int32Array; X: number }, bias: "value" | "target" = "value"): void {
+    const { K, N, A } = this;
     const X = extra ? extra.X : 0;
     const tk = this.boundTopk(), d = this.catalog.d, W = N + X;
-    tk.queries.set(w.subarray(0, B * K * d));
+    const q = tk.queries;
+    if (A === d) q.set(w.subarray(0, B * K * d));
+    else {
+      const qb = tk.queryBias;
+      for (let r = 0; r < B * K; r++) {
+        for (let j = 0; j < d; j++) q[r * d + j] = w[r * A + j];
+        qb[r] = w[r * A + d];
+      }
+    }
     const ex = tk.exclusions;
     for (let b = 0; b < B; b++) {
       ex.set(states.tracks.subarray(b * N, b * N + N), b * W);
       if (extra) ex.set(extra.ids.subarray(b * X, b * X + X), b * W + N);
     }
-    tk.run(this.catalog.region.ptr, this.catalog.V, d, B * K, B, 1, W, true);
-    const idx = tk.indices;
-    for (let i = 0; i < B * K; i++) {
-      if (idx[i] < 0) throw new Error(`DDPG: no track left for slot ${i % K} of state ${Math.floor(i / K)} (every score NaN or excluded)`);
+    const biasPtr = this.bias ? (bias === "value" ? this.bias.value.ptr : this.bias.target!.ptr) : 0;
+    tk.run(this.catalogPtr, this.catalog.V, d, B * K, B, k, W, true, biasPtr);
+    if (k === 1) {
+      const idx = tk.indices;
+      for (let i = 0; i < B * K; i++) {
+        if (idx[i] < 0) throw new Error(`DDPG: no track left for slot ${i % K} of state ${Math.floor(i / K)} (every score NaN or excluded: were the weights or embeddings corrupted, e.g. by a learning rate too high?)`);
+      }
+    }
+  }
+
+  /**
+   * The candidate pools of B states after select(): each state's retrieved tracks, then each
+   * source's top candidates, deduplicated and without the state's tracks or exclusions, into
+   * candIdx (B, maxP); short pools are padded with their first candidate (never chosen: choose()
+   * reads only the first candCount[b]).
+   */
+  private pool(states: States, B: number, extra?: { ids: Int32Array; X: number }): void {
+    const { K, N, maxP } = this, M = this.config.rerank, Ms = this.config.sourceCandidates;
+    const idx = this.topk.indices, cand = this.candIdx!.i32(), stamp = this.stamp, X = extra ? extra.X : 0;
+    for (let b = 0; b < B; b++) {
+      const s = this.nextStamp();
+      for (let n = 0; n < N; n++) stamp[states.tracks[b * N + n]] = s;
+      for (let x = 0; x < X; x++) {
+        const t = extra!.ids[b * X + x];
+        if (t >= 0) stamp[t] = s;
+      }
+      let p = 0;
+      const o = b * maxP;
+      for (let r = 0; r < K * M; r++) {
+        const t = idx[b * K * M + r];
+        if (t < 0 || stamp[t] === s) continue;
+        stamp[t] = s;
+        cand[o + p++] = t;
+      }
+      for (const src of this.sources) {
+        src.begin(states, b, extra ? { ids: extra.ids.subarray(b * X, (b + 1) * X), X } : undefined);
+        const n = src.top(Ms, this.srcTop, 0);
+        for (let r = 0; r < n; r++) {
+          const t = this.srcTop[r];
+          if (stamp[t] === s) continue;
+          stamp[t] = s;
+          cand[o + p++] = t;
+        }
+      }
+      if (p < K) throw new Error(`DDPG: only ${p} candidates for state ${b}, need K = ${K} (the catalog minus the state is too small?)`);
+      this.candCount[b] = p;
+      for (let q = p; q < maxP; q++) cand[o + q] = cand[o];
+    }
+  }
+
+  /**
+   * The candidate sources' features of B states × P candidates (candIdx, row-major (B, P)) into
+   * `feat` (B, P, F): per source, log(1 + score) and the reciprocal of the track's rank among the
+   * source's top candidates for that state (0 beyond them).
+   */
+  private sourceFeatures(states: States, B: number, P: number, extra?: { ids: Int32Array; X: number }): void {
+    const S = this.sources.length;
+    if (S === 0) return;
+    const cand = this.candIdx!.i32(), feat = this.feat, F = S * FEATURES_PER_SOURCE, X = extra ? extra.X : 0;
+    const Ms = this.config.sourceCandidates;
+    for (let b = 0; b < B; b++) {
+      for (let si = 0; si < S; si++) {
+        const src = this.sources[si], rank = this.rank[si];
+        src.begin(states, b, extra ? { ids: extra.ids.subarray(b * X, (b + 1) * X), X } : undefined);
+        const s = this.nextStamp(), n = src.top(Ms, this.srcTop, 0);
+        for (let r = 0; r < n; r++) rank[this.srcTop[r]] = s * 64 + r + 1; // rank r + 1 under this stamp (Ms < 64)
+        for (let p = 0; p < P; p++) {
+          const t = cand[b * P + p], o = (b * P + p) * F + si * FEATURES_PER_SOURCE;
+          const sc = src.score(t);
+          feat[o] = Math.log1p(sc > 0 ? sc : 0);
+          feat[o + 1] = Math.floor(rank[t] / 64) === s ? 1 / (rank[t] % 64) : 0;
+        }
+      }
+    }
+  }
+
+  private nextStamp(): number {
+    if (this.stampNow >= 0x1fffff) {
+      this.stamp.fill(0);
+      for (const r of this.rank) r.fill(0);
+      this.stampNow = 0;
+    }
+    return ++this.stampNow;
+  }
+
+  /**
+   * The critic's candidate rows z = [e_t | b_t | f_t(s) | 1] of B states × P candidates (track
+   * indices in candIdx, row-major (B, P); features in `feat` from sourceFeatures), with the
+   * online or the target bias.
+   */
+  private fillCandidates(critic: ItemCritic, B: number, bias: "value" | "target", P: number): void {
+    const x = this.plan.engine.x, d = this.catalog.d, Z = critic.Z, R = B * P;
+    x.gather_rows_f32(R, this.candIdx!.ptr, this.catalogPtr, d, this.gatherE!.ptr);
+    x.copy_2d_f32(R, d, this.gatherE!.ptr, d, critic.cand.ptr, Z);
+    if (this.bias) {
+      x.gather_rows_f32(R, this.candIdx!.ptr, bias === "value" ? this.bias.value.ptr : this.bias.target!.ptr, 1, this.gatherB!.ptr);
+      x.copy_2d_f32(R, 1, this.gatherB!.ptr, 1, critic.cand.ptr + d * 4, Z);
+    }
+    const z = critic.cand.f32(), A = this.A, F = this.sources.length * FEATURES_PER_SOURCE, feat = this.feat;
+    for (let r = 0; r < R; r++) {
+      for (let f = 0; f < F; f++) z[r * Z + A + f] = feat[r * F + f];
+      z[r * Z + Z - 1] = 1;
+    }
+  }
+
+  /**
+   * Per state, the K valid candidates of highest q̄ (plus Gumbel noise when exploring), best
+   * first, into `chosen` (B, K) and lastScores. The critic's exact argmax over the pool's lists.
+   */
+  private choose(B: number, P: number, qbar: Float32Array, explore?: Exploration): void {
+    const K = this.K, maxP = P, cand = this.candIdx!.i32(), q = this.qScratch, T = explore?.temperature ?? 0;
+    for (let b = 0; b < B; b++) {
+      const n = this.candCount[b];
+      for (let p = 0; p < n; p++) {
+        let v = qbar[b * maxP + p];
+        if (!(v === v)) v = -Infinity; // NaN never wins
+        if (T > 0) v += T * gumbel(explore!.rng);
+        q[p] = v;
+      }
+      for (let k = 0; k < K; k++) {
+        let best = -1;
+        for (let p = 0; p < n; p++) if (q[p] > -Infinity && (best < 0 || q[p] > q[best])) best = p;
+        if (best < 0) throw new Error(`DDPG: every candidate of state ${b} scores NaN (were the weights corrupted, e.g. by a learning rate too high?)`);
+        this.chosen[b * K + k] = cand[b * maxP + best];
+        this.lastScores[b * K + k] = qbar[b * maxP + best];
+        q[best] = -Infinity;
+      }
     }
   }
 
@@ -287,78 +625,238 @@ export class DdpgAgent {
     return this.topk;
   }
 
-  /** One DDPG update on a batch (critic step, actor step, soft target updates); returns its metrics. */
-  update(batch: TransitionBatch): UpdateMetrics {
-    const { criticLoss, meanTarget, meanQ } = this.updateCritic(batch);
+  /** One update on a batch (critic step, actor step and soft target updates as the policy delay says); returns its metrics. */
+  update(batch: TransitionBatch, rng?: Rng): UpdateMetrics {
+    const { criticLoss, meanTarget, meanQ } = this.updateCritic(batch, rng);
+    if (this.criticSteps % this.config.policyDelay !== 0) return { criticLoss, actorObjective: NaN, meanTarget, meanQ };
     const actorObjective = this.updateActor({ tracks: batch.states, kept: batch.kept }, batch.B);
-    softUpdate(this.actor.group, this.config.tau);
-    softUpdate(this.critic.group, this.config.tau);
+    for (const g of this.groups) softUpdate(g, this.config.tau);
+    this.bias?.softUpdate(this.config.tau);
     return { criticLoss, actorObjective, meanTarget, meanQ };
   }
 
-  /** Critic step: minimise mean (y − Q(s, e(a)))² with y = r + γ (1 − done) Q'(s', π'(s')). */
-  updateCritic(batch: TransitionBatch): { criticLoss: number; meanTarget: number; meanQ: number } {
+  /** Critic step: minimise mean (y − Q(s, a))² with y = r + γ (1 − done) Q'(s', a'). `rng` draws the target smoothing noise. */
+  updateCritic(batch: TransitionBatch, rng?: Rng): { criticLoss: number; meanTarget: number; meanQ: number } {
     const { B } = batch;
-    const c = this.config, x = this.plan.engine.x;
     this.checkUpdateBatch(B);
+    this.criticSteps++;
+    if (this.critic instanceof ItemCritic) return this.updateItemCritics(batch, rng);
+    const c = this.config, x = this.plan.engine.x;
     const rw = this.rewards.f32(), dn = this.done.f32();
     for (let i = 0; i < B; i++) {
       rw[i] = batch.reward[i];
       dn[i] = batch.dones[i] ? 1 : 0;
     }
+    const critic = this.critic;
     // y = r + γ (1 − done) Q'(s', a'), a' = π'(s') (or the tracks it selects); with γ = 0 the
     // target is the reward itself and the target networks are not needed
-    if (c.gamma === 0) {
-      x.copy_f32(B, this.rewards.ptr, this.y.ptr);
-      const meanTarget = x.sum_f32(B, this.y.ptr) / B;
-      return this.fitCritic(batch, meanTarget);
+    if (c.gamma === 0) x.copy_f32(B, this.rewards.ptr, this.y.ptr);
+    else {
+      const nexts = { tracks: batch.nexts, kept: batch.nextKept };
+      this.loadStates(nexts, B);
+      this.actor.forward(B, "target");
+      let targetAction = this.actor.output.ptr;
+      if (c.targetAction === "selected") {
+        this.select(nexts, B, this.actor.output.f32().subarray(0, B * this.K * this.A), 1);
+        x.gather_rows_f32(B * this.K, this.topk.indexRegion.ptr, this.catalogPtr, this.catalog.d, critic.action.ptr);
+        targetAction = critic.action.ptr;
+      }
+      critic.forward(B, "target", targetAction);
+      x.td_target_f32(B, this.rewards.ptr, this.done.ptr, critic.q.ptr, c.gamma, this.y.ptr);
     }
-    const nexts = { tracks: batch.nexts, kept: batch.nextKept };
-    this.loadStates(nexts, B);
-    this.actor.forward(B, "target");
-    let targetAction = this.actor.output.ptr;
-    if (c.targetAction === "selected") {
-      this.select(nexts, B, this.actor.output.f32().subarray(0, B * this.K * this.catalog.d));
-      x.gather_rows_f32(B * this.K, this.topk.indexRegion.ptr, this.catalog.region.ptr, this.catalog.d, this.critic.action.ptr);
-      targetAction = this.critic.action.ptr;
-    }
-    this.critic.forward(B, "target", targetAction);
-    x.td_target_f32(B, this.rewards.ptr, this.done.ptr, this.critic.q.ptr, c.gamma, this.y.ptr);
     const meanTarget = x.sum_f32(B, this.y.ptr) / B;
-    return this.fitCritic(batch, meanTarget);
-  }
-
-  /** Q(s, e(a)), MSE against y, backward, Adam. */
-  private fitCritic(batch: TransitionBatch, meanTarget: number): { criticLoss: number; meanTarget: number; meanQ: number } {
-    const { B } = batch;
-    const x = this.plan.engine.x;
     this.q({ tracks: batch.states, kept: batch.kept }, batch.actions, B);
-    const meanQ = x.sum_f32(B, this.critic.q.ptr) / B;
+    const meanQ = x.sum_f32(B, critic.q.ptr) / B;
     this.criticOpt.zeroGrad();
-    const criticLoss = x.mse_forward(B, this.critic.q.ptr, this.y.ptr);
-    x.mse_backward(B, this.critic.q.ptr, this.y.ptr, this.critic.dq.ptr);
-    this.critic.backward(B);
+    const criticLoss = x.mse_forward(B, critic.q.ptr, this.y.ptr);
+    x.mse_backward(B, critic.q.ptr, this.y.ptr, critic.dq.ptr);
+    critic.backward(B);
     this.criticOpt.step();
     return { criticLoss, meanTarget, meanQ };
   }
 
+  /** The item critics' step (TD3 when twin): targets from the target policy's lists at s', then MSE for each critic and the bias. */
+  private updateItemCritics(batch: TransitionBatch, rng?: Rng): { criticLoss: number; meanTarget: number; meanQ: number } {
+    const { B } = batch, c = this.config, y = this.yHost, K = this.K, slots = batch.rewards;
+    // y_b: the list's TD target; the future part alone (γ (1 − done) Q'(s', a')) in yFuture
+    const yFuture = this.dqHost;
+    if (c.gamma === 0) yFuture.fill(0, 0, B);
+    else {
+      this.listTargets({ tracks: batch.nexts, kept: batch.nextKept }, B, rng);
+      for (let b = 0; b < B; b++) yFuture[b] = batch.dones[b] ? 0 : c.gamma * this.qHost[b];
+    }
+    let meanTarget = 0, G = 0;
+    for (let k = 0, g = 1; k < K; k++, g *= c.listGamma) G += g;
+    const ySlot = this.ySlot;
+    for (let b = 0; b < B; b++) {
+      if (slots) {
+        y[b] = yFuture[b];
+        for (let k = 0, g = 1; k < K; k++, g *= c.listGamma) {
+          ySlot[b * K + k] = slots[b * K + k] + yFuture[b] / G;
+          y[b] += g * slots[b * K + k];
+        }
+      } else y[b] = batch.reward[b] + yFuture[b];
+      meanTarget += y[b];
+    }
+    meanTarget /= B;
+    // both critics read the same states and listed tracks
+    const states = { tracks: batch.states, kept: batch.kept };
+    this.loadStates(states, B);
+    const cand = this.candIdx!.i32();
+    checkIndices(batch.actions, B * this.K, this.catalog.V, "action");
+    cand.set(batch.actions.subarray(0, B * this.K));
+    this.bias?.zeroGrad();
+    let loss = 0, meanQ = 0;
+    this.sourceFeatures(states, B, this.K);
+    for (const [critic, opt] of this.itemCritics()) {
+      this.fillCandidates(critic, B, "value", this.K);
+      critic.forward(B, "value");
+      critic.score(B, this.K);
+      critic.listValues(B, this.qHost);
+      let l = 0, mq = 0;
+      for (let b = 0; b < B; b++) mq += this.qHost[b];
+      opt.zeroGrad();
+      if (slots && critic.logistic) {
+        // per-slot cross-entropy of σ(u · z) against the keep flag, mean over the B·K tracks
+        const q = critic.qbar.f32(), dq = critic.dqbar.f32();
+        for (let i = 0; i < B * K; i++) {
+          const p = critic.value(q[i]), r = slots[i];
+          l -= r * Math.log(Math.max(p, 1e-12)) + (1 - r) * Math.log(Math.max(1 - p, 1e-12));
+          dq[i] = (p - r) / (B * K);
+        }
+        l /= K;
+        critic.backwardSlots(B);
+      } else if (slots) {
+        // per-slot squared errors, mean over the B·K tracks
+        const q = critic.qbar.f32(), dq = critic.dqbar.f32();
+        for (let i = 0; i < B * K; i++) {
+          const e = q[i] - ySlot[i];
+          l += e * e;
+          dq[i] = (2 * e) / (B * K);
+        }
+        l /= K;
+        critic.backwardSlots(B);
+      } else {
+        if (critic.logistic) throw new Error("DDPG: the logistic item critic needs per-slot rewards (batch.rewards)");
+        for (let b = 0; b < B; b++) {
+          const e = this.qHost[b] - y[b];
+          l += e * e;
+          this.dqHost[b] = (2 * e) / B;
+        }
+        critic.backwardList(B, this.dqHost);
+      }
+      if (critic === this.critic) meanQ = mq / B;
+      loss += l / B;
+      opt.step();
+      if (this.bias) {
+        // ∂loss/∂b of the listed tracks: the bias column of ∂loss/∂z
+        this.plan.engine.x.copy_2d_f32(B * this.K, 1, critic.dcand.ptr + this.catalog.d * 4, critic.Z, this.biasStage!.ptr, 1);
+        this.bias.accumulate(B * this.K, this.candIdx!.ptr, this.biasStage!.ptr);
+      }
+      if (this.embeddings) {
+        // ∂loss/∂e of the listed tracks: the embedding columns of ∂loss/∂z
+        this.plan.engine.x.copy_2d_f32(B * this.K, this.catalog.d, critic.dcand.ptr, critic.Z, this.embStage!.ptr, this.catalog.d);
+        this.embeddings.accumulate(B * this.K, this.candIdx!.ptr, this.embStage!.ptr);
+      }
+    }
+    this.bias?.step(this.criticOpt.t, { lr: c.criticLr });
+    this.embeddings?.step(this.criticOpt.t, { lr: c.embeddingLr });
+    return { criticLoss: loss / (this.critic2 ? 2 : 1), meanTarget, meanQ };
+  }
+
+  private *itemCritics(): Generator<[ItemCritic, Adam]> {
+    yield [this.critic as ItemCritic, this.criticOpt];
+    if (this.critic2) yield [this.critic2, this.critic2Opt!];
+  }
+
   /**
-   * Actor step: ascend mean Q(s, π(s)) under the current critic. The gradient of −mean Q
-   * flows back through the critic into the action, then through the actor. This pass
-   * computes no critic parameter gradient and does not backpropagate the critic's state
-   * encoder. Returns mean Q(s, π(s)) before the step.
+   * qHost[b] ← min_i Q'_i(s'_b, a'_b) for B next states: a' is the list the target policy
+   * chooses at s' (the target actor's vectors, smoothed by clipped Gaussian noise when
+   * targetNoise > 0, retrieve candidates; the smaller target critic ranks them).
+   */
+  private listTargets(nexts: States, B: number, rng?: Rng): void {
+    const c = this.config, K = this.K;
+    this.loadStates(nexts, B);
+    this.actor.forward(B, "target");
+    const w = this.actor.output.f32().subarray(0, B * K * this.A);
+    if (c.targetNoise > 0) {
+      if (!rng) throw new Error("DDPG: target policy smoothing needs an rng (pass one to update())");
+      for (let i = 0; i < w.length; i++) {
+        const e = c.targetNoise * rng.normal();
+        w[i] += e > c.targetNoiseClip ? c.targetNoiseClip : e < -c.targetNoiseClip ? -c.targetNoiseClip : e;
+      }
+    }
+    const P = c.rerank > 0 ? this.maxP : K;
+    if (c.rerank > 0) {
+      this.select(nexts, B, w, c.rerank, undefined, "target");
+      this.pool(nexts, B);
+    } else {
+      this.select(nexts, B, w, 1, undefined, "target");
+      this.candIdx!.i32().set(this.topk.indices.subarray(0, B * K));
+      this.candCount.fill(K, 0, B);
+    }
+    this.sourceFeatures(nexts, B, P);
+    const qMin = this.qMin;
+    let first = true;
+    for (const [critic] of this.itemCritics()) {
+      this.fillCandidates(critic, B, "target", P);
+      critic.forward(B, "target");
+      critic.score(B, P);
+      const qb = critic.qbar.f32();
+      for (let i = 0; i < B * P; i++) qMin[i] = first || qb[i] < qMin[i] ? qb[i] : qMin[i];
+      first = false;
+    }
+    // the list: by the smaller critic's item values (the clipped double-Q choice)
+    this.choose(B, P, qMin);
+    this.candIdx!.i32().set(this.chosen.subarray(0, B * K));
+    this.sourceFeatures(nexts, B, K);
+    let firstCritic = true;
+    for (const [critic] of this.itemCritics()) {
+      this.fillCandidates(critic, B, "target", K);
+      critic.forward(B, "target");
+      critic.score(B, K);
+      critic.listValues(B, firstCritic ? this.qHost : this.q2Host);
+      firstCritic = false;
+    }
+    if (this.critic2) for (let b = 0; b < B; b++) this.qHost[b] = Math.min(this.qHost[b], this.q2Host[b]);
+  }
+
+  /**
+   * Actor step: ascend mean Q(s, π(s)) under the current (first) critic. The gradient of −mean Q
+   * flows back into the action, then through the actor. Returns mean Q(s, π(s)) before the step.
    */
   updateActor(states: States, B: number): number {
-    const x = this.plan.engine.x, d = this.catalog.d;
+    const x = this.plan.engine.x, { K, A } = this;
     this.checkUpdateBatch(B);
     this.loadStates(states, B);
     this.actor.forward(B);
-    this.critic.forward(B, "value", this.actor.output.ptr);
-    const objective = x.sum_f32(B, this.critic.q.ptr) / B;
-    x.fill_f32(B, this.critic.dq.ptr, -1 / B);
-    this.critic.backward(B, { actionOnly: true });
     this.actorOpt.zeroGrad();
-    x.copy_f32(B * this.K * d, this.critic.daction.ptr, this.actor.dout.ptr);
+    let objective: number;
+    if (this.critic instanceof ItemCritic) {
+      // Q(s, W) = Σ_k Γ^k (u[0..A) · w_k + u[Z−1]) at a proto-action (no source features):
+      // ∂Q/∂w_k = Γ^k u[0..A), so the actor's gradient needs no backward through the critic
+      const critic = this.critic, Z = critic.Z;
+      critic.forward(B, "value");
+      const u = critic.u.f32(), w = this.actor.output.f32(), dw = this.actor.dout.f32();
+      let total = 0;
+      for (let b = 0; b < B; b++) {
+        for (let k = 0, g = 1; k < K; k++, g *= this.config.listGamma) {
+          let dot = u[b * Z + Z - 1];
+          for (let j = 0; j < A; j++) dot += u[b * Z + j] * w[(b * K + k) * A + j];
+          const v = critic.value(dot), slope = critic.logistic ? v * (1 - v) : 1; // ∂q̄/∂(u · z)
+          for (let j = 0; j < A; j++) dw[(b * K + k) * A + j] = (-g * slope * u[b * Z + j]) / B;
+          total += g * v;
+        }
+      }
+      objective = total / B;
+    } else {
+      const critic = this.critic;
+      critic.forward(B, "value", this.actor.output.ptr);
+      objective = x.sum_f32(B, critic.q.ptr) / B;
+      x.fill_f32(B, critic.dq.ptr, -1 / B);
+      critic.backward(B, { actionOnly: true });
+      x.copy_f32(B * K * A, critic.daction.ptr, this.actor.dout.ptr);
+    }
     this.actor.backward(B);
     this.actorOpt.step();
     return objective;
@@ -366,10 +864,24 @@ export class DdpgAgent {
 
   /** Mean Q(s, π(s)) of the online networks for B states (no update). */
   policyValue(states: States, B: number): number {
-    const x = this.plan.engine.x;
+    const x = this.plan.engine.x, { K, A } = this;
     this.checkUpdateBatch(B);
     this.loadStates(states, B);
     this.actor.forward(B);
+    if (this.critic instanceof ItemCritic) {
+      const critic = this.critic, Z = critic.Z;
+      critic.forward(B, "value");
+      const u = critic.u.f32(), w = this.actor.output.f32();
+      let total = 0;
+      for (let b = 0; b < B; b++) {
+        for (let k = 0, g = 1; k < K; k++, g *= this.config.listGamma) {
+          let dot = u[b * Z + Z - 1];
+          for (let j = 0; j < A; j++) dot += u[b * Z + j] * w[(b * K + k) * A + j];
+          total += g * critic.value(dot);
+        }
+      }
+      return total / B;
+    }
     this.critic.forward(B, "value", this.actor.output.ptr);
     return x.sum_f32(B, this.critic.q.ptr) / B;
   }
@@ -378,22 +890,54 @@ export class DdpgAgent {
     if (!Number.isInteger(B) || B < 1 || B > this.config.batch) throw new Error(`DDPG: batch of ${B} rows outside 1..${this.config.batch}`);
   }
 
-  /** Q(s, e(a)) of the online critic for B ≤ batch (state, list) pairs: a (B) view valid until the next call. */
+  /** Q(s, a) of the online (first) critic for B ≤ batch (state, list) pairs: a (B) view valid until the next call. */
   q(states: States, actions: Int32Array, B: number): Float32Array {
     const x = this.plan.engine.x, K = this.K;
     this.checkUpdateBatch(B);
     this.loadStates(states, B);
     checkIndices(actions, B * K, this.catalog.V, "action");
+    if (this.critic instanceof ItemCritic) {
+      this.candIdx!.i32().set(actions.subarray(0, B * K));
+      this.sourceFeatures(states, B, K);
+      this.fillCandidates(this.critic, B, "value", K);
+      this.critic.forward(B, "value");
+      this.critic.score(B, K);
+      const out = this.qMin.subarray(0, B);
+      this.critic.listValues(B, out);
+      return out;
+    }
     this.actionIdx.i32().set(actions.subarray(0, B * K));
-    x.gather_rows_f32(B * K, this.actionIdx.ptr, this.catalog.region.ptr, this.catalog.d, this.critic.action.ptr);
+    x.gather_rows_f32(B * K, this.actionIdx.ptr, this.catalogPtr, this.catalog.d, this.critic.action.ptr);
     this.critic.forward(B);
     return this.critic.q.f32().subarray(0, B);
   }
 
   private checkActBatch(B: number): void {
-    const max = Math.max(this.config.batch, this.maxActBatch);
-    if (!Number.isInteger(B) || B < 1 || B > max) throw new Error(`DDPG: ${B} states outside 1..${max}`);
+    if (!Number.isInteger(B) || B < 1 || B > this.maxB) throw new Error(`DDPG: ${B} states outside 1..${this.maxB}`);
   }
+}
+
+/**
+ * The per-track bias's starting point: standardised log play counts, (log(1 + c_t) − mean) / sd
+ * over the catalog (0 everywhere when every count is equal). Popular tracks start ahead, as the
+ * listener model and real skip rates say they should; training moves each from there.
+ */
+export function biasFromPlays(counts: ArrayLike<number>): Float32Array {
+  const V = counts.length, out = new Float32Array(V);
+  let mean = 0, sq = 0;
+  for (let t = 0; t < V; t++) mean += Math.log1p(counts[t]);
+  mean /= V;
+  for (let t = 0; t < V; t++) sq += (Math.log1p(counts[t]) - mean) ** 2;
+  const sd = Math.sqrt(sq / V);
+  if (sd > 0) for (let t = 0; t < V; t++) out[t] = (Math.log1p(counts[t]) - mean) / sd;
+  return out;
+}
+
+/** A standard Gumbel draw −log(−log u), u uniform in (0, 1). */
+function gumbel(rng: Rng): number {
+  let u = rng.float();
+  while (u <= 0) u = rng.float();
+  return -Math.log(-Math.log(u));
 }
 
 function checkIndices(a: Int32Array, n: number, V: number, what: string): void {

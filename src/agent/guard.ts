@@ -192,12 +192,15 @@ export class DivergenceGuard {
   }
 }
 
-/** The arenas the guard checks for an agent with actor and critic parameter groups. */
-export function agentParams(agent: { actor: { group: ArenaGroup }; critic: { group: ArenaGroup } }): GuardedParams[] {
-  return [agent.actor.group, agent.critic.group].map((g) => ({
+/** The arenas the guard checks for an agent: every parameter group (actor, critics) and the per-track bias table. */
+export function agentParams(agent: { groups: readonly ArenaGroup[]; bias: { view(arena: "value" | "m" | "v" | "target"): Float32Array } | null }): GuardedParams[] {
+  const out = agent.groups.map((g) => ({
     name: g.name,
     arenas: { value: g.arenaView("value"), m: g.arenaView("m"), v: g.arenaView("v"), target: g.arenaView("target") },
   }));
+  const b = agent.bias;
+  if (b) out.push({ name: "critic.bias", arenas: { value: b.view("value"), m: b.view("m"), v: b.view("v"), target: b.view("target") } });
+  return out;
 }
 
 interface ArenaGroup {

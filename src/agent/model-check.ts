@@ -55,11 +55,18 @@ export function modelProblem(h: unknown, file: BinFile): string {
       if (file.info(s).length !== g.size) return `section "${s}" holds ${file.info(s).length} values, the group has ${g.size}`;
     }
   }
+  if (c.trackBias === true) {
+    for (const a of ARENAS) {
+      const s = `bias.${a}`;
+      if (!file.has(s) || file.info(s).type !== "f32" || file.info(s).length !== id.V) return `section "${s}" must hold ${id.V} f32 values (one bias per track)`;
+    }
+  }
+  if (h.adam.criticSteps !== undefined && !isInt(h.adam.criticSteps, 0, Number.MAX_SAFE_INTEGER)) return "header adam.criticSteps is not a count";
   const t = h.trainer;
   if (t === undefined) return "";
   if (!isObj(t)) return "trainer is not an object";
   for (const k of ["episode", "totalSteps", "totalUpdates"]) if (!isInt(t[k], 0, Number.MAX_SAFE_INTEGER)) return `trainer.${k} = ${t[k]}: expected a count`;
-  const rng = rngProblem("rng", t.rng) || rngProblem("replayRng", t.replayRng);
+  const rng = rngProblem("rng", t.rng) || rngProblem("replayRng", t.replayRng) || rngProblem("exploreRng", t.exploreRng);
   if (rng) return rng;
   const r = t.replay, n = t.noise;
   if (!isObj(r) || !isInt(r.N, 1, MAX_DIM) || !isInt(r.K, 1, MAX_DIM) || !isInt(r.capacity, 1, 2 ** 31 - 1) || !isInt(r.size, 0, r.capacity as number) || !isInt(r.head, 0, (r.capacity as number) - 1)) {
@@ -67,7 +74,7 @@ export function modelProblem(h: unknown, file: BinFile): string {
   }
   if (r.N !== c.N || r.K !== c.K) return `trainer.replay has N = ${r.N}, K = ${r.K}; the config N = ${c.N}, K = ${c.K}`;
   const S = r.size as number, N = r.N as number, K = r.K as number;
-  const cols: [string, string, number][] = [["replay.states", "i32", S * N], ["replay.actions", "i32", S * K], ["replay.rewards", "f32", S * K], ["replay.reward", "f32", S], ["replay.nexts", "i32", S * N], ["replay.dones", "u8", S]];
+  const cols: [string, string, number][] = [["replay.states", "i32", S * N], ["replay.kept", "u8", S * N], ["replay.actions", "i32", S * K], ["replay.rewards", "f32", S * K], ["replay.reward", "f32", S], ["replay.nexts", "i32", S * N], ["replay.nextKept", "u8", S * N], ["replay.dones", "u8", S]];
   for (const [s, type, len] of cols) {
     if (!file.has(s) || file.info(s).type !== type) return `section "${s}" is missing or not ${type}`;
     if (file.info(s).length !== len) return `section "${s}" holds ${file.info(s).length} values, expected ${len} for ${S} transitions`;
@@ -77,9 +84,9 @@ export function modelProblem(h: unknown, file: BinFile): string {
     const a = file.i32(s);
     for (let i = 0; i < a.length; i++) if (!(a[i] >= 0 && a[i] < V)) return `section "${s}" names track ${a[i]} of ${V}`;
   }
-  const dim = K * (id.d as number);
+  const dim = K * ((id.d as number) + (c.trackBias === true ? 1 : 0));
   if (!isObj(n) || (n.kind !== "gaussian" && n.kind !== "ou")) return "trainer.noise lacks its kind";
-  if (n.dim !== dim || !isInt(n.step, 0, Number.MAX_SAFE_INTEGER)) return `trainer.noise has dim ${n.dim} and step ${n.step}; expected dim K · d = ${dim}`;
+  if (n.dim !== dim || !isInt(n.step, 0, Number.MAX_SAFE_INTEGER)) return `trainer.noise has dim ${n.dim} and step ${n.step}; expected dim K · A = ${dim} (A = d, plus 1 with the per-track bias)`;
   const nr = rngProblem("noise.rng", n.rng);
   if (nr) return nr;
   // The CLI's checkpoints record how to rebuild the trainer (meta.train, env, steps, seed); a

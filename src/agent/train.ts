@@ -13,7 +13,7 @@ import { ReplayBuffer, type ReplayBatch, type ReplayState } from "../rl/replay.j
 import { GaussianNoise, OUNoise, type ExplorationNoise, type NoiseKind, type NoiseState } from "../rl/noise.js";
 import type { EpisodeMetrics } from "../core/episode.js";
 import { allocStates, type States } from "../core/state.js";
-import type { DdpgAgent } from "./ddpg.js";
+import type { DdpgAgent, Exploration } from "./ddpg.js";
 
 export interface TrainOptions {
   /** Steps per episode at most (the environment may end it sooner). Default 20. */
@@ -26,6 +26,12 @@ export interface TrainOptions {
   replayCapacity: number;
   /** Exploration noise on the weight vectors. Default Gaussian, σ 0.2 decaying 0.9999 per draw to 0.02. */
   noise: { kind: NoiseKind; sigma: number; sigmaMin: number; decay: number; theta?: number };
+  /** Re-ranking agents: Gumbel temperature of the critic's choice while training (0: greedy). Default 0.1. */
+  temperature: number;
+  /** Run the periodic evaluation after every this many episodes (0: never). Default 0. */
+  evalEvery: number;
+  /** Greedy episodes per evaluation. Default 20. */
+  evalEpisodes: number;
   /** Seed of every random choice of training (episode starts, replay sampling, noise). Default 0. */
   seed: number;
 }
@@ -36,6 +42,9 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   updatesPerStep: 1,
   replayCapacity: 10_000,
   noise: { kind: "gaussian", sigma: 0.2, sigmaMin: 0.02, decay: 0.9999 },
+  temperature: 0.1,
+  evalEvery: 0,
+  evalEpisodes: 20,
   seed: 0,
 };
 
@@ -46,6 +55,7 @@ export interface TrainerState {
   totalUpdates: number;
   rng: RngState;
   replayRng: RngState;
+  exploreRng: RngState;
   noise: NoiseState;
   replay: ReplayState;
   actorAdamT: number;
@@ -62,6 +72,9 @@ export class Trainer {
   totalUpdates = 0;
   private readonly rng: Rng;
   private readonly replayRng: Rng;
+  /** Gumbel noise of the critic's choice and TD3's target smoothing. */
+  private readonly exploreRng: Rng;
+  private readonly exploration: Exploration;
   private readonly batch: ReplayBatch;
   private readonly list: Int32Array;
   private readonly state: States;
@@ -78,25 +91,29 @@ export class Trainer {
     this.rng = new Rng(o.seed);
     this.replayRng = this.rng.fork();
     const noiseRng = this.rng.fork();
-    const dim = K * agent.catalog.d;
+    this.exploreRng = this.rng.fork();
+    if (!(o.temperature >= 0)) throw new Error(`Trainer: temperature must be ≥ 0, got ${o.temperature}`);
+    if (!(Number.isInteger(o.evalEvery) && o.evalEvery >= 0 && Number.isInteger(o.evalEpisodes) && o.evalEpisodes >= 1)) throw new Error(`Trainer: evalEvery must be an integer ≥ 0 and evalEpisodes ≥ 1, got ${o.evalEvery}, ${o.evalEpisodes}`);
+    const dim = K * agent.A;
     const sched = { sigma: o.noise.sigma, sigmaMin: o.noise.sigmaMin, decay: o.noise.decay };
     this.noise = o.noise.kind === "ou" ? new OUNoise(dim, noiseRng, { ...sched, theta: o.noise.theta }) : new GaussianNoise(dim, noiseRng, sched);
     this.replay = new ReplayBuffer(N, K, o.replayCapacity);
     this.batch = this.replay.createBatch(batch);
     this.list = new Int32Array(K);
     this.state = allocStates(1, N);
+    const noise = this.noise;
+    this.exploration = { rng: this.exploreRng, perturb: (w) => noise.sample(w), temperature: o.temperature };
   }
 
   /** Run one episode: act with noise, store transitions, update; returns its metrics. */
   runEpisode(): EpisodeMetrics {
     const { agent, env, replay, noise, options: o } = this;
     const batchSize = agent.config.batch;
-    const addNoise = (w: Float32Array): void => noise.sample(w);
     noise.reset();
     copyState(env.reset(this.rng), this.state);
-    let reward = 0, steps = 0, updates = 0, sumQ = 0, sumLoss = 0, sumObj = 0;
+    let reward = 0, steps = 0, updates = 0, sumQ = 0, sumLoss = 0, sumObj = 0, actorSteps = 0;
     for (let t = 0; t < o.maxSteps; t++) {
-      agent.recommend(this.state, 1, this.list, addNoise);
+      agent.recommend(this.state, 1, this.list, this.exploration);
       const r = env.step(this.list);
       replay.push(this.state, this.list, r.rewards, r.reward, r.next, r.done);
       reward += r.reward;
@@ -105,9 +122,12 @@ export class Trainer {
       if (replay.size >= Math.max(o.warmup, batchSize)) {
         for (let u = 0; u < o.updatesPerStep; u++) {
           replay.sampleInto(this.replayRng, this.batch);
-          const m = agent.update(this.batch);
+          const m = agent.update(this.batch, this.exploreRng);
           sumLoss += m.criticLoss;
-          sumObj += m.actorObjective;
+          if (!Number.isNaN(m.actorObjective)) {
+            sumObj += m.actorObjective;
+            actorSteps++;
+          }
           sumQ += m.meanQ;
           updates++;
           this.totalUpdates++;
@@ -117,16 +137,57 @@ export class Trainer {
       copyState(r.next, this.state);
     }
     this.episode++;
-    return {
+    const m: EpisodeMetrics = {
       episode: this.episode,
       steps,
       reward,
       meanQ: updates > 0 ? sumQ / updates : NaN,
       criticLoss: updates > 0 ? sumLoss / updates : NaN,
-      actorObjective: updates > 0 ? sumObj / updates : NaN,
+      actorObjective: actorSteps > 0 ? sumObj / actorSteps : NaN,
       updates,
       noise: noise.sigma(),
     };
+    if (o.evalEvery > 0 && this.episode % o.evalEvery === 0) {
+      const e = this.evaluate(o.evalEpisodes);
+      m.evalPredictedQ = e.predictedQ;
+      m.evalReturn = e.measuredReturn;
+    }
+    return m;
+  }
+
+  /**
+   * Greedy episodes (no exploration) from fixed seeded starts, the same at every call: the mean
+   * Q the critic predicts for each (state, list) it acts on, beside the discounted return
+   * Σ_j γ^j r_{t+j} actually measured from there to the episode's end (γ the agent's discount, so
+   * with γ = 0 it is the list's own reward). Their gap shows over- or under-estimation. Uses
+   * only its own random stream: training continues exactly as without it.
+   */
+  evaluate(episodes: number): { predictedQ: number; measuredReturn: number; episodes: number } {
+    const { agent, env, options: o } = this;
+    const gamma = agent.config.gamma, rng = new Rng(0x5eed0e7a ^ o.seed);
+    const qs: number[] = [], rs: number[] = [];
+    let sumQ = 0, sumG = 0, n = 0;
+    for (let e = 0; e < episodes; e++) {
+      copyState(env.reset(rng), this.state);
+      qs.length = 0;
+      rs.length = 0;
+      for (let t = 0; t < o.maxSteps; t++) {
+        agent.recommend(this.state, 1, this.list);
+        qs.push(agent.q(this.state, this.list, 1)[0]);
+        const r = env.step(this.list);
+        rs.push(r.reward);
+        if (r.done) break;
+        copyState(r.next, this.state);
+      }
+      let g = 0;
+      for (let t = rs.length - 1; t >= 0; t--) {
+        g = rs[t] + gamma * g;
+        sumG += g;
+        sumQ += qs[t];
+        n++;
+      }
+    }
+    return { predictedQ: sumQ / n, measuredReturn: sumG / n, episodes };
   }
 
   /** Run `episodes` more episodes, calling onEpisode after each. */
@@ -148,6 +209,7 @@ export class Trainer {
       totalUpdates: this.totalUpdates,
       rng: this.rng.getState(),
       replayRng: this.replayRng.getState(),
+      exploreRng: this.exploreRng.getState(),
       noise: this.noise.getState(),
       replay: this.replay.getState(),
       actorAdamT: this.agent.actorOpt.t,
@@ -161,6 +223,7 @@ export class Trainer {
     this.totalUpdates = s.totalUpdates;
     this.rng.setState(s.rng);
     this.replayRng.setState(s.replayRng);
+    this.exploreRng.setState(s.exploreRng);
     this.noise.setState(s.noise);
     this.replay.setState(s.replay);
     this.agent.actorOpt.t = s.actorAdamT;

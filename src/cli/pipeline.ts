@@ -16,7 +16,7 @@ import { exportEmbeddingsCsv, loadEmbeddings, saveEmbeddings } from "../embed/fi
 import type { LoadedEmbeddings } from "../embed/format.js";
 import { Engine } from "../engine/engine.js";
 import { MemoryPlan } from "../engine/plan.js";
-import { DdpgAgent, LISTWISE_NETWORKS, ORIGINAL_NETWORKS, W1_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
+import { DdpgAgent, biasFromPlays, LISTWISE_NETWORKS, ORIGINAL_NETWORKS, W1_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
 import { Trainer, type TrainOptions } from "../agent/train.js";
 import { applyModel, checkModel, decodeModel, encodeModel, type DecodedModel, type ModelIdentity } from "../agent/checkpoint.js";
 import { DdpgPolicy } from "../agent/policy.js";
@@ -24,7 +24,7 @@ import { DivergenceGuard, agentParams } from "../agent/guard.js";
 import { LirdSimulator } from "../rl/lird.js";
 import { ListenerEnv, LISTENER_ENV_DEFAULTS } from "../rl/listener-env.js";
 import { evaluate, subsampleSessions, type ProtocolId } from "../eval/protocols.js";
-import { ItemKnnPolicy, PopularPolicy, RandomPolicy } from "../eval/baselines.js";
+import { ItemKnnPolicy, PopularPolicy, RandomPolicy, trainingPlayCounts } from "../eval/baselines.js";
 import { ORIGINAL_FIGURES, type EpisodeMetrics, type EvaluationReport } from "../eval/types.js";
 import { Rng } from "../rng.js";
 import { historyState, type HistoryItem } from "../core/history.js";
@@ -294,6 +294,8 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
   }
   const agent = await agentFor(emb, config);
   agent.initialize(new Rng(seed));
+  const sp = splitOf(dataset, split);
+  if (agent.bias) agent.setTrackBias(biasFromPlays(trainingPlayCounts({ V: dataset.trackCount, sessionOffsets: dataset.sessionOffsets, tracks: dataset.tracks, sessions: sp.train })));
   const env = envKind === "listener"
     ? listenerEnvFor(dataset, logs, steps)
     : new LirdSimulator(buildSamples(dataset, splitOf(dataset, split).train, { N: agent.config.N, K: agent.config.K }), { V: emb.V, d: emb.d, E: emb.E }, { episodeLength: steps });

@@ -26,18 +26,12 @@ export interface RefNetSpec {
   acts: number[];
   /** Width of the action concatenated after the encoding (critic), 0 for the actor. */
   A: number;
-  /** Encoder "mean": the mean of the N history embeddings (d), no parameters (overrides flat). */
-  mean?: boolean;
-  /** Critic: the head input also carries m ⊙ a_k for each slot k, m = the mean history embedding. */
-  interaction?: boolean;
-  /** Actor: each of the K output vectors (d) is scaled to this L2 norm; 0 leaves them as they are. */
+  /** Actor: each of the K output vectors (dims.A wide) is scaled to this L2 norm; 0 leaves them as they are. */
   l2Radius?: number;
 }
 
 interface Cache {
   gru: GruForward | null;
-  /** Mean history embedding (B, d). */
-  m: Float64Array;
   /** Actor with l2Radius: the normalised output (B, O) and each vector's norm before it. */
   normed: number[] | null;
   norms: number[] | null;
@@ -58,8 +52,11 @@ export class RefNet {
   t = 0;
   readonly E: number;
 
-  /** `offsets`: float offset of each tensor by its full name (e.g. "actor.head.0.w"). */
-  constructor(readonly spec: RefNetSpec, readonly dims: { N: number; d: number }, readonly offsets: Map<string, number>,
+  /**
+   * `dims`: N plays per state of I inputs each (the embedding and the kept flag: d + 1), A floats
+   * per action vector. `offsets`: float offset of each tensor by its full name (e.g. "actor.head.0.w").
+   */
+  constructor(readonly spec: RefNetSpec, readonly dims: { N: number; I: number; A: number }, readonly offsets: Map<string, number>,
               value: Arr, target: Arr, m?: Arr, v?: Arr, t = 0) {
     this.value = Float64Array.from(value);
     this.target = Float64Array.from(target);
@@ -67,7 +64,7 @@ export class RefNet {
     this.m = m ? Float64Array.from(m) : new Float64Array(value.length);
     this.v = v ? Float64Array.from(v) : new Float64Array(value.length);
     this.t = t;
-    this.E = spec.gru ? spec.gru.H : spec.mean ? dims.d : dims.N * dims.d;
+    this.E = spec.gru ? spec.gru.H : dims.N * dims.I;
   }
 
   private tensor(params: Float64Array, name: string, length: number): Float64Array {
@@ -77,23 +74,21 @@ export class RefNet {
   }
 
   private gruParams(params: Float64Array) {
-    const { d } = this.dims, H = this.spec.gru!.H, G = 3 * H;
+    const { I } = this.dims, H = this.spec.gru!.H, G = 3 * H;
     return {
-      wx: this.tensor(params, "gru.wx", d * G), wh: this.tensor(params, "gru.wh", H * G),
+      wx: this.tensor(params, "gru.wx", I * G), wh: this.tensor(params, "gru.wh", H * G),
       bx: this.tensor(params, "gru.bx", G), bh: this.tensor(params, "gru.bh", G),
     };
   }
 
-  /** Forward B rows of state embeddings (B, N·d) and, for the critic, actions (B, A). */
+  /** Forward B states (B, N·I: each play's embedding and kept flag, see withFlagsRef) and, for the critic, actions (B, A). */
   forward(B: number, state: Arr, action: Arr | null, which: "value" | "target"): Cache {
     const params = which === "value" ? this.value : this.target;
-    const { N, d } = this.dims, { E } = this, A = this.spec.A, W = E + A + (this.spec.interaction ? A : 0);
-    const m = new Float64Array(B * d);
-    for (let b = 0; b < B; b++) for (let n = 0; n < N; n++) for (let j = 0; j < d; j++) m[b * d + j] += state[(b * N + n) * d + j] / N;
-    let enc: Arr = this.spec.mean ? m : state, gru: GruForward | null = null;
+    const { N, I } = this.dims, { E } = this, A = this.spec.A, W = E + A;
+    let enc: Arr = state, gru: GruForward | null = null;
     if (this.spec.gru) {
       const H = this.spec.gru.H;
-      gru = gruForwardRef({ B, T: N, I: d, H }, state, this.gruParams(params), null, this.spec.gru.act);
+      gru = gruForwardRef({ B, T: N, I, H }, state, this.gruParams(params), null, this.spec.gru.act);
       const last = new Float64Array(B * H);
       for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) last[b * H + j] = gru.hs[(b * N + N - 1) * H + j];
       enc = last;
@@ -102,7 +97,6 @@ export class RefNet {
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < E; j++) input[b * W + j] = enc[b * E + j];
       for (let j = 0; j < A; j++) input[b * W + E + j] = action![b * A + j];
-      if (this.spec.interaction) for (let j = 0; j < A; j++) input[b * W + E + A + j] = m[b * d + (j % d)] * action![b * A + j];
     }
     const outs: number[][] = [];
     let x: Arr = input;
@@ -119,6 +113,7 @@ export class RefNet {
       const raw = outs[outs.length - 1];
       normed = new Array(raw.length).fill(0);
       norms = [];
+      const d = this.dims.A;
       for (let r = 0; r < raw.length / d; r++) {
         let s2 = 0;
         for (let j = 0; j < d; j++) s2 += raw[r * d + j] ** 2;
@@ -127,7 +122,7 @@ export class RefNet {
         for (let j = 0; j < d; j++) normed[r * d + j] = nrm > 0 ? (R * raw[r * d + j]) / nrm : 0;
       }
     }
-    return { gru, m, input, outs, normed, norms };
+    return { gru, input, outs, normed, norms };
   }
 
   /** Output of a forward pass (B, O): the normalised vectors for an actor with l2Radius. */
@@ -144,7 +139,7 @@ export class RefNet {
     let dy: Arr = dout;
     if (c.normed) {
       // y = R·x/|x|: ∂L/∂x = (R/|x|)·(g − ŷ (ŷ·g)), ŷ = y/R
-      const R = this.spec.l2Radius!, d = this.dims.d, g = dout, dx = new Array(g.length).fill(0);
+      const R = this.spec.l2Radius!, d = this.dims.A, g = dout, dx = new Array(g.length).fill(0);
       for (let r = 0; r < c.norms!.length; r++) {
         const nrm = c.norms![r];
         if (!(nrm > 0)) continue;
@@ -165,11 +160,11 @@ export class RefNet {
     }
     const dinput = Array.from(dy);
     if (this.spec.gru && encoder) {
-      const { N, d } = this.dims, H = this.spec.gru.H, W = sizes[0];
+      const { N, I } = this.dims, H = this.spec.gru.H, W = sizes[0];
       const dhs = new Float64Array(B * N * H);
       for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) dhs[(b * N + N - 1) * H + j] = dinput[b * W + j];
-      const g = gruBackwardRef({ B, T: N, I: d, H }, state, this.gruParams(this.value), null, c.gru!, dhs, this.spec.gru.act);
-      const pairs: [string, Float64Array, number][] = [["gru.wx", g.dwx, d * 3 * H], ["gru.wh", g.dwh, H * 3 * H], ["gru.bx", g.dbx, 3 * H], ["gru.bh", g.dbh, 3 * H]];
+      const g = gruBackwardRef({ B, T: N, I, H }, state, this.gruParams(this.value), null, c.gru!, dhs, this.spec.gru.act);
+      const pairs: [string, Float64Array, number][] = [["gru.wx", g.dwx, I * 3 * H], ["gru.wh", g.dwh, H * 3 * H], ["gru.bx", g.dbx, 3 * H], ["gru.bh", g.dbh, 3 * H]];
       for (const [name, src, n] of pairs) {
         const dst = this.tensor(this.grad, name, n);
         for (let i = 0; i < n; i++) dst[i] += src[i];
@@ -203,6 +198,8 @@ export class RefNet {
 export interface RefBatch {
   B: number;
   states: Arr;
+  kept: Arr;
+  nextKept: Arr;
   actions: Arr;
   reward: Arr;
   nexts: Arr;
@@ -246,6 +243,16 @@ export function gatherRef(idx: Arr, count: number, catalog: Arr, d: number): Flo
   return out;
 }
 
+/** The networks' state input (B, N·(d + 1)): each play's embedding (from `emb`, (B·N, d)) followed by its kept flag. */
+export function withFlagsRef(emb: Arr, kept: Arr, B: number, N: number, d: number): Float64Array {
+  const out = new Float64Array(B * N * (d + 1));
+  for (let r = 0; r < B * N; r++) {
+    for (let j = 0; j < d; j++) out[r * (d + 1) + j] = emb[r * d + j];
+    out[r * (d + 1) + d] = kept[r] ? 1 : 0;
+  }
+  return out;
+}
+
 /** Critic gradients after its step and actor gradients after its step, for comparison. */
 export interface RefUpdate { criticLoss: number; meanTarget: number; actorObjective: number; criticGrad: Float64Array; actorGrad: Float64Array }
 
@@ -254,14 +261,14 @@ export function ddpgUpdateRef(actor: RefNet, critic: RefNet, catalog: Arr, h: Re
   const { B } = batch, { N, K, d } = h;
   const adam = (lr: number): AdamRef => ({ lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
   // y = r + γ (1 − done) Q'(s', a'), a' = π'(s') or the embeddings of the tracks it selects
-  const sNext = gatherRef(batch.nexts, B * N, catalog, d);
+  const sNext = withFlagsRef(gatherRef(batch.nexts, B * N, catalog, d), batch.nextKept, B, N, d);
   const wNext = RefNet.output(actor.forward(B, sNext, null, "target"));
   const aNext = h.targetAction === "selected" ? gatherRef(selectRef(wNext, batch.nexts, B, N, K, catalog, d), B * K, catalog, d) : wNext;
   const qNext = RefNet.output(critic.forward(B, sNext, aNext, "target"));
   const y = Array.from({ length: B }, (_, b) => batch.reward[b] + h.gamma * (1 - (batch.dones[b] ? 1 : 0)) * qNext[b]);
   const meanTarget = y.reduce((s, v) => s + v, 0) / B;
   // critic: mean (y − Q(s, e(a)))²
-  const s = gatherRef(batch.states, B * N, catalog, d);
+  const s = withFlagsRef(gatherRef(batch.states, B * N, catalog, d), batch.kept, B, N, d);
   const a = gatherRef(batch.actions, B * K, catalog, d);
   const cq = critic.forward(B, s, a, "value");
   const q = RefNet.output(cq);
@@ -278,12 +285,11 @@ export function ddpgUpdateRef(actor: RefNet, critic: RefNet, catalog: Arr, h: Re
   const cq2 = critic.forward(B, s, w, "value");
   const actorObjective = RefNet.output(cq2).reduce((acc, v) => acc + v, 0) / B;
   const dinput = critic.backward(B, s, cq2, new Array(B).fill(-1 / B), false);
-  const E = critic.E, A = K * d, Wd = E + A + (critic.spec.interaction ? A : 0);
+  const E = critic.E, A = K * d, Wd = E + A;
   const dw = new Float64Array(B * A);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < A; j++) {
-      // ∂/∂a through its own columns and, with the interaction, through m ⊙ a
-      dw[b * A + j] = dinput[b * Wd + E + j] + (critic.spec.interaction ? cq2.m[b * d + (j % d)] * dinput[b * Wd + E + A + j] : 0);
+      dw[b * A + j] = dinput[b * Wd + E + j];
     }
   }
   actor.zeroGrad();
@@ -305,9 +311,7 @@ export function refTwin(agent: DdpgAgent, name: "actor" | "critic"): RefNet {
     sizes: net.head.layers.map((l) => l.inputs).concat(net.head.outputs),
     acts: net.head.layers.map((l) => ACTIVATION_CODES[l.activation]),
     A: name === "critic" ? K * d : 0,
-    mean: spec.encoder.kind === "mean",
-    interaction: name === "critic" && (spec.interaction ?? false),
     l2Radius: name === "actor" && spec.output === "l2" ? agent.actor.radius : 0,
-  }, { N, d }, new Map(g.tensors.map((t) => [t.name, t.offset])), g.arenaView("value"), g.arenaView("target"), g.arenaView("m"), g.arenaView("v"),
+  }, { N, I: d + 1, A: d }, new Map(g.tensors.map((t) => [t.name, t.offset])), g.arenaView("value"), g.arenaView("target"), g.arenaView("m"), g.arenaView("v"),
   name === "actor" ? agent.actorOpt.t : agent.criticOpt.t);
 }
