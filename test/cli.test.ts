@@ -90,5 +90,5 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
       expect(h, c).toMatch(/Usage: encore/);
       expect(h, c).toMatch(/Example/);
     }
-  });
+  }, 60_000); // eight CLI start-ups: several seconds on a loaded machine
 });
