@@ -1,4 +1,4 @@
-// Tuning helpers (eval/validation.ts): the validation split partitions the training sessions,
+// Tuning on validation cuts (eval/validation.ts): the validation split partitions the training sessions,
 // and hit rate@K / kept hit rate@K are the per-session means of hand-checked hits.
 import { describe, expect, it } from "vitest";
 import { LOG_FLAG } from "../src/data/log-parser.js";
