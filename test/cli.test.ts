@@ -51,7 +51,7 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
     const report = JSON.parse(ok("evaluate", "--json", "--seeds", "0", "--max-sessions", "100", "--episodes", "20", "--bootstrap", "200"));
     expect(report.protocols.map((x: { protocol: string }) => x.protocol)).toEqual(["original", "next-tracks", "online"]);
     expect(report.training).toHaveLength(15);
-    expect(Object.keys(report.protocols[2].metrics[0].values)).toEqual(["ddpg", "random", "popular", "item-knn", "oracle"]);
+    expect(Object.keys(report.protocols[2].metrics[0].values)).toEqual(["ddpg", "random", "popular", "item-knn", "markov", "sknn", "vsknn", "oracle"]);
     expect(readFileSync(join(dir, ".encore/report/report.html"), "utf8")).toContain("<svg");
     const ids = readFileSync(join(dir, ".encore/data/log_synth.csv"), "utf8").split("\n").slice(1, 11).map((l) => l.split(",")[3]);
     const recs = JSON.parse(ok("recommend", "--json", "--history", ids.join(",")));
@@ -90,5 +90,5 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
       expect(h, c).toMatch(/Usage: encore/);
       expect(h, c).toMatch(/Example/);
     }
-  });
+  }, 60_000); // eight CLI start-ups: several seconds on a loaded machine
 });

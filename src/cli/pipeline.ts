@@ -25,6 +25,7 @@ import { LirdSimulator } from "../rl/lird.js";
 import { ListenerEnv, LISTENER_ENV_DEFAULTS } from "../rl/listener-env.js";
 import { evaluate, subsampleSessions, type ProtocolId } from "../eval/protocols.js";
 import { ItemKnnPolicy, PopularPolicy, RandomPolicy, trainingPlayCounts } from "../eval/baselines.js";
+import { fitMarkov, fitSknn, fitVsknn } from "../eval/session-baselines.js";
 import { ORIGINAL_FIGURES, type EpisodeMetrics, type EvaluationReport } from "../eval/types.js";
 import { Rng } from "../rng.js";
 import { historyState, type HistoryItem } from "../core/history.js";
@@ -364,6 +365,8 @@ export async function evaluateCommand(o: EvaluateCommandOptions): Promise<{ repo
   const random = new RandomPolicy(dataset.trackCount);
   const popular = PopularPolicy.fit(tr);
   const knn = ItemKnnPolicy.fit(tr);
+  // Session baselines (eval/session-baselines.ts), fitted on the same training sessions.
+  const sessionBaselines = [fitMarkov(tr), fitSknn(tr), fitVsknn(tr)];
   const { N, K } = agent.config;
   const protocols: ProtocolId[] = [...o.protocols];
   const synthetic = logs.length === 1 && findSynthManifest(logs[0]) !== null;
@@ -379,14 +382,14 @@ export async function evaluateCommand(o: EvaluateCommandOptions): Promise<{ repo
   const offline = protocols.filter((p) => p !== "online");
   const results = offline.length === 0 ? [] : evaluate({
     ...common, protocols: offline, data: dataset, split: { train: sp.train, test },
-    policies: [ddpg, random, popular, knn],
+    policies: [ddpg, random, popular, knn, ...sessionBaselines],
     nextTracks: { embeddings: { E: emb.E, d: emb.d } },
   });
   if (protocols.includes("online")) {
     // the oracle reads the environment's current listener, so it joins only the online protocol
     results.push(...evaluate({
       ...common, protocols: ["online"], env: (seed) => envFor(seed),
-      policies: (seed) => [ddpg, random, popular, knn, envFor(seed).oracle()],
+      policies: (seed) => [ddpg, random, popular, knn, ...sessionBaselines, envFor(seed).oracle()],
       online: { episodes: o.episodes, envLabel: "ground-truth listener (synthetic)" },
     }));
   }

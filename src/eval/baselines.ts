@@ -1,6 +1,8 @@
 // Baseline recommenders, each a Policy (policy.ts) so the protocols treat them exactly like
 // DDPG: random, most popular, and session item-kNN. They are fitted on training sessions
-// only (a CSR of sessions: offsets + track per row, with per-row LOG_FLAG bits).
+// only (a CSR of sessions: offsets + track per row, with per-row LOG_FLAG bits). Popular and
+// item-kNN are also candidate sources (core/candidates.ts: PopularSource, ItemKnnSource);
+// the session baselines (Markov, SKNN, V-SKNN) are in session-baselines.ts.
 //
 // Dimensions: V = catalog size, B = states per call, N = state length, K = list length,
 // X = extra exclusions per state (−1 padded).
@@ -15,6 +17,7 @@ import type { Rng } from "../rng.js";
 import { LOG_FLAG } from "../data/log-parser.js";
 import type { Policy } from "../core/policy.js";
 import type { States } from "../core/state.js";
+import { SparseScores, type CandidateSource, type Exclusion } from "../core/candidates.js";
 
 /** Training sessions as a CSR over rows. */
 export interface TrainingSessions {
@@ -35,7 +38,8 @@ export interface FitOptions {
   skipped?: "count" | "ignore";
 }
 
-function sessionList(tr: TrainingSessions): ArrayLike<number> {
+/** The training sessions a fit uses (checked), in the order given. */
+export function sessionList(tr: TrainingSessions): ArrayLike<number> {
   const S = tr.sessionOffsets.length - 1;
   if (tr.sessions) {
     for (let i = 0; i < tr.sessions.length; i++) {
@@ -50,7 +54,7 @@ function sessionList(tr: TrainingSessions): ArrayLike<number> {
 }
 
 /** Row r is used by the fit? Also checks the track index. */
-function rowUsed(tr: TrainingSessions, r: number, skipped: "count" | "ignore"): boolean {
+export function rowUsed(tr: TrainingSessions, r: number, skipped: "count" | "ignore"): boolean {
   const t = tr.tracks[r];
   if (!(t >= 0 && t < tr.V)) throw new Error(`baselines: row ${r} has track ${t} outside the catalog 0..${tr.V - 1}`);
   if (skipped === "count") return true;
@@ -402,5 +406,91 @@ export class ItemKnnPolicy implements Policy {
       }
       if (h < K) fillByOrder(this.name, this.popular, ex, out, b * K, h, K, b);
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Candidate sources (core/candidates.ts)
+
+/**
+ * Popularity as a candidate source: score(t) = training plays of t / the most plays of any
+ * track (in (0, 1]; 0 for tracks never played in training, the state's and the excluded);
+ * top(M) lists the most played allowed tracks, ties by lower index, never an unplayed one.
+ */
+export class PopularSource implements CandidateSource {
+  readonly name: string;
+  readonly order: Int32Array;
+  private readonly scale: number;
+  private readonly board: SparseScores;
+  private played = 0;
+
+  constructor(readonly counts: Int32Array, name = "popular") {
+    this.name = name;
+    this.order = popularityOrder(counts);
+    let max = 0;
+    for (let t = 0; t < counts.length; t++) {
+      if (!(counts[t] >= 0)) throw new Error(`${name}: negative play count ${counts[t]} for track ${t}`);
+      if (counts[t] > 0) this.played++;
+      max = Math.max(max, counts[t]);
+    }
+    this.scale = max > 0 ? 1 / max : 0;
+    this.board = new SparseScores(counts.length);
+  }
+
+  static fit(tr: TrainingSessions, opts: FitOptions & { name?: string } = {}): PopularSource {
+    return new PopularSource(trainingPlayCounts(tr, opts), opts.name);
+  }
+
+  begin(states: States, N: number, b: number, exclude?: Exclusion): void {
+    this.board.begin(this.name, states, N, b, exclude);
+  }
+
+  score(t: number): number {
+    return t >= 0 && t < this.counts.length && !this.board.excluded(t) ? this.counts[t] * this.scale : 0;
+  }
+
+  top(M: number, out: Int32Array, o: number): number {
+    if (!(Number.isInteger(M) && M >= 0)) throw new Error(`${this.name}: M must be a non-negative integer, got ${M}`);
+    let m = 0;
+    for (let i = 0; i < this.played && m < M; i++) {
+      const t = this.order[i];
+      if (this.board.excluded(t)) continue;
+      if (o + m >= out.length) throw new Error(`${this.name}: out holds ${out.length} values, too few from offset ${o}`);
+      out[o + m++] = t;
+    }
+    return m;
+  }
+}
+
+/**
+ * Item-kNN as a candidate source, over a fitted ItemKnnPolicy's neighbour lists (its fit is
+ * unchanged): score(j) = Σ_n decay^(N−1−n) · sim(s_n, j), the same sums in the same order as
+ * ItemKnnPolicy.recommend, so top(K) is that policy's list before its popularity fill.
+ */
+export class ItemKnnSource implements CandidateSource {
+  readonly name: string;
+  private readonly board: SparseScores;
+
+  constructor(readonly knn: ItemKnnPolicy, name = knn.name) {
+    this.name = name;
+    this.board = new SparseScores(knn.nbrStart.length - 1);
+  }
+
+  begin(states: States, N: number, b: number, exclude?: Exclusion): void {
+    const board = this.board, { nbrStart, nbr, sim, decay } = this.knn, tracks = states.tracks;
+    board.begin(this.name, states, N, b, exclude);
+    let w = 1;
+    for (let n = N - 1; n >= 0; n--, w *= decay) {
+      const a = tracks[b * N + n];
+      for (let q = nbrStart[a]; q < nbrStart[a + 1]; q++) board.add(nbr[q], w * sim[q]);
+    }
+  }
+
+  score(t: number): number {
+    return this.board.get(t);
+  }
+
+  top(M: number, out: Int32Array, o: number): number {
+    return this.board.top(this.name, M, out, o);
   }
 }
