@@ -179,7 +179,7 @@ function recommenderOf(agent: DdpgAgent, emb: LoadedEmbeddings, header: ModelHea
       if (!Number.isInteger(k) || k < 1 || k > K) throw new Error(`recommend: k must be an integer in 1..${K} (the model's list size), got ${k}`);
       historyState(history, N, (id) => vocab.indexOf(id), state);
       agent.recommend(state, 1, out);
-      const scores = agent.topk.scores;
+      const scores = agent.lastScores;
       const res: ScoredTrack[] = [];
       for (let i = 0; i < k; i++) res.push({ trackId: vocab.id(out[i]), score: scores[i], index: out[i] });
       return res;

@@ -83,7 +83,7 @@ export function encodeModel(agent: DdpgAgent, identity: ModelIdentity, trainer?:
     };
     sections.push(["noise.x", Float64Array.from(x)]);
     sections.push(["replay.states", r.states], ["replay.kept", r.kept], ["replay.actions", r.actions], ["replay.rewards", r.rewards],
-      ["replay.reward", r.reward], ["replay.nexts", r.nexts], ["replay.nextKept", r.nextKept], ["replay.dones", r.dones]);
+      ["replay.reward", r.reward], ["replay.nexts", r.nexts], ["replay.nextKept", r.nextKept], ["replay.dones", r.dones], ["replay.features", r.features]);
   }
   return encode({ magic: MODEL_MAGIC, version: MODEL_VERSION, header, sections });
 }
@@ -154,7 +154,7 @@ export function applyModel(model: DecodedModel, agent: DdpgAgent, trainer?: Trai
       replay: {
         ...t.replay,
         states: file.i32("replay.states"), kept: file.u8("replay.kept"), actions: file.i32("replay.actions"), rewards: file.f32("replay.rewards"),
-        reward: file.f32("replay.reward"), nexts: file.i32("replay.nexts"), nextKept: file.u8("replay.nextKept"), dones: file.u8("replay.dones"),
+        reward: file.f32("replay.reward"), nexts: file.i32("replay.nexts"), nextKept: file.u8("replay.nextKept"), dones: file.u8("replay.dones"), features: file.f32("replay.features"),
       },
     });
   }

@@ -31,6 +31,7 @@
 import type { MemoryPlan, ParamGroup, Region } from "../engine/plan.js";
 import { TopK } from "../engine/topk.js";
 import type { States } from "../core/state.js";
+import type { CandidateSource } from "../core/candidates.js";
 import { Adam, hardUpdate, softUpdate } from "../nn/adam.js";
 import { SparseRows } from "../nn/sparse.js";
 import type { Rng } from "../rng.js";
@@ -80,6 +81,12 @@ export interface DdpgConfig {
   rerank: number;
   /** Candidates per candidate source when re-ranking. Default 10. */
   sourceCandidates: number;
+  /**
+   * Names of the candidate sources the re-ranking pools (src/eval/sources.ts: "popular",
+   * "item-knn", "markov", "sknn", "vsknn"), fitted on the training sessions by whoever builds
+   * the agent and passed as options.sources in this order. Default none.
+   */
+  sources: readonly string[];
   /** Twin critics with the clipped double-Q target (TD3). Needs the item critic. Default false. */
   twin: boolean;
   /** Critic updates per actor and target update (TD3: 2). Default 1. */
@@ -133,6 +140,7 @@ export const DDPG_DEFAULTS: DdpgConfig = {
   listGamma: 0.9,
   rerank: 0,
   sourceCandidates: 10,
+  sources: [],
   twin: false,
   policyDelay: 1,
   targetNoise: 0,
@@ -164,6 +172,12 @@ export interface TransitionBatch {
    * which sums (Σ_k Γ^k ·) to the list's TD target but gives K targets per transition, not one.
    */
   rewards?: Float32Array;
+  /**
+   * (B, K·F) the candidate sources' features of the listed tracks in their states, as recommend()
+   * saw them (lastFeatures; the replay buffer keeps them): spares the update re-scoring every
+   * state with every source. Absent: computed afresh.
+   */
+  features?: Float32Array;
   /** (B, N) next states and their flags. */
   nexts: Int32Array;
   nextKept: Uint8Array;
@@ -189,17 +203,6 @@ export interface Catalog {
   d: number;
 }
 
-/**
- * A candidate source for re-ranking (src/core/candidates.ts implements it for the baselines):
- * begin() scores the catalog for one state, score(t) reads a track's score, top() lists the best.
- */
-export interface RerankSource {
-  readonly name: string;
-  begin(states: States, b: number, exclude?: { ids: Int32Array; X: number }): void;
-  score(t: number): number;
-  top(M: number, out: Int32Array, o: number): number;
-}
-
 /** Features per candidate source in a critic row: log(1 + score) and the reciprocal rank among its top candidates. */
 export const FEATURES_PER_SOURCE = 2;
 
@@ -209,7 +212,7 @@ export interface AgentOptions {
   /** Most extra excluded tracks per state (default 0). */
   maxExtraExclusions?: number;
   /** Candidate sources of the re-ranking (default none); their names are recorded in the model. */
-  sources?: readonly RerankSource[];
+  sources?: readonly CandidateSource[];
 }
 
 /** How recommend() explores while training: clipped Gaussian noise on the vectors, Gumbel noise on the critic's choice. */
@@ -238,7 +241,7 @@ export class DdpgAgent {
   /** Whether the tuned catalog holds its values (copied from the catalog or loaded from a model). */
   embeddingsReady = false;
   readonly topk: TopK;
-  readonly sources: readonly RerankSource[];
+  readonly sources: readonly CandidateSource[];
   /** Largest batch of states recommend() takes at once. */
   readonly maxActBatch: number;
   /** Extra exclusions per state recommend() accepts beyond the state itself. */
@@ -249,6 +252,10 @@ export class DdpgAgent {
   readonly input: StateInput;
   /** Scores of the last recommend()'s lists (B·K): the critic's item values when re-ranking, else each slot's top-k score. */
   readonly lastScores: Float32Array;
+  /** Candidate-source features per listed track (F = sources × FEATURES_PER_SOURCE). */
+  readonly featureWidth: number;
+  /** The sources' features of the last recommend()'s listed tracks, (B, K, F): what the replay buffer stores beside each list. */
+  readonly lastFeatures: Float32Array;
   /** Critic updates made (the TD3 policy delay counts them). */
   criticSteps = 0;
 
@@ -279,6 +286,8 @@ export class DdpgAgent {
   private readonly qScratch: Float64Array;
   private readonly qMin: Float32Array;
   private readonly chosen: Int32Array;
+  /** Pool position of each chosen track (B, K), for its features. */
+  private readonly chosenPos: Int32Array;
   private readonly qHost: Float64Array;
   private readonly q2Host: Float64Array;
   private readonly yHost: Float64Array;
@@ -306,6 +315,9 @@ export class DdpgAgent {
     if (c.critic.link === "logistic" && c.gamma !== 0) throw new Error(`DDPG: the logistic item critic predicts keep probabilities (γ = 0); use link "identity" for γ = ${c.gamma}`);
     const sources = options.sources ?? [];
     if (sources.length > 0 && c.rerank === 0) throw new Error("DDPG: candidate sources need re-ranking (rerank > 0)");
+    if (sources.map((s) => s.name).join(",") !== c.sources.join(",")) {
+      throw new Error(`DDPG: the model re-ranks with the candidate sources [${c.sources.join(", ")}], given [${sources.map((s) => s.name).join(", ")}] (fit them on the training sessions, src/eval/sources.ts)`);
+    }
     this.sources = sources;
     this.N = N;
     this.K = K;
@@ -350,6 +362,9 @@ export class DdpgAgent {
     this.qMin = new Float32Array(rows);
     this.chosen = new Int32Array(maxB * K);
     this.lastScores = new Float32Array(maxB * K);
+    this.featureWidth = F;
+    this.lastFeatures = new Float32Array(maxB * K * F);
+    this.chosenPos = new Int32Array(maxB * K);
     this.qHost = new Float64Array(maxB);
     this.q2Host = new Float64Array(maxB);
     this.yHost = new Float64Array(batch);
@@ -459,6 +474,11 @@ export class DdpgAgent {
     this.choose(B, this.maxP, critic.qbar.f32(), explore && explore.temperature ? explore : undefined);
     out.set(this.chosen.subarray(0, B * K));
     if (critic.logistic) for (let i = 0; i < B * K; i++) this.lastScores[i] = critic.value(this.lastScores[i]);
+    const F = this.featureWidth;
+    for (let i = 0; i < B * K; i++) {
+      const src = (Math.floor(i / K) * this.maxP + this.chosenPos[i]) * F;
+      for (let f = 0; f < F; f++) this.lastFeatures[i * F + f] = this.feat[src + f];
+    }
   }
 
   /**
@@ -519,7 +539,7 @@ export class DdpgAgent {
         cand[o + p++] = t;
       }
       for (const src of this.sources) {
-        src.begin(states, b, extra ? { ids: extra.ids.subarray(b * X, (b + 1) * X), X } : undefined);
+        src.begin(states, N, b, extra);
         const n = src.top(Ms, this.srcTop, 0);
         for (let r = 0; r < n; r++) {
           const t = this.srcTop[r];
@@ -542,12 +562,12 @@ export class DdpgAgent {
   private sourceFeatures(states: States, B: number, P: number, extra?: { ids: Int32Array; X: number }): void {
     const S = this.sources.length;
     if (S === 0) return;
-    const cand = this.candIdx!.i32(), feat = this.feat, F = S * FEATURES_PER_SOURCE, X = extra ? extra.X : 0;
+    const cand = this.candIdx!.i32(), feat = this.feat, F = S * FEATURES_PER_SOURCE, N = this.N;
     const Ms = this.config.sourceCandidates;
     for (let b = 0; b < B; b++) {
       for (let si = 0; si < S; si++) {
         const src = this.sources[si], rank = this.rank[si];
-        src.begin(states, b, extra ? { ids: extra.ids.subarray(b * X, (b + 1) * X), X } : undefined);
+        src.begin(states, N, b, extra);
         const s = this.nextStamp(), n = src.top(Ms, this.srcTop, 0);
         for (let r = 0; r < n; r++) rank[this.srcTop[r]] = s * 64 + r + 1; // rank r + 1 under this stamp (Ms < 64)
         for (let p = 0; p < P; p++) {
@@ -608,6 +628,7 @@ export class DdpgAgent {
         for (let p = 0; p < n; p++) if (q[p] > -Infinity && (best < 0 || q[p] > q[best])) best = p;
         if (best < 0) throw new Error(`DDPG: every candidate of state ${b} scores NaN (were the weights corrupted, e.g. by a learning rate too high?)`);
         this.chosen[b * K + k] = cand[b * maxP + best];
+        this.chosenPos[b * K + k] = best;
         this.lastScores[b * K + k] = qbar[b * maxP + best];
         q[best] = -Infinity;
       }
@@ -707,7 +728,11 @@ export class DdpgAgent {
     cand.set(batch.actions.subarray(0, B * this.K));
     this.bias?.zeroGrad();
     let loss = 0, meanQ = 0;
-    this.sourceFeatures(states, B, this.K);
+    const F = this.featureWidth;
+    if (batch.features && F > 0) {
+      if (batch.features.length < B * K * F) throw new Error(`DDPG: batch features hold ${batch.features.length} values, need B·K·F = ${B * K * F}`);
+      this.feat.set(batch.features.subarray(0, B * K * F));
+    } else this.sourceFeatures(states, B, this.K);
     for (const [critic, opt] of this.itemCritics()) {
       this.fillCandidates(critic, B, "value", this.K);
       critic.forward(B, "value");

@@ -74,7 +74,7 @@ export function modelProblem(h: unknown, file: BinFile): string {
   }
   if (r.N !== c.N || r.K !== c.K) return `trainer.replay has N = ${r.N}, K = ${r.K}; the config N = ${c.N}, K = ${c.K}`;
   const S = r.size as number, N = r.N as number, K = r.K as number;
-  const cols: [string, string, number][] = [["replay.states", "i32", S * N], ["replay.kept", "u8", S * N], ["replay.actions", "i32", S * K], ["replay.rewards", "f32", S * K], ["replay.reward", "f32", S], ["replay.nexts", "i32", S * N], ["replay.nextKept", "u8", S * N], ["replay.dones", "u8", S]];
+  const cols: [string, string, number][] = [["replay.states", "i32", S * N], ["replay.kept", "u8", S * N], ["replay.actions", "i32", S * K], ["replay.rewards", "f32", S * K], ["replay.reward", "f32", S], ["replay.nexts", "i32", S * N], ["replay.nextKept", "u8", S * N], ["replay.dones", "u8", S], ["replay.features", "f32", S * K * 2 * (Array.isArray(c.sources) ? c.sources.length : 0)]];
   for (const [s, type, len] of cols) {
     if (!file.has(s) || file.info(s).type !== type) return `section "${s}" is missing or not ${type}`;
     if (file.info(s).length !== len) return `section "${s}" holds ${file.info(s).length} values, expected ${len} for ${S} transitions`;

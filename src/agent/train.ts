@@ -97,7 +97,7 @@ export class Trainer {
     const dim = K * agent.A;
     const sched = { sigma: o.noise.sigma, sigmaMin: o.noise.sigmaMin, decay: o.noise.decay };
     this.noise = o.noise.kind === "ou" ? new OUNoise(dim, noiseRng, { ...sched, theta: o.noise.theta }) : new GaussianNoise(dim, noiseRng, sched);
-    this.replay = new ReplayBuffer(N, K, o.replayCapacity);
+    this.replay = new ReplayBuffer(N, K, o.replayCapacity, agent.featureWidth);
     this.batch = this.replay.createBatch(batch);
     this.list = new Int32Array(K);
     this.state = allocStates(1, N);
@@ -115,7 +115,7 @@ export class Trainer {
     for (let t = 0; t < o.maxSteps; t++) {
       agent.recommend(this.state, 1, this.list, this.exploration);
       const r = env.step(this.list);
-      replay.push(this.state, this.list, r.rewards, r.reward, r.next, r.done);
+      replay.push(this.state, this.list, r.rewards, r.reward, r.next, r.done, agent.lastFeatures);
       reward += r.reward;
       steps++;
       this.totalSteps++;

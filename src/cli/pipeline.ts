@@ -26,6 +26,8 @@ import { ListenerEnv, LISTENER_ENV_DEFAULTS } from "../rl/listener-env.js";
 import { evaluate, subsampleSessions, type ProtocolId } from "../eval/protocols.js";
 import { ItemKnnPolicy, PopularPolicy, RandomPolicy, trainingPlayCounts } from "../eval/baselines.js";
 import { fitMarkov, fitSknn, fitVsknn } from "../eval/session-baselines.js";
+import { fitSources } from "../eval/sources.js";
+import type { TrainingSessions } from "../eval/baselines.js";
 import { ORIGINAL_FIGURES, type EpisodeMetrics, type EvaluationReport } from "../eval/types.js";
 import { Rng } from "../rng.js";
 import { historyState, type HistoryItem } from "../core/history.js";
@@ -251,11 +253,14 @@ export function listenerEnvFor(dataset: MssdDataset, logs: string[], steps: numb
   return new ListenerEnv(model, { catalog, steps });
 }
 
-/** An agent on a fresh engine whose catalog holds the embeddings. */
-export async function agentFor(emb: { E: Float32Array; V: number; d: number }, config: Partial<DdpgConfig>, options: { maxActBatch?: number } = {}): Promise<DdpgAgent> {
+/** An agent on a fresh engine whose catalog holds the embeddings; its candidate sources (config.sources) fitted on `train`. */
+export async function agentFor(emb: { E: Float32Array; V: number; d: number }, config: Partial<DdpgConfig>, options: { maxActBatch?: number; train?: TrainingSessions } = {}): Promise<DdpgAgent> {
   const plan = new MemoryPlan();
   const catalog = plan.f32("catalog", "data", emb.V * emb.d);
-  const agent = new DdpgAgent(plan, { region: catalog, V: emb.V, d: emb.d }, config, { maxActBatch: options.maxActBatch ?? 128 });
+  const names = config.sources ?? [];
+  if (names.length > 0 && !options.train) throw new Error(`the model re-ranks with candidate sources (${names.join(", ")}) fitted on training sessions: a dataset is needed`);
+  const sources = names.length > 0 ? fitSources(names, options.train!) : [];
+  const agent = new DdpgAgent(plan, { region: catalog, V: emb.V, d: emb.d }, config, { maxActBatch: options.maxActBatch ?? 128, sources });
   await Engine.load(engineModule(), plan);
   catalog.f32().set(emb.E);
   return agent;
@@ -293,10 +298,11 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
     seed = m.seed as number;
     trainOptions = m.train as Partial<TrainOptions>;
   }
-  const agent = await agentFor(emb, config);
-  agent.initialize(new Rng(seed));
   const sp = splitOf(dataset, split);
-  if (agent.bias) agent.setTrackBias(biasFromPlays(trainingPlayCounts({ V: dataset.trackCount, sessionOffsets: dataset.sessionOffsets, tracks: dataset.tracks, sessions: sp.train })));
+  const tr = trainingSessionsOf(dataset, sp.train);
+  const agent = await agentFor(emb, config, { train: tr });
+  agent.initialize(new Rng(seed));
+  if (agent.bias) agent.setTrackBias(biasFromPlays(trainingPlayCounts(tr)));
   const env = envKind === "listener"
     ? listenerEnvFor(dataset, logs, steps)
     : new LirdSimulator(buildSamples(dataset, splitOf(dataset, split).train, { N: agent.config.N, K: agent.config.K }), { V: emb.V, d: emb.d, E: emb.E }, { episodeLength: steps });
@@ -327,10 +333,15 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
   return { model: o.out, metrics: history, seconds: (Date.now() - t0) / 1000, resumedFrom: resumed ? start : undefined };
 }
 
-/** Load a trained model for the embeddings it was trained with: a ready agent. */
-export async function loadModel(modelPath: string, emb: LoadedEmbeddings): Promise<{ agent: DdpgAgent; header: DecodedModel["header"] }> {
+/** The training sessions of a split, as the baselines and candidate sources fit them. */
+export function trainingSessionsOf(ds: MssdDataset, train: ArrayLike<number>): TrainingSessions {
+  return { V: ds.trackCount, sessionOffsets: ds.sessionOffsets, tracks: ds.tracks, flags: ds.flags, sessions: train };
+}
+
+/** Load a trained model for the embeddings it was trained with: a ready agent (`train`: the sessions its candidate sources fit on). */
+export async function loadModel(modelPath: string, emb: LoadedEmbeddings, train?: TrainingSessions): Promise<{ agent: DdpgAgent; header: DecodedModel["header"] }> {
   const model = decodeModel(await readFileNamed(modelPath), modelPath);
-  const agent = await agentFor(emb, model.header.config).catch((e: Error) => {
+  const agent = await agentFor(emb, model.header.config, { train }).catch((e: Error) => {
     throw new Error(`${modelPath}: ${e.message}`, { cause: e });
   });
   checkModel(model, agent, identityOf(emb), modelPath);
@@ -357,10 +368,10 @@ export interface EvaluateCommandOptions {
 
 export async function evaluateCommand(o: EvaluateCommandOptions): Promise<{ report: EvaluationReport; files: { json: string; html: string } }> {
   const { dataset, logs, emb, split } = await loadAll(o.dataset, o.embeddings);
-  const { agent, header } = await loadModel(o.model, emb);
   const sp = splitOf(dataset, split);
+  const tr = trainingSessionsOf(dataset, sp.train);
+  const { agent, header } = await loadModel(o.model, emb, tr);
   const test = o.maxSessions > 0 && sp.test.length > o.maxSessions ? subsampleSessions(sp.test, o.maxSessions, split.seed) : sp.test;
-  const tr = { V: dataset.trackCount, sessionOffsets: dataset.sessionOffsets, tracks: dataset.tracks, flags: dataset.flags, sessions: sp.train };
   const ddpg = new DdpgPolicy(agent);
   const random = new RandomPolicy(dataset.trackCount);
   const popular = PopularPolicy.fit(tr);
@@ -425,6 +436,6 @@ export async function recommend(o: { model: string; embeddings: string; history:
   const state = historyState(o.history, N, (id) => emb.vocab!.indexOf(id), allocStates(1, N), "--history");
   const out = new Int32Array(K);
   agent.recommend(state, 1, out);
-  const scores = agent.topk.scores;
+  const scores = agent.lastScores;
   return Array.from(out, (t, k) => ({ rank: k + 1, track_id: emb.vocab!.id(t), score: scores[k] }));
 }

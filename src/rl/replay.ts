@@ -14,6 +14,8 @@
 //   nexts   Int32Array (C×N)   the next state
 //   nextKept Uint8Array (C×N)  its feedback flags
 //   dones   Uint8Array (C)     1 when the transition ended an episode
+//   features Float32Array (C×K·F)  per listed track, the candidate sources' features the agent
+//                              scored it with (F = 0 when it re-ranks with no source)
 //
 // push() overwrites the oldest transition once full. sample() draws B rows uniformly WITH
 // replacement (the usual DDPG choice; B may exceed size) using the caller's seeded Rng.
@@ -38,6 +40,7 @@ export interface ReplayColumns {
   nexts: Int32Array;
   nextKept: Uint8Array;
   dones: Uint8Array;
+  features: Float32Array;
 }
 
 export interface ReplayBatch extends ReplayColumns {
@@ -65,14 +68,18 @@ export class ReplayBuffer {
   readonly nexts: Int32Array;
   readonly nextKept: Uint8Array;
   readonly dones: Uint8Array;
+  readonly features: Float32Array;
   private _size = 0;
   private _head = 0;
   private batch: ReplayBatch | null = null;
 
-  constructor(readonly N: number, readonly K: number, readonly capacity: number = REPLAY_DEFAULT_CAPACITY) {
+  /** F: features per listed track (0: none). */
+  constructor(readonly N: number, readonly K: number, readonly capacity: number = REPLAY_DEFAULT_CAPACITY, readonly F = 0) {
     for (const [name, v] of [["N", N], ["K", K], ["capacity", capacity]] as const) {
       if (!(Number.isInteger(v) && v >= 1)) throw new Error(`ReplayBuffer: ${name} must be a positive integer, got ${v}`);
     }
+    if (!(Number.isInteger(F) && F >= 0)) throw new Error(`ReplayBuffer: F must be an integer ≥ 0, got ${F}`);
+    this.features = new Float32Array(capacity * K * F);
     this.states = new Int32Array(capacity * N);
     this.kept = new Uint8Array(capacity * N);
     this.actions = new Int32Array(capacity * K);
@@ -99,7 +106,7 @@ export class ReplayBuffer {
   }
 
   /** Store one transition (copied). state (N plays), action (K), rewards (K), next (N plays). */
-  push(state: States, action: ArrayLike<number>, rewards: ArrayLike<number>, reward: number, next: States, done: boolean): void {
+  push(state: States, action: ArrayLike<number>, rewards: ArrayLike<number>, reward: number, next: States, done: boolean, features?: ArrayLike<number>): void {
     const N = this.N, K = this.K;
     if (state.tracks.length !== N || next.tracks.length !== N || state.kept.length !== N || next.kept.length !== N) {
       throw new Error(`ReplayBuffer.push: state and next must hold N = ${N} tracks and flags, got ${state.tracks.length}/${state.kept.length} and ${next.tracks.length}/${next.kept.length}`);
@@ -115,13 +122,18 @@ export class ReplayBuffer {
     for (let k = 0; k < K; k++) { this.actions[i * K + k] = action[k]; this.rewards[i * K + k] = rewards[k]; }
     this.reward[i] = reward;
     this.dones[i] = done ? 1 : 0;
+    const KF = K * this.F;
+    if (KF > 0) {
+      if (!features || features.length < KF) throw new Error(`ReplayBuffer.push: features must hold K·F = ${KF} values`);
+      for (let j = 0; j < KF; j++) this.features[i * KF + j] = features[j];
+    }
     this._head = i + 1 === this.capacity ? 0 : i + 1;
     if (this._size < this.capacity) this._size++;
   }
 
   /** push() from an environment step: (state, list, r.rewards, r.reward, r.next, r.done). */
-  pushStep(state: States, list: ArrayLike<number>, r: StepResult): void {
-    this.push(state, list, r.rewards, r.reward, r.next, r.done);
+  pushStep(state: States, list: ArrayLike<number>, r: StepResult, features?: ArrayLike<number>): void {
+    this.push(state, list, r.rewards, r.reward, r.next, r.done, features);
   }
 
   /** Arrays for B transitions (allocates; make one per batch size and reuse it). */
@@ -132,6 +144,7 @@ export class ReplayBuffer {
       B,
       states: new Int32Array(B * N), kept: new Uint8Array(B * N), actions: new Int32Array(B * K), rewards: new Float32Array(B * K),
       reward: new Float32Array(B), nexts: new Int32Array(B * N), nextKept: new Uint8Array(B * N), dones: new Uint8Array(B), indices: new Int32Array(B),
+      features: new Float32Array(B * K * this.F),
     };
   }
 
@@ -152,6 +165,8 @@ export class ReplayBuffer {
       for (let k = 0; k < K; k++) { batch.actions[b * K + k] = this.actions[i * K + k]; batch.rewards[b * K + k] = this.rewards[i * K + k]; }
       batch.reward[b] = this.reward[i];
       batch.dones[b] = this.dones[i];
+      const KF = K * this.F;
+      for (let j = 0; j < KF; j++) batch.features[b * KF + j] = this.features[i * KF + j];
     }
     return batch;
   }
@@ -175,6 +190,7 @@ export class ReplayBuffer {
       N, K, capacity: this.capacity, size: s, head: this._head,
       states: this.states.subarray(0, s * N), kept: this.kept.subarray(0, s * N), actions: this.actions.subarray(0, s * K), rewards: this.rewards.subarray(0, s * K),
       reward: this.reward.subarray(0, s), nexts: this.nexts.subarray(0, s * N), nextKept: this.nextKept.subarray(0, s * N), dones: this.dones.subarray(0, s),
+      features: this.features.subarray(0, s * K * this.F),
     };
   }
 
@@ -191,7 +207,7 @@ export class ReplayBuffer {
     if (!headOk) throw new Error(`${who}: head ${st.head} is inconsistent with size ${s} and capacity ${this.capacity}`);
     const cols: [string, ArrayLike<number>, number][] = [
       ["states", st.states, s * N], ["kept", st.kept, s * N], ["actions", st.actions, s * K], ["rewards", st.rewards, s * K],
-      ["reward", st.reward, s], ["nexts", st.nexts, s * N], ["nextKept", st.nextKept, s * N], ["dones", st.dones, s],
+      ["reward", st.reward, s], ["nexts", st.nexts, s * N], ["nextKept", st.nextKept, s * N], ["dones", st.dones, s], ["features", st.features, s * K * this.F],
     ];
     for (const [name, a, len] of cols) if (a.length !== len) throw new Error(`${who}: column ${name} has ${a.length} entries, expected ${len} for size ${s}`);
     this.states.set(st.states);
@@ -201,6 +217,7 @@ export class ReplayBuffer {
     this.reward.set(st.reward);
     this.nexts.set(st.nexts);
     this.nextKept.set(st.nextKept);
+    this.features.set(st.features);
     this.dones.set(st.dones);
     this._size = s;
     this._head = st.head;
