@@ -272,8 +272,8 @@ export function curveChart(
           showSymbol: s.kind === "line" && s.points.length <= 60,
           symbolSize: 5,
           connectNulls: false,
-          lineStyle: { color, width: raw ? 1 : s.kind === "average" ? 2.5 : 2, opacity: raw ? 0.28 : 1 },
-          itemStyle: { color, opacity: raw ? 0.28 : 1 },
+          lineStyle: { color, width: raw ? 1 : s.kind === "average" ? 2.5 : 2, opacity: raw ? 0.22 : 1 },
+          itemStyle: { color, opacity: raw ? 0.22 : 1 },
           data: s.points,
           z: raw ? 1 : 3,
           ...(i === 0 && refs.length > 0
