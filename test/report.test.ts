@@ -252,6 +252,13 @@ describe("renderReport on the fixture report", () => {
     expect(flatHtml).toContain("constant at 2 (it never decays)");
     expect(flatHtml).not.toContain(`aria-label="Exploration noise`);
     expect(noiseSchedule({})).toBeNull();
+    // a loss spanning more than two decades is drawn on a log scale, with rounded tick labels
+    const steep = fixtureReport({ episodes: 60 });
+    steep.training.forEach((e, i) => (e.criticLoss = 2 * 10 ** (-i / 15)));
+    const steepHtml = sectionOf(renderReport(steep), "Training");
+    expect(steepHtml).toContain(`aria-label="Critic loss (mean TD loss of the episode&#39;s updates; log scale)"`);
+    expect(steepHtml).not.toMatch(/0\.0000\d{6}/);
+    expect(html).not.toContain("log scale");
   });
 
   it("sets the original project's figures beside ours from the 'original' protocol, as percentages, with n", () => {
@@ -289,6 +296,10 @@ describe("summary pieces", () => {
     expect(bestBaseline(m)!.name).toBe("popular");
     expect(bestBaseline({ ...m, direction: "higher" })!.name).toBe("random");
     expect(bestBaseline({ ...m, direction: "neutral" })).toBeUndefined();
+    // a figure on fewer than 30 units competes only when nothing has more
+    const tiny = { ...m, values: { ...m.values, lucky: { mean: 0, lo: 0, hi: 0, n: 1 } } };
+    expect(bestBaseline(tiny)!.name).toBe("popular");
+    expect(bestBaseline({ ...m, values: { ddpg: m.values.ddpg, lucky: { mean: 0, lo: 0, hi: 0, n: 1 } } })!.name).toBe("lucky");
   });
 
   it("training references come from the online protocol's episode reward", () => {

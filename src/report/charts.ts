@@ -221,7 +221,7 @@ export function curveChart(
   text: ChartText,
   series: CurveSeries[],
   references: ReferenceLine[] = [],
-  opts: { width?: number; height?: number; xName?: string } = {},
+  opts: { width?: number; height?: number; xName?: string; logY?: boolean } = {},
 ): string {
   const width = opts.width ?? 420;
   const height = opts.height ?? 270;
@@ -256,10 +256,10 @@ export function curveChart(
       axisLabel: { color: COLORS.axis, fontSize: 12, hideOverlap: true },
     },
     yAxis: {
-      type: "value",
-      scale: true,
+      ...(opts.logY ? { type: "log", logBase: 10 } : { type: "value", scale: true }),
       splitLine: { lineStyle: { color: COLORS.grid } },
-      axisLabel: { color: COLORS.axis, fontSize: 12 },
+      // log ticks are powers of ten computed in floating point (0.000099999…): print them rounded
+      axisLabel: { color: COLORS.axis, fontSize: 12, ...(opts.logY ? { formatter: (v: number) => (v >= 0.001 ? String(Number(v.toPrecision(2))) : v.toExponential(0)) } : {}) },
     },
     series: [
       ...series.map((s, i) => {

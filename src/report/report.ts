@@ -202,8 +202,11 @@ function trainingSection(report: EvaluationReport, chartId: () => string): strin
       for (const [name, v] of Object.entries(tr.values)) if (Number.isFinite(v)) refs.push({ name, value: v, label: `${name} ${formatNumber(v, d)}` });
     }
     const description = seriesDescription(spec.title, xs, ys, spec.smooth ? movingAverage(ys, w) : null, w);
-    const subtitle = spec.what;
-    const svg = curveChart({ id: chartId(), title: spec.title, subtitle, description }, series, refs, { xName: "episode" });
+    // a positive series spanning more than two decades (a loss falling from its first updates) reads on a log scale
+    const finiteYs = ys.filter(Number.isFinite);
+    const logY = refs.length === 0 && finiteYs.every((y) => y > 0) && Math.max(...finiteYs) > 100 * Math.min(...finiteYs);
+    const subtitle = logY ? `${spec.what}; log scale` : spec.what;
+    const svg = curveChart({ id: chartId(), title: spec.title, subtitle, description }, series, refs, { xName: "episode", logY });
     const refNote = refs.length ? ` Dashed lines: ${refs.map((r) => r.label).join(", ")}, the ${esc(tr!.source)}.` : "";
     figures.push(`<figure class="chart">${svg}<figcaption>${esc(description)}${refNote}</figcaption></figure>`);
   }

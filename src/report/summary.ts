@@ -19,7 +19,7 @@ export interface SummaryRow {
   direction: Direction;
   /** The agent's figure (absent when the agent was not evaluated). */
   agent?: Estimate;
-  /** The best baseline and its figure (absent when there is none). */
+  /** The best baseline and its figure (absent when there is none; see bestBaseline). */
   best?: { name: string; value: Estimate };
   /** agent − best baseline, paired. */
   paired?: PairedDifference;
@@ -51,16 +51,23 @@ export function baselinesOf(m: MetricResult, agent = AGENT_POLICY): string[] {
   return Object.keys(m.values).filter((k) => k !== agent && !REFERENCE_POLICIES.includes(k));
 }
 
-/** The baseline with the best finite mean in the metric's direction (none for a neutral metric). */
+/**
+ * The baseline with the best finite mean in the metric's direction (none for a neutral
+ * metric). Figures on fewer than SMALL_N units compete only when no baseline has more: a
+ * skip rate of 0 on one session is not the best baseline.
+ */
 export function bestBaseline(m: MetricResult, agent = AGENT_POLICY): { name: string; value: Estimate } | undefined {
   if (m.direction === "neutral") return undefined;
-  let best: { name: string; value: Estimate } | undefined;
-  for (const name of baselinesOf(m, agent)) {
-    const e = m.values[name];
-    if (!e || !Number.isFinite(e.mean)) continue;
-    if (!best || (m.direction === "higher" ? e.mean > best.value.mean : e.mean < best.value.mean)) best = { name, value: e };
-  }
-  return best;
+  const pick = (enough: boolean) => {
+    let best: { name: string; value: Estimate } | undefined;
+    for (const name of baselinesOf(m, agent)) {
+      const e = m.values[name];
+      if (!e || !Number.isFinite(e.mean) || (enough && isSmallN(e.n))) continue;
+      if (!best || (m.direction === "higher" ? e.mean > best.value.mean : e.mean < best.value.mean)) best = { name, value: e };
+    }
+    return best;
+  };
+  return pick(true) ?? pick(false);
 }
 
 const UNIT_PLURAL: Record<string, string> = { session: "sessions", episode: "episodes" };
@@ -107,17 +114,17 @@ function caveats(r: EvaluationReport, rows: SummaryRow[], agent: string): string
   const small = rows.filter((x) => x.smallN);
   if (small.length > 0) {
     const which = small.map((x) => {
-      const ns = [x.agent?.n, x.best?.value.n, x.paired?.difference.n].filter((n): n is number => isSmallN(n));
-      return `${x.protocol} ${x.metric} (n = ${Math.min(...ns)})`;
+      const ns = [x.agent?.n, x.best?.value.n, x.paired?.difference.n].filter((n): n is number => isSmallN(n) && (n as number) > 0);
+      return `${x.protocol} ${x.metric} (${ns.length ? `n = ${Math.min(...ns)}` : "nothing to pair"})`;
     });
-    out.push(`${small.length === 1 ? "One figure rests" : `${small.length} figures rest`} on fewer than ${SMALL_N} units and ${small.length === 1 ? "is" : "are"} marked small n: ${which.join(", ")}. Their intervals are unreliable.`);
+    out.push(`${small.length === 1 ? "One figure rests" : `${small.length} figures rest`} on fewer than ${SMALL_N} units and ${small.length === 1 ? "is" : "are"} marked small n: ${which.join(", ")}. ${small.length === 1 ? "Its interval is" : "Their intervals are"} unreliable.`);
   }
   const original = r.protocols.find((p) => p.protocol === "original");
   const unknown = original?.metrics.find((m) => m.metric === "unknown")?.values[agent];
   const skip = original?.metrics.find((m) => m.metric === "skip_rate")?.values[agent];
   if (unknown && Number.isFinite(unknown.mean) && unknown.mean >= 0.5) {
     out.push(
-      `In the original protocol ${formatPercent(unknown.mean)} of ${agent}'s recommendations never appear in the session, so its skip rate judges only the rest` +
+      `In the original protocol ${unknown.mean > 0.999 && unknown.mean < 1 ? `${(100 * unknown.mean).toFixed(2)}%` : formatPercent(unknown.mean)} of ${agent}'s recommendations never appear in the session, so its skip rate judges only the rest` +
         (skip ? `: it rests on n = ${skip.n} ${unitPlural(original!.unit ?? "unit", skip.n)}.` : "."),
     );
   }
