@@ -1,9 +1,9 @@
-// The learning-curve helpers of the report and the demo page (src/report/curves.ts): moving
+// The learning-curve functions of the report and the demo page (src/report/curves.ts): moving
 // average, min/max downsampling, thinning and constant detection, on series worked out by hand.
 import { describe, expect, it } from "vitest";
 import { constantValue, downsampleMinMax, movingAverage, smoothingWindow, thin } from "../src/report/curves.js";
 
-describe("learning-curve helpers", () => {
+describe("learning-curve functions", () => {
   it("trailing moving average over the finite values of the window", () => {
     expect(movingAverage([1, 2, 3, 4, 5], 2)).toEqual([1, 1.5, 2.5, 3.5, 4.5]);
     expect(movingAverage([1, 2, 3, 4, 5], 10)).toEqual([1, 1.5, 2, 2.5, 3]);

@@ -1,6 +1,6 @@
 // What the three evaluation protocols share (./original.ts, ./next-tracks.ts, ./online.ts):
 // their inputs, option checks, the policies' random streams, the batched and checked
-// recommend() loop, progress reporting, and small helpers. ../protocols.ts runs them.
+// recommend() loop, progress reporting, and small utilities. ../protocols.ts runs them.
 //
 // Seeds: the same seed gives every policy the same states; a policy's own randomness comes
 // from Rng(hash(seed, name)), so results do not depend on the order policies are listed in.
