@@ -28,6 +28,7 @@ import { Rng } from "./rng.js";
 import { historyState, type HistoryItem } from "./core/history.js";
 import { allocStates } from "./core/state.js";
 import type { EpisodeMetrics } from "./core/episode.js";
+import { slotScales, type SlotScale } from "./core/score-scale.js";
 
 export type { WasmSource } from "./engine/engine.js";
 export type { DdpgConfig } from "./agent/ddpg.js";
@@ -36,6 +37,7 @@ export type { EpisodeMetrics } from "./core/episode.js";
 export type { HistoryItem } from "./core/history.js";
 export type { ModelHeader } from "./agent/checkpoint.js";
 export type { SynthModelOptions } from "./data/synth.js";
+export { SCORE_EXPLANATION, type SlotScale } from "./core/score-scale.js";
 export { Engine } from "./engine/engine.js";
 
 /** Where a model, embeddings or JSON file comes from: bytes, a Blob (e.g. a picked File), a Response, or a URL to fetch. */
@@ -144,6 +146,12 @@ export interface Recommender {
   recommend(history: readonly HistoryItem[], k?: number): ScoredTrack[];
   /** Catalog ids that start with `prefix` (case-insensitive), then ids that contain it, up to `limit` (default 20). */
   searchTracks(prefix: string, limit?: number): string[];
+  /**
+   * The list recommend(history) gives, each score on its own slot's scale: the slot's score
+   * range over the catalog (minus the history) and the track's rank there (src/core/score-scale.ts).
+   * Null when the model scores with more than w · e. Scans the catalog K times in JS.
+   */
+  scoreScales(history: readonly HistoryItem[]): SlotScale[] | null;
 }
 
 export interface RecommenderOptions {
@@ -183,6 +191,10 @@ function recommenderOf(agent: DdpgAgent, emb: LoadedEmbeddings, header: ModelHea
       const res: ScoredTrack[] = [];
       for (let i = 0; i < k; i++) res.push({ trackId: vocab.id(out[i]), score: scores[i], index: out[i] });
       return res;
+    },
+    scoreScales(history) {
+      this.recommend(history); // fills `state` and `out`, and the top-k's scores
+      return slotScales(agent.weights(state, 1), K, emb.d, emb.E, emb.V, state.tracks, out, agent.topk.scores.slice(0, K));
     },
     searchTracks(prefix, limit = 20) {
       lower ??= vocab.ids().map((s) => s.toLowerCase());

@@ -1,8 +1,8 @@
 // The encore CLI end to end, as a user runs it (the compiled build/js, as `npm run build` makes
 // it): every command on a small synthetic data set, machine output, one-line errors.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,6 +52,23 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
     expect(report.protocols.map((x: { protocol: string }) => x.protocol)).toEqual(["original", "next-tracks", "online"]);
     expect(report.training).toHaveLength(15);
     expect(Object.keys(report.protocols[2].metrics[0].values)).toEqual(["ddpg", "random", "popular", "item-knn", "markov", "sknn", "vsknn", "oracle"]);
+    // the agent's paired differences against every other policy, on each protocol's headline metrics
+    expect(report.protocols[2].paired.map((d: { metric: string; baseline: string }) => `${d.metric}:${d.baseline}`)).toEqual(
+      ["episode_reward", "reward_flags"].flatMap((m) => ["random", "popular", "item-knn", "markov", "sknn", "vsknn", "oracle"].map((b) => `${m}:${b}`)));
+    expect(report.protocols[1].headline).toEqual(["hit_rate@3", "kept_hit_rate@3", "kept_ndcg@3"]);
+    expect(report.protocols[0].paired.map((d: { baseline: string }) => d.baseline)).toContain("logged");
+    // configuration only: the model's per-episode records are in `training`, not in the config
+    expect(report.config.training.training).toBeUndefined();
+    expect(report.config.training.env).toBe("listener");
+    // the online protocol ran the training environment: its figures are the reward curve's reference lines
+    expect(Object.keys(report.trainingReferences.values)).toEqual(["random", "popular", "oracle"]);
+    // as text: the summary first, n in every table, paired differences with verdicts
+    const text = ok("evaluate", "--seeds", "0", "--max-sessions", "100", "--episodes", "20", "--bootstrap", "200");
+    expect(text.split("\n")[0]).toBe("summary");
+    expect(text).toMatch(/\n  metric\s+n\s+ddpg\s+random/);
+    expect(text).toMatch(/ddpg − other, paired over episodes/);
+    expect(text).toMatch(/(better|no different|worse)/);
+    expect(text).toContain("wrote .encore/report/report.html");
     expect(readFileSync(join(dir, ".encore/report/report.html"), "utf8")).toContain("<svg");
     const ids = readFileSync(join(dir, ".encore/data/log_synth.csv"), "utf8").split("\n").slice(1, 11).map((l) => l.split(",")[3]);
     const recs = JSON.parse(ok("recommend", "--json", "--history", ids.join(",")));
@@ -60,7 +77,18 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
     for (const r of recs) {
       expect(ids).not.toContain(r.track_id);
       expect(Number.isFinite(r.score)).toBe(true);
+      // each score on its own slot's scale: inside that slot's range, ranked among the catalog
+      expect(r.slot_min).toBeLessThanOrEqual(r.score + 1e-6);
+      expect(r.slot_max).toBeGreaterThanOrEqual(r.score - 1e-6);
+      expect(r.slot_rank).toBeGreaterThanOrEqual(1);
+      expect(r.slot_rank).toBeLessThanOrEqual(r.rank); // only earlier slots can take a slot's better tracks
+      expect(r.eligible).toBe(e.V - new Set(ids).size);
     }
+    expect(recs[0].slot_rank).toBe(1);
+    expect(recs[0].slot_max).toBeCloseTo(recs[0].score, 5);
+    const said = ok("recommend", "--history", ids.join(","));
+    expect(said).toMatch(/^Each slot scores the catalog with its own weight vector/);
+    expect(said).toMatch(/\n1\.\s+\S+\s+score \S+\s+rank 1 of [\d,]+ under slot 1; that slot's scores run \S+ to \S+/);
   }, 120_000);
 
   it("fails with a one-line message, and no stack trace, on bad arguments and files", () => {
@@ -84,11 +112,51 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
     expect(bad.stderr).toMatch(/bad\.csv:1/);
   }, 60_000);
 
-  it("every command has --help with examples", () => {
-    for (const c of ["generate", "prepare", "embed", "train", "evaluate", "recommend", "bench", "demo"]) {
+  it("every command has --help with examples, one defaults style, every value documented, and --json", () => {
+    const commands = ["generate", "prepare", "embed", "train", "evaluate", "recommend", "bench", "demo", "serve"];
+    for (const c of commands) {
       const h = ok(c, "--help");
       expect(h, c).toMatch(/Usage: encore/);
       expect(h, c).toMatch(/Example/);
+      expect(h, c).toMatch(/--json\b/);
+      expect(h, c).not.toMatch(/\(default [^:]/); // one style: "(default: …)"
+      // every option taking a value shows its default (help wraps long lines: join the continuation lines)
+      const options = h.slice(h.indexOf("Options:")).split("\n").reduce<string[]>((acc, line) => {
+        if (/^\s{2}-/.test(line)) acc.push(line.trim());
+        else if (acc.length && /^\s{4,}\S/.test(line)) acc[acc.length - 1] += " " + line.trim();
+        return acc;
+      }, []);
+      for (const o of options) if (/^(-\w, )?--[a-z-]+ [<[]/.test(o) && !o.startsWith("--history")) expect(o, `${c}: ${o}`).toMatch(/\(default: [^)]+\)/);
     }
-  }, 60_000); // eight CLI start-ups: several seconds on a loaded machine
+    const train = ok("train", "--help").replace(/\s+/g, " ");
+    for (const v of ["listwise (", "original (", "w1 (", "gaussian (", "ou (", "lird (", "listener ("]) expect(train).toContain(v);
+    const evaluate = ok("evaluate", "--help").replace(/\s+/g, " ");
+    for (const v of ["original (", "next-tracks (", "online ("]) expect(evaluate).toContain(v);
+    expect(evaluate).toContain("(default: all three on synthetic data, original,next-tracks on MSSD)");
+    expect(evaluate).toContain("(at most 64, each 0..4,294,967,295) (default: 0,1,2)");
+    const embed = ok("embed", "--help").replace(/\s+/g, " ");
+    for (const v of ["item2vec (", "features (", "hybrid ("]) expect(embed).toContain(v);
+  }, 60_000); // several CLI start-ups: seconds each on a loaded machine
+
+  it("serve --json prints its address as one JSON line", async () => {
+    const site = join(dir, "site");
+    mkdirSync(site, { recursive: true });
+    writeFileSync(join(site, "index.html"), "<!doctype html><title>x</title>");
+    const child = spawn(process.execPath, [CLI, "serve", "--json", "--dir", site], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (c: Buffer) => {
+          out += c.toString();
+          if (out.includes("\n")) resolve(out);
+        });
+        child.on("exit", (code) => reject(new Error(`encore serve exited ${code}`)));
+      });
+      const o = JSON.parse(line);
+      expect(o.dir).toBe(site);
+      expect(await (await fetch(o.url)).text()).toContain("<title>x</title>");
+    } finally {
+      child.kill("SIGINT");
+    }
+  }, 20_000);
 });

@@ -2,8 +2,9 @@
 // bootstrap: coverage of the true mean at about the nominal rate, shrinking with n,
 // determinism under a seed, cluster resampling.
 import { describe, expect, it } from "vitest";
-import { cosine, DiversitySpace, DIVERSITY_COLUMNS, hitAtK, intraListDiversity, ndcgAtK, novelty, precisionAtK, selfInformation } from "../src/eval/metrics.js";
-import { bootstrapMean, bootstrapRatio, bootstrapStatistic, quantileSorted, UnitPool } from "../src/eval/bootstrap.js";
+import { cosine, DiversitySpace, DIVERSITY_COLUMNS, hitAtK, intraListDiversity, keptHitAtK, keptNdcgAtK, ndcgAtK, novelty, precisionAtK, selfInformation } from "../src/eval/metrics.js";
+import { bootstrapMean, bootstrapRatio, bootstrapStatistic, pairedDifference, quantileSorted, UnitPool } from "../src/eval/bootstrap.js";
+import { verdictOf } from "../src/eval/protocols.js";
 import { NFEAT, FEATURE_COLUMNS } from "../src/data/tf-parser.js";
 import { DIVERSITY_FEATURES } from "../src/data/schema.js";
 import { Rng } from "../src/rng.js";
@@ -47,6 +48,52 @@ describe("ranking metrics", () => {
     const truths = rec([1, 1, 1, 7, 3, 9]);
     expect(precisionAtK(recs, 3, 3, truths, 3, 3)).toBeCloseTo(2 / 3, 15);
     expect(hitAtK(recs, 0, 3, truths, 0, 3)).toBe(0);
+  });
+});
+
+describe("kept ranking metrics: a hit counts only on a next track played and not skipped", () => {
+  const l2 = (r: number) => 1 / Math.log2(r + 2); // discount of 0-based rank r
+
+  it("kept_hit@K and kept_NDCG@K on hand-built lists", () => {
+    // truth: 7 (kept), 3 (skipped), 9 (kept)
+    const truth = rec([7, 3, 9]), kept = Uint8Array.from([1, 0, 1]);
+    // [3, 5, 1]: its only hit is the skipped 3 -> an ordinary hit, not a kept one
+    expect(hitAtK(rec([3, 5, 1]), 0, 3, truth, 0, 3)).toBe(1);
+    expect(keptHitAtK(rec([3, 5, 1]), 0, 3, truth, kept, 0, 3)).toBe(0);
+    expect(keptNdcgAtK(rec([3, 5, 1]), 0, 3, truth, kept, 0, 3)).toBe(0);
+    // [3, 9, 7]: kept tracks at ranks 1 and 2; ideal: both kept tracks at ranks 0 and 1
+    expect(keptHitAtK(rec([3, 9, 7]), 0, 3, truth, kept, 0, 3)).toBe(1);
+    expect(keptNdcgAtK(rec([3, 9, 7]), 0, 3, truth, kept, 0, 3)).toBeCloseTo((l2(1) + l2(2)) / (l2(0) + l2(1)), 15);
+    // the two kept tracks first: perfect, whatever the skipped one's place
+    expect(keptNdcgAtK(rec([9, 7, 3]), 0, 3, truth, kept, 0, 3)).toBeCloseTo(1, 15);
+    // plain NDCG of the same list counts the skipped 3 as relevant: ideal over 3 tracks
+    expect(ndcgAtK(rec([9, 7, 3]), 0, 3, truth, 0, 3)).toBeCloseTo(1, 15);
+  });
+
+  it("a track played twice is kept when one of its rows was kept; the ideal counts it once", () => {
+    const truth = rec([5, 5, 6]), kept = Uint8Array.from([0, 1, 0]); // 5 skipped then kept; 6 skipped
+    expect(keptHitAtK(rec([6, 5, 1]), 0, 3, truth, kept, 0, 3)).toBe(1);
+    // one distinct kept track (5), found at rank 1: DCG 1/log2(3), IDCG 1
+    expect(keptNdcgAtK(rec([6, 5, 1]), 0, 3, truth, kept, 0, 3)).toBeCloseTo(l2(1), 15);
+    expect(keptHitAtK(rec([6, 1, 2]), 0, 3, truth, kept, 0, 3)).toBe(0);
+  });
+
+  it("a truth with every track skipped scores 0 for any list, even a list of those very tracks", () => {
+    const truth = rec([1, 2, 3]), none = new Uint8Array(3);
+    expect(keptHitAtK(rec([1, 2, 3]), 0, 3, truth, none, 0, 3)).toBe(0);
+    expect(keptNdcgAtK(rec([1, 2, 3]), 0, 3, truth, none, 0, 3)).toBe(0);
+    // every row kept: the kept metrics are the plain ones
+    const all = Uint8Array.from([1, 1, 1]);
+    for (const r of [rec([2, 9, 1]), rec([9, 8, 3]), rec([7, 8, 9])]) {
+      expect(keptHitAtK(r, 0, 3, truth, all, 0, 3)).toBe(hitAtK(r, 0, 3, truth, 0, 3));
+      expect(keptNdcgAtK(r, 0, 3, truth, all, 0, 3)).toBeCloseTo(ndcgAtK(r, 0, 3, truth, 0, 3), 15);
+    }
+  });
+
+  it("reads the truth's flags at the truth's offset", () => {
+    const truths = rec([0, 0, 4, 5]), kept = Uint8Array.from([1, 1, 0, 1]);
+    expect(keptHitAtK(rec([9, 4]), 0, 2, truths, kept, 2, 2)).toBe(0);
+    expect(keptHitAtK(rec([9, 5]), 0, 2, truths, kept, 2, 2)).toBe(1);
   });
 });
 
@@ -157,6 +204,59 @@ describe("bootstrap", () => {
     // two clusters: resample means are 0, 0.5 or 1, so the interval spans [0, 1]
     expect(p.lo).toBe(0);
     expect(p.hi).toBe(1);
+  });
+
+  it("paired difference: a shared per-cluster effect cancels, so the interval is that of the difference", () => {
+    // 40 sessions of very different difficulty; the agent scores exactly 0.1 above the other on each
+    const rng = new Rng(4);
+    const a = new UnitPool(40), b = new UnitPool(40);
+    for (let c = 0; c < 40; c++) {
+      const v = rng.float() * 0.8;
+      b.addValue(c, v);
+      a.addValue(c, v + 0.1);
+    }
+    const d = pairedDifference(a, b, { B: 500 });
+    expect(d.mean).toBeCloseTo(0.1, 12);
+    expect(d.lo).toBeCloseTo(0.1, 12);
+    expect(d.hi).toBeCloseTo(0.1, 12);
+    expect(d.n).toBe(40);
+    // the separate intervals overlap widely: they could not say which is better
+    const ea = a.estimate({ B: 500 }), eb = b.estimate({ B: 500 });
+    expect(ea.lo).toBeLessThan(eb.hi);
+    expect(verdictOf(d, "higher")).toBe("better");
+    expect(verdictOf(d, "lower")).toBe("worse");
+    expect(verdictOf(d, "neutral")).toBe("not measured");
+  });
+
+  it("paired difference of pooled rates uses only the clusters both have units in, and says how many", () => {
+    // cluster 0: a 1/2, b 0/4; cluster 1: a nothing (den 0), b 2/2; cluster 2: a 3/4, b 1/4
+    const a = new UnitPool(3), b = new UnitPool(3);
+    a.add(0, 1, 2);
+    a.add(2, 3, 4);
+    b.add(0, 0, 4);
+    b.add(1, 2, 2);
+    b.add(2, 1, 4);
+    const d = pairedDifference(a, b, { B: 300 });
+    expect(d.n).toBe(2);
+    expect(d.mean).toBeCloseTo(4 / 6 - 1 / 8, 15);
+    expect(d.lo).toBeLessThanOrEqual(d.mean);
+    expect(d.hi).toBeGreaterThanOrEqual(d.mean);
+    // no pairs at all
+    const none = pairedDifference(new UnitPool(3), b);
+    expect(none.n).toBe(0);
+    expect(Number.isNaN(none.mean)).toBe(true);
+    expect(verdictOf(none, "higher")).toBe("not measured");
+    expect(() => pairedDifference(new UnitPool(2), b)).toThrow(/2 clusters against 3/);
+  });
+
+  it("verdicts: better or worse only when the interval excludes 0", () => {
+    const e = (lo: number, hi: number) => ({ mean: (lo + hi) / 2, lo, hi, n: 50 });
+    expect(verdictOf(e(0.01, 0.2), "higher")).toBe("better");
+    expect(verdictOf(e(-0.2, -0.01), "higher")).toBe("worse");
+    expect(verdictOf(e(-0.2, -0.01), "lower")).toBe("better");
+    expect(verdictOf(e(-0.1, 0.1), "higher")).toBe("no different");
+    expect(verdictOf(e(0, 0.1), "higher")).toBe("no different"); // touching 0 is not excluding it
+    expect(verdictOf(e(0, 0), "lower")).toBe("no different");
   });
 
   it("a statistic of the whole run, plain and shifted intervals", () => {

@@ -77,6 +77,29 @@ describe("original protocol", () => {
     // logged: 4 of 8 rows skipped
     expect(skip.logged.mean).toBeCloseTo(0.5, 12);
     expect(skip.logged.n).toBe(2);
+    // the unknown share describes, it does not rank
+    expect(get(r, "unknown").direction).toBe("neutral");
+    expect(get(r, "skip_rate").direction).toBe("lower");
+    expect(r.headline).toEqual(["skip_rate"]);
+  });
+
+  it("paired skip-rate differences of the agent, against every policy and the logged sessions, on the sessions both judge", () => {
+    // ddpg recommends the session's other tracks: all skipped in session 0, all kept in session 1;
+    // "kept-only" recommends in session 1 only (session 0's are unknown)
+    const ddpg = fnPolicy("ddpg", (s) => others(s));
+    const keptOnly = fnPolicy("kept-only", (s) => (s[0] <= 4 ? [97, 98, 99] : others(s)));
+    const r = runOriginal(ds, { test: [0, 1] }, [ddpg, keptOnly], { N: 1, K: 3, seeds: [0], rounds: 2, bootstrap: { B: 200 } });
+    expect(r.paired.map((d) => d.baseline)).toEqual(["kept-only", "logged"]);
+    const vsKept = r.paired[0], vsLogged = r.paired[1];
+    // only session 1 has known recommendations for both: both skip 0 of them
+    expect(vsKept.difference.n).toBe(1);
+    expect(vsKept.difference.mean).toBe(0);
+    expect(vsKept.verdict).toBe("no different");
+    // ddpg 0.5 (pooled over both sessions) against logged 0.5; per session identical: 1 − 1 and 0 − 0
+    expect(vsLogged.difference.n).toBe(2);
+    expect(vsLogged.difference.mean).toBeCloseTo(0, 12);
+    expect(vsLogged.difference.lo).toBeCloseTo(0, 12);
+    expect(vsLogged.difference.hi).toBeCloseTo(0, 12);
   });
 
   it("diversity over the 8 audio features of lists whose tracks all have them; logged over consecutive lists", () => {
@@ -148,6 +171,31 @@ describe("next-tracks protocol", () => {
     const si = (c: number) => -Math.log2((c + 1) / 23);
     expect(v("novelty").next.mean).toBeCloseTo(((si(2) + si(1)) / 2 + (si(1) + si(0)) / 2) / 2, 12);
     expect(v("hit_rate@2").next.n).toBe(1);
+    // kept: truth [3, 4] has 4 skipped, [4, 5] has 4 skipped. "next" [3,4] keeps 3 at rank 0, [4,5] keeps 5 at rank 1;
+    // "off" [4,12] hits only the skipped 4, [5,13] keeps 5 at rank 0
+    expect(v("kept_hit_rate@2").next.mean).toBe(1);
+    expect(v("kept_ndcg@2").next.mean).toBeCloseTo((1 + 1 / Math.log2(3)) / 2, 12);
+    expect(v("kept_hit_rate@2").off.mean).toBe(0.5);
+    expect(v("kept_ndcg@2").off.mean).toBeCloseTo(0.5, 12);
+    expect(get(r, "kept_hit_rate@2").note).toMatch(/0\.0% of positions have no kept track among the next 2/);
+    expect(r.headline).toEqual(["hit_rate@2", "kept_hit_rate@2", "kept_ndcg@2"]);
+    expect(r.unit).toBe("session");
+    expect(r.paired).toEqual([]); // no policy is the agent
+  });
+
+  it("paired differences of the agent against each other policy on the headline metrics", () => {
+    const ds = data(20, [[1, 2, 3, 4, 5], [3, 3, 4]], [[false, false, false, true, false], []]);
+    const ddpg = fnPolicy("ddpg", (s) => [s[s.length - 1] + 1, s[s.length - 1] + 2]);
+    const off = fnPolicy("off", (s) => [s[s.length - 1] + 2, s[s.length - 1] + 10]);
+    const r = runNextTracks(ds, { train: [1], test: [0] }, [ddpg, off], { N: 2, K: 2, seeds: [0, 1], bootstrap: { B: 50 } });
+    const pd = (m: string) => r.paired.find((d) => d.metric === m && d.baseline === "off")!;
+    expect(r.paired.map((d) => d.metric)).toEqual(["hit_rate@2", "kept_hit_rate@2", "kept_ndcg@2"]);
+    expect(pd("hit_rate@2").difference.mean).toBe(0);
+    expect(pd("hit_rate@2").verdict).toBe("no different");
+    expect(pd("kept_hit_rate@2").difference.mean).toBeCloseTo(0.5, 12);
+    expect(pd("kept_hit_rate@2").difference.n).toBe(1); // one session
+    expect(pd("kept_hit_rate@2").verdict).toBe("better"); // one cluster: every resample gives the same difference
+    expect(pd("kept_ndcg@2").difference.mean).toBeCloseTo((1 + 1 / Math.log2(3)) / 2 - 0.5, 12);
   });
 
   it("item-kNN beats random clearly on a planted-signal dataset, popular sits near random", () => {
@@ -248,7 +296,37 @@ describe("online protocol", () => {
     expect(fl.half.mean).toBe(0.5);
     expect(rw.even.n).toBe(14);
     expect(get(one, "episode_steps").values.half.mean).toBe(4);
+    expect(get(one, "episode_steps").direction).toBe("neutral");
     expect(many.metrics).toEqual(one.metrics);
+    expect(one.unit).toBe("episode");
+    expect(one.headline).toEqual(["episode_reward", "reward_flags"]);
+  });
+
+  it("paired differences over the same seeded episodes: known answers with toy policies", () => {
+    // the agent plays "even" (8 per episode); "half" earns 4 in every episode, "same" is the agent's twin
+    const ddpg = fnPolicy("ddpg", (s) => [40, 42].filter((t) => !s.includes(t)).concat([44, 46]).slice(0, 2));
+    const same = fnPolicy("same", (s) => [40, 42].filter((t) => !s.includes(t)).concat([44, 46]).slice(0, 2));
+    const r = runOnline(new ToyEnv(4), [half, ddpg, same, new RandomPolicy(100)], { seeds: [0, 1], episodes: 30, bootstrap: { B: 300 } });
+    const pd = (m: string, b: string) => r.paired.find((d) => d.metric === m && d.baseline === b)!;
+    expect(r.paired.map((d) => `${d.metric}:${d.baseline}`)).toEqual([
+      "episode_reward:half", "episode_reward:same", "episode_reward:random",
+      "reward_flags:half", "reward_flags:same", "reward_flags:random",
+    ]);
+    expect(pd("episode_reward", "half").difference).toEqual({ mean: 4, lo: 4, hi: 4, n: 60 });
+    expect(pd("episode_reward", "half").verdict).toBe("better");
+    expect(pd("reward_flags", "half").difference.mean).toBe(0.5);
+    expect(pd("episode_reward", "same").difference).toEqual({ mean: 0, lo: 0, hi: 0, n: 60 });
+    expect(pd("episode_reward", "same").verdict).toBe("no different");
+    // random keeps about half of its tracks: the agent is 4 ahead on average, with an interval around it
+    const vr = pd("episode_reward", "random").difference;
+    expect(vr.lo).toBeGreaterThan(2.5);
+    expect(vr.hi).toBeLessThan(5.5);
+    expect(vr.hi - vr.lo).toBeGreaterThan(0.1);
+    expect(pd("episode_reward", "random").verdict).toBe("better");
+    // an agent that is worse: "half" named ddpg against "even"
+    const worse = runOnline(new ToyEnv(4), [fnPolicy("ddpg", (s) => (s.includes(40) ? [50, 51] : [40, 41])), even], { seeds: [0], episodes: 10, bootstrap: { B: 100 } });
+    expect(worse.paired[0].verdict).toBe("worse");
+    expect(worse.paired[0].difference.mean).toBe(-4);
   });
 
   it("random policy in the toy environment earns about half", () => {
@@ -287,6 +365,25 @@ describe("evaluate", () => {
     }
     expect(Object.keys(get(res[2], "skip_rate").values).sort()).toEqual(["fixed", "logged", "random"]);
     expect(() => evaluate({ protocols: ["online"], policies: [], seeds: [0] })).toThrow(/needs env/);
+  });
+
+  it("reports progress per protocol: policy runs done of seeds × policies, never going back, ending at the total", () => {
+    const ds = data(30, [[1, 2, 3, 4, 5, 6], [2, 3, 4, 5, 6, 7], [1, 3, 5, 7, 9, 11]], [[], [true], []]);
+    const calls: [string, number, number][] = [];
+    evaluate({
+      protocols: ["original", "next-tracks", "online"],
+      policies: [new RandomPolicy(30, "random"), fnPolicy("fixed", () => [20, 22, 24])],
+      seeds: [0, 1, 2], N: 2, K: 3, batch: 1, data: ds, split: { train: [2], test: [0, 1] }, env: new ToyEnv(3), online: { episodes: 4 }, bootstrap: { B: 20 },
+      onProgress: (p, done, total) => calls.push([p, done, total]),
+    });
+    for (const p of ["original", "next-tracks", "online"]) {
+      const mine = calls.filter((c) => c[0] === p);
+      expect(mine.length, p).toBeGreaterThan(6); // fractions within runs too (batch 1)
+      for (const [, , total] of mine) expect(total).toBe(6); // 3 seeds × 2 policies
+      for (let i = 1; i < mine.length; i++) expect(mine[i][1]).toBeGreaterThanOrEqual(mine[i - 1][1]);
+      expect(mine[mine.length - 1][1]).toBe(6);
+    }
+    expect([...new Set(calls.map((c) => c[0]))]).toEqual(["original", "next-tracks", "online"]);
   });
 
   it("subsamples sessions with a seed", () => {

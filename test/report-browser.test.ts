@@ -1,8 +1,11 @@
 // The HTML report in a real browser: Debian's headless Chromium driven by playwright-core.
 // Loads the report written by writeReport (FIXTURE data) from file://, checks that every chart
 // is drawn with a non-zero size and a visible title, that nothing is requested but the page
-// itself, that there are no console errors, and that hostile text stays text. Saves a
-// screenshot to build/report-screenshot.png. Skips, saying why, when Chromium is missing.
+// itself, that there are no console errors, that hostile text stays text, and that the page
+// stays under 25,000 px tall at 1,400 px wide for reports shaped like the demo's (8,000
+// training episodes, three protocols) and the real slice's (1,000 episodes, two protocols),
+// with the summary on the first screen. Saves a screenshot to build/report-screenshot.png.
+// Skips, saying why, when Chromium is missing.
 
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { existsSync } from "node:fs";
@@ -77,8 +80,9 @@ describe.skipIf(missing)("report in headless Chromium", () => {
   it("draws every chart with a size and a visible title, requests nothing else, logs no errors", async () => {
     const report = fixtureReport();
     const { page, errors, requests } = await load("sample", report);
-    const metrics = report.protocols.flatMap((p) => p.metrics);
-    const titles = ["Reward", "Mean Q", "Critic loss", ...metrics.map((m) => m.label), ...report.reference.map((r) => r.label)];
+    // constant metrics (the same figure for every policy) are stated, not charted
+    const metrics = report.protocols.flatMap((p) => p.metrics).filter((m) => new Set(Object.values(m.values).flatMap((e) => [e.mean, e.lo, e.hi])).size > 1);
+    const titles = ["Reward", "Critic loss", "Mean Q", "Exploration noise σ", "Critic calibration", ...metrics.map((m) => m.label), ...report.reference.map((r) => r.label)];
 
     expect(await page.title()).toBe(report.title);
     await expect.poll(() => page.locator("h1").isVisible()).toBe(true);
@@ -115,6 +119,23 @@ describe.skipIf(missing)("report in headless Chromium", () => {
     expect(existsSync(SCREENSHOT)).toBe(true);
     await page.close();
   }, 30_000);
+
+  it("stays under 25,000 px tall at 1,400 px wide, whatever the episode count, with the summary first", async () => {
+    for (const [name, report] of [["demo-shaped", fixtureReport({ episodes: 8000 })], ["real-slice-shaped", fixtureReport({ episodes: 1000, realSlice: true })]] as const) {
+      const { page, errors } = await load(name, report);
+      await page.setViewportSize({ width: 1400, height: 900 });
+      const height = await page.evaluate(() => document.documentElement.scrollHeight);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      console.log(`report-browser: ${name} report (${report.training.length} episodes) is ${height} px tall at 1400 px`);
+      expect(height, name).toBeLessThan(25_000);
+      expect(width, name).toBeLessThanOrEqual(1400);
+      // the summary table is on the first screen
+      const box = await page.locator("table.summary").boundingBox();
+      expect(box!.y, name).toBeLessThan(900);
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+  }, 60_000);
 
   it("shows hostile text as text: no script runs, no element is injected", async () => {
     const { page, errors, requests, dialogs } = await load("hostile", fixtureReport({ hostile: true, episodes: 5 }));

@@ -4,12 +4,15 @@
 // recommendations for a fixed 10-track history (entered through the search box) and the
 // Worker's must equal `encore recommend`'s; a short training in the Worker draws its curve
 // while the search box keeps answering; the model trained there recommends the same on the
-// page as in the Worker. Saves build/web-screenshot.png. Chromium tests skip, saying why,
-// when /usr/bin/chromium is missing.
+// page as in the Worker. A history item marked skipped changes the state exactly as the CLI's
+// ':s' does; each score is shown with its rank on its own slot's scale; the curve draws the
+// random and popular policies' reward on the listener (as Node computes them); and the page has
+// no horizontal overflow at 360 and 420 px, long text ending in an ellipsis. Saves
+// build/web-screenshot.png. Chromium tests skip, saying why, when /usr/bin/chromium is missing.
 
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -18,9 +21,10 @@ import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { buildWeb, type BuildWebResult } from "../src/web/build.js";
 import { serveStatic, type StaticServer } from "../src/web/serve.js";
-import { recommend, type Recommendation } from "../src/cli/pipeline.js";
+import { loadDataset, recommend, type Recommendation } from "../src/cli/pipeline.js";
 import type { ScoredTrack } from "../src/index.js";
 import { makeTinyModel, type TinyModel } from "./util/tiny-model.js";
+import { listenerReferences, type ReferenceListener } from "../src/web/references.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -168,7 +172,65 @@ describe.skipIf(missing)("demo page in headless Chromium", () => {
     expectSameAsNode(await inWorker(tiny.history, "model"));
     // the features of the synthetic tracks are shown beside them
     expect(await page.locator("#recs tbody tr").first().locator(".feat").textContent()).toMatch(/^genre \d+ · \d{4} · energy /);
+    // each score on its own slot's scale, and why the list is not in score order
+    const ranks = await page.locator("#recs tbody tr").evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.slotRank)));
+    expect(ranks[0]).toBe(1);
+    ranks.forEach((r, k) => expect(r).toBeLessThanOrEqual(k + 1));
+    expect(await page.locator("#recs tbody tr .scale").first().textContent()).toMatch(/^rank 1 of [\d,]+$/);
+    expect(await page.locator("#recs-explain").textContent()).toMatch(/^Each slot scores the catalog with its own weight vector/);
     expect(errors).toEqual([]);
+  }, 30_000);
+
+  it("a history item marked skipped gives the state the CLI's ':s' gives: the same recommendations as Node's", async () => {
+    const toggle = page.locator(`#history li[data-track-id="${tiny.history[7]}"] button.skip`);
+    expect(await toggle.textContent()).toBe("kept");
+    await toggle.click();
+    await expect.poll(() => page.locator("#history li[data-skipped=true]").count()).toBe(1);
+    expect(await page.locator(`#history li[data-track-id="${tiny.history[7]}"] button.skip`).getAttribute("aria-pressed")).toBe("true");
+    const withSkip = tiny.history.map((track, i) => ({ track, skipped: i === 7 }));
+    const nodeSkip = await recommend({ model: tiny.model, embeddings: tiny.embeddings, history: withSkip });
+    const expectSame = (got: { trackId: string; score: number }[]) => {
+      expect(got.map((r) => r.trackId)).toEqual(nodeSkip.map((r) => r.track_id));
+      got.forEach((r, k) => expect(Math.abs(r.score - nodeSkip[k].score)).toBeLessThanOrEqual(1e-6 * Math.abs(nodeSkip[k].score)));
+    };
+    // the page's history carries the flag (today's networks may not read it: the lists are compared all the same)
+    const pageHistory = await page.evaluate(() => (window as unknown as { encoreDemo: { history(): { track: string; skipped: boolean }[] } }).encoreDemo.history());
+    expect(pageHistory).toEqual(withSkip);
+    await expect.poll(() => page.locator("#recs-note").textContent()).toContain("(1 marked skipped)");
+    expectSame(await recsOnPage());
+    expectSame(await inWorker(withSkip, "model"));
+    await page.locator(`#history li[data-track-id="${tiny.history[7]}"] button.skip`).click(); // back to kept
+    await expect.poll(() => page.locator("#history li[data-skipped=true]").count()).toBe(0);
+    expectSameAsNode(await recsOnPage());
+  }, 30_000);
+
+  it("draws random's and popular's reward on the listener as the curve's reference lines, as Node computes them", async () => {
+    await expect.poll(() => page.locator("#curve").getAttribute("data-references"), { timeout: 20_000 }).toBe("random,popular");
+    const spec = JSON.parse(readFileSync(tiny.synth, "utf8")) as ReferenceListener;
+    const { dataset } = loadDataset(join(tiny.dir, "dataset.bin"));
+    const refs = listenerReferences(spec, dataset.vocab.ids(), { N: 10, K: 3, steps: 4, episodes: 48 });
+    const labels = await page.locator("#curve text.ref-label").allTextContents();
+    expect(labels).toEqual([`random ${refs.values.random.toFixed(2)}`, `popular ${refs.values.popular.toFixed(2)}`]);
+    expect(await page.locator("#curve line.ref").count()).toBe(2);
+  }, 30_000);
+
+  it("has no horizontal overflow at 360 and 420 px; long ids and features end in an ellipsis", async () => {
+    if ((await page.locator("#history li").count()) < 10) await page.locator("#random-history").click();
+    await expect.poll(() => page.locator("#recs tbody tr").count()).toBe(3);
+    for (const width of [360, 420]) {
+      await page.setViewportSize({ width, height: 900 });
+      const w = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(w, `page width at ${width} px`).toBeLessThanOrEqual(width);
+      const cut = await page.locator("#history li .feat, #history li .id, #recs td.id, #recs .feat").evaluateAll((els) =>
+        els.map((e) => {
+          const st = getComputedStyle(e);
+          return { ellipsis: st.textOverflow === "ellipsis" && st.overflow === "hidden" && st.whiteSpace === "nowrap", cut: e.scrollWidth > e.clientWidth };
+        }));
+      expect(cut.length).toBeGreaterThan(10);
+      for (const c of cut) expect(c.ellipsis).toBe(true);
+      if (width === 360) expect(cut.some((c) => c.cut)).toBe(true); // some text really is cut, with an ellipsis
+    }
+    await page.setViewportSize({ width: 1280, height: 1000 });
   }, 30_000);
 
   it("trains in the Worker with a live curve while the page keeps answering; the trained model recommends the same on the page and in the Worker", async () => {
@@ -187,6 +249,8 @@ describe.skipIf(missing)("demo page in headless Chromium", () => {
     await expect.poll(points).toBeGreaterThan(before);
     await page.locator("#stop").click();
     await expect.poll(() => page.locator("#train-status").textContent(), { timeout: 15_000 }).toMatch(/^stopped after \d+ episodes/);
+    expect(await page.locator("#train-status").textContent()).toMatch(/\(on this listener: random \d+\.\d\d, popular \d+\.\d\d\) · exploration σ/);
+    expect(await page.locator("#curve polyline.average").getAttribute("points")).toMatch(/^(\d+(\.\d+)?,\d+(\.\d+)? ){9,}/);
     const status = (await page.locator("#train-status").textContent())!;
     const episodes = Number(/after (\d+) episodes/.exec(status)![1]);
     expect(await points()).toBe(episodes);

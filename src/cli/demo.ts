@@ -4,7 +4,7 @@
 // baselines under every protocol, and write the report.
 import { join } from "node:path";
 import { datasetSummary, embed, evaluateCommand, generate, prepare, train, DEFAULT_SPLIT } from "./pipeline.js";
-import { Progress, formatSeconds } from "./progress.js";
+import { Progress, ProtocolBars, formatSeconds } from "./progress.js";
 import type { EvaluationReport } from "../eval/types.js";
 
 export interface DemoOptions {
@@ -39,10 +39,12 @@ export async function runDemo(o: DemoOptions): Promise<{ report: EvaluationRepor
     onEpisode: (m, done) => progress.update(done, `reward ${m.reward.toFixed(2)}`),
   }));
   progress.done();
+  const bars = new ProtocolBars();
   const r = await stage("evaluate", () => evaluateCommand({
     dataset: cache, embeddings: emb, model, out: join(o.dir, "report"), protocols: ["original", "next-tracks", "online"],
     seeds: [0, 1, 2], maxSessions: 1000, episodes: 200, bootstrap: 1000, command: o.command,
-  }));
+    onProgress: (p, done, total) => bars.update(p, done, total),
+  }).finally(() => bars.done()));
   o.log(`demo finished in ${formatSeconds((Date.now() - t0) / 1000)}`);
   return r;
 }

@@ -2,7 +2,7 @@
 // The encore command line. Every command exits non-zero with a one-line message on bad
 // arguments or files; --verbose adds the stack trace.
 import { join } from "node:path";
-import { Command, CommanderError, type Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { runBenchmarks } from "../../bench/run.js";
 import { formatTable } from "../../bench/harness.js";
 import { DEFAULT_SPLIT, NETWORKS, datasetSummary, embed, evaluateCommand, generate, prepare, recommend, train, type NetworkChoice } from "./pipeline.js";
@@ -10,14 +10,17 @@ import { DDPG_DEFAULTS, type DdpgConfig } from "../agent/ddpg.js";
 import { checkResume, type ResumeSetting } from "./resume.js";
 import { EMBEDDING_KINDS, type EmbeddingKind } from "../embed/build.js";
 import type { ProtocolId } from "../eval/protocols.js";
-import type { EvaluationReport, EpisodeMetrics } from "../eval/types.js";
-import { Progress, formatSeconds } from "./progress.js";
+import type { EpisodeMetrics } from "../eval/types.js";
+import { Progress, ProtocolBars, formatSeconds } from "./progress.js";
 import { parseHistoryText } from "../core/history.js";
 import { installSignalCleanup } from "../io/temp.js";
 import { MAX_SESSION_LENGTH } from "../data/schema.js";
 import { ORIGINAL_PRESET, type DatasetOptions } from "../data/dataset.js";
 import { formatSkipped, skippedSummary } from "../data/skipped.js";
-import { SEED, choiceListOption, choiceOption, intListOption, intOption, realOption } from "./options.js";
+import { SEED, choiceListOption, choiceOption, defaultText, intListOption, intOption, realOption } from "./options.js";
+import { formatReport } from "../report/text.js";
+import { formatRecommendations } from "./print.js";
+import { formatField, formatFigure } from "../report/format.js";
 
 const program = new Command();
 program
@@ -30,9 +33,10 @@ function print(json: boolean | undefined, obj: Record<string, unknown>, text: st
   process.stdout.write(json ? JSON.stringify(obj, null, 2) + "\n" : text + "\n");
 }
 
+/** Fields as aligned "key  value" lines, numbers formatted as everywhere else (format.ts). */
 function table(obj: Record<string, unknown>): string {
   const w = Math.max(...Object.keys(obj).map((k) => k.length));
-  return Object.entries(obj).map(([k, v]) => `  ${k.padEnd(w)}  ${typeof v === "number" && !Number.isInteger(v) ? v.toFixed(4) : String(v)}`).join("\n");
+  return Object.entries(obj).map(([k, v]) => `  ${k.padEnd(w)}  ${formatField(k, v)}`).join("\n");
 }
 
 program
@@ -42,9 +46,9 @@ program
   .addOption(intOption("--sessions <n>", "sessions to simulate (MSSD has 130 million)", { min: 1, max: 200_000_000 }, 10_000))
   .addOption(intOption("--tracks <n>", "catalog size (MSSD has 3.7 million tracks)", { min: 50, max: 4_000_000 }, 10_000))
   .addOption(intOption("--seed <n>", "random seed", SEED, 0))
-  .option("--gzip", "gzip the CSV files")
+  .option("--gzip", "gzip the CSV files (default: plain CSV)")
   .option("--json", "print machine-readable output")
-  .addHelpText("after", "\nExamples:\n  encore generate\n  encore generate --sessions 1000000 --gzip --out data/big\n")
+  .addHelpText("after", "\nExamples:\n  npx encore generate\n  npx encore generate --sessions 1000000 --gzip --out data/big\n")
   .action(async (o: { out: string; sessions: number; tracks: number; seed: number; gzip?: boolean; json?: boolean }) => {
     const t0 = Date.now();
     const r = await generate({ dir: o.out, sessions: o.sessions, tracks: o.tracks, seed: o.seed, gzip: Boolean(o.gzip) });
@@ -56,18 +60,18 @@ program
   .command("prepare")
   .description("ingest MSSD session logs (and track features) into the dataset cache")
   .argument("<logs...>", "session log files log_*.csv or log_*.csv.gz")
-  .option("--tf <files...>", "track-feature files tf_*.csv[.gz]", [] as string[])
+  .addOption(defaultText(new Option("--tf <files...>", "track-feature files tf_*.csv[.gz]").default([] as string[]), "none (no audio features)"))
   .option("--cache <path>", "dataset cache file", ".encore/dataset.bin")
-  .addOption(choiceOption("--preset <name>", "the original project's selection: 'original' (popularity ≥ 95, sessions keeping all 20 tracks)", ["original"] as const))
-  .addOption(intOption("--min-length <n>", "keep sessions with session_length ≥ n", { min: 1, max: MAX_SESSION_LENGTH }))
-  .addOption(intOption("--max-length <n>", "keep sessions with session_length ≤ n", { min: 1, max: MAX_SESSION_LENGTH }))
-  .addOption(intOption("--min-plays <n>", "keep tracks played at least n times", { min: 1, max: 2_147_483_647 }))
-  .addOption(realOption("--min-popularity <x>", "keep tracks with us_popularity_estimate ≥ x (where features exist)", { min: 0, max: 100 }))
-  .option("--keep-incomplete", "keep sessions with missing positions (cut off at the end of a file)")
-  .option("--lenient", "skip bad rows and duplicate sessions, count them by kind and show where the first ones are, instead of stopping at the first")
+  .addOption(defaultText(choiceOption("--preset <name>", "original: the original project's selection (tracks with popularity ≥ 95, sessions keeping all 20 tracks)", ["original"] as const), "none"))
+  .addOption(defaultText(intOption("--min-length <n>", "keep sessions with session_length ≥ n", { min: 1, max: MAX_SESSION_LENGTH }), "no minimum; 20 with --preset original"))
+  .addOption(defaultText(intOption("--max-length <n>", "keep sessions with session_length ≤ n", { min: 1, max: MAX_SESSION_LENGTH }), "no maximum; 20 with --preset original"))
+  .addOption(defaultText(intOption("--min-plays <n>", "keep tracks played at least n times", { min: 1, max: 2_147_483_647 }), "no minimum"))
+  .addOption(defaultText(realOption("--min-popularity <x>", "keep tracks with us_popularity_estimate ≥ x (where features exist)", { min: 0, max: 100 }), "no minimum; 95 with --preset original"))
+  .option("--keep-incomplete", "keep sessions with missing positions (cut off at the end of a file) (default: dropped)")
+  .option("--lenient", "skip bad rows and duplicate sessions, count them by kind and show where the first ones are (default: stop at the first)")
   .addOption(intOption("--id-memory <MiB>", "memory for the session-id duplicate check before it spills sorted runs to disk beside the cache", { min: 16, max: 65_536 }, 256))
   .option("--json", "print machine-readable output")
-  .addHelpText("after", "\nExamples:\n  encore prepare .encore/data/log_synth.csv --tf .encore/data/tf_synth.csv\n  encore prepare log_mini.csv.gz --tf tf_mini.csv --preset original\n  encore prepare training_set/log_*.csv.gz --tf track_features/tf_*.csv.gz --lenient --id-memory 1024\n")
+  .addHelpText("after", "\nExamples:\n  npx encore prepare .encore/data/log_synth.csv --tf .encore/data/tf_synth.csv\n  npx encore prepare log_mini.csv.gz --tf tf_mini.csv --preset original\n  npx encore prepare training_set/log_*.csv.gz --tf track_features/tf_*.csv.gz --lenient --id-memory 1024\n")
   .action(async (logs: string[], o: { tf: string[]; cache: string; preset?: "original"; minLength?: number; maxLength?: number; minPlays?: number; minPopularity?: number; keepIncomplete?: boolean; lenient?: boolean; idMemory: number; json?: boolean }) => {
     const filters: DatasetOptions = {};
     if (o.minLength !== undefined) filters.minLength = o.minLength;
@@ -92,15 +96,15 @@ program
   .description("learn track embeddings (item2vec over the training sessions, audio features, or a hybrid)")
   .option("--dataset <path>", "dataset cache from 'encore prepare'", `${WS}/dataset.bin`)
   .option("--out <path>", "embeddings file to write", `${WS}/embeddings.bin`)
-  .addOption(choiceOption("--kind <kind>", `one of ${EMBEDDING_KINDS.join(", ")}`, EMBEDDING_KINDS, "hybrid" as EmbeddingKind))
+  .addOption(choiceOption("--kind <kind>", "item2vec (skip-gram over the training sessions), features (the tracks' audio features, projected to --dim) or hybrid (item2vec, with features mapped into its space for tracks played fewer than --min-count times)", EMBEDDING_KINDS, "hybrid" as EmbeddingKind))
   .addOption(intOption("--dim <d>", "embedding width", { min: 1, max: 256 }, 32))
   .addOption(intOption("--epochs <n>", "item2vec epochs", { min: 1, max: 1000 }, 5))
   .addOption(intOption("--min-count <n>", "tracks played fewer times take the feature (or unknown) fallback", { min: 1, max: 1_000_000_000 }, 5))
   .addOption(intOption("--split-seed <n>", "seed of the 70/30 session split (shared by train and evaluate)", SEED, DEFAULT_SPLIT.seed))
   .addOption(intOption("--seed <n>", "random seed", SEED, 0))
-  .option("--csv <path>", "also export the embeddings as CSV (track_id, e0..)")
+  .addOption(defaultText(new Option("--csv <path>", "also export the embeddings as CSV (track_id, e0..)"), "none"))
   .option("--json", "print machine-readable output")
-  .addHelpText("after", `\nExamples:\n  encore embed\n  encore embed --kind item2vec --dim 64 --epochs 10 --csv ${WS}/embeddings.csv\n`)
+  .addHelpText("after", `\nExamples:\n  npx encore embed\n  npx encore embed --kind item2vec --dim 64 --epochs 10 --csv ${WS}/embeddings.csv\n`)
   .action(async (o: { dataset: string; out: string; kind: EmbeddingKind; dim: number; epochs: number; minCount: number; splitSeed: number; seed: number; csv?: string; json?: boolean }) => {
     const t0 = Date.now();
     const b = await embed({ dataset: o.dataset, out: o.out, kind: o.kind, d: o.dim, epochs: o.epochs, minCount: o.minCount, seed: o.seed, split: { ...DEFAULT_SPLIT, seed: o.splitSeed }, csv: o.csv });
@@ -119,9 +123,9 @@ const LR = { min: 0, max: 1e30, minExclusive: true };
 
 /** DDPG hyperparameters set by flags, one line each: the DdpgConfig key and its option. */
 const TRAIN_CONFIG: { key: keyof DdpgConfig; option: Option }[] = [
-  { key: "batch", option: intOption("--batch <n>", "batch size (default 64)", { min: 1, max: 4096 }) },
+  { key: "batch", option: intOption("--batch <n>", "batch size", { min: 1, max: 4096 }, DDPG_DEFAULTS.batch) },
   { key: "actorLr", option: realOption("--actor-lr <x>", "actor learning rate", LR, 1e-3) },
-  { key: "criticLr", option: realOption("--critic-lr <x>", "critic learning rate (default 1e-3)", LR) },
+  { key: "criticLr", option: realOption("--critic-lr <x>", "critic learning rate", LR, DDPG_DEFAULTS.criticLr) },
   { key: "gamma", option: realOption("--gamma <x>", "discount: 0 learns each list's own reward; > 0 bootstraps from the target networks (see README)", { min: 0, max: 1 }, 0) },
   { key: "tau", option: realOption("--tau <x>", "soft target update rate", { min: 0, max: 1, minExclusive: true }, 0.01) },
 ];
@@ -132,19 +136,19 @@ const trainCommand = program
   .option("--dataset <path>", "dataset cache", `${WS}/dataset.bin`)
   .option("--embeddings <path>", "embeddings file from 'encore embed'", `${WS}/embeddings.bin`)
   .option("--out <path>", "model file to write (also the checkpoint)", `${WS}/model.encore`)
-  .addOption(choiceOption("--env <env>", "lird (offline simulator from training sessions) or listener (ground truth, synthetic data only)", ["lird", "listener"] as const, "lird"))
+  .addOption(choiceOption("--env <env>", "lird (the LIRD offline simulator built from the training sessions) or listener (the ground-truth listener; synthetic data only)", ["lird", "listener"] as const, "lird"))
   .addOption(intOption("--episodes <n>", "episodes in total (with --resume: the total to reach)", { min: 1, max: 1_000_000 }, 200))
   .addOption(intOption("--steps <n>", "steps per episode", { min: 1, max: 1000 }, 10))
-  .addOption(choiceOption("--networks <name>", "listwise (mean history → 64 → 64 → K L2-normalised vectors; bilinear critic), original (GRU actor 32 → K·d, GRU critic 10 → 32 → 16 → 1) or w1 (MLPs 256-256)", ["listwise", "original", "w1"] as const, "listwise"));
+  .addOption(choiceOption("--networks <name>", "listwise (mean history → 64 → 64 → K L2-normalised weight vectors; bilinear critic), original (the original project's: GRU actor 32 → K·d, GRU critic 10 → 32 → 16 → 1) or w1 (the larger benchmark networks: actor and critic MLPs 256 → 256 over the flattened history)", ["listwise", "original", "w1"] as const, "listwise"));
 for (const c of TRAIN_CONFIG) trainCommand.addOption(c.option);
 trainCommand
-  .addOption(realOption("--noise <sigma>", "exploration noise σ per component of the weight vectors", { min: 0, max: 1000 }, 2))
-  .addOption(choiceOption("--noise-kind <kind>", "gaussian or ou", ["gaussian", "ou"] as const))
+  .addOption(realOption("--noise <sigma>", "exploration noise σ per component of the weight vectors, constant over training", { min: 0, max: 1000 }, 2))
+  .addOption(choiceOption("--noise-kind <kind>", "gaussian (independent normal noise at every step) or ou (Ornstein–Uhlenbeck: noise correlated across steps)", ["gaussian", "ou"] as const, "gaussian"))
   .addOption(intOption("--seed <n>", "random seed", SEED, 0))
-  .option("--resume <path>", "continue from a checkpoint (same result as an uninterrupted run; its settings apply)")
+  .addOption(defaultText(new Option("--resume <path>", "continue from a checkpoint (same result as an uninterrupted run; its settings apply)"), "none: a fresh run"))
   .addOption(intOption("--checkpoint-every <n>", "write the checkpoint every n episodes (0: only at the end)", { min: 0, max: 1_000_000 }, 50))
-  .option("--json", "print one JSON line of metrics per episode")
-  .addHelpText("after", "\nExamples:\n  encore train --episodes 300\n  encore train --env listener --steps 4 --episodes 1000 --actor-lr 1e-3\n  encore train --resume .encore/model.encore --episodes 600\n")
+  .option("--json", "print one JSON line of metrics per episode (default: a progress bar and a summary)")
+  .addHelpText("after", "\nExamples:\n  npx encore train --episodes 300\n  npx encore train --env listener --steps 4 --episodes 1000 --actor-lr 1e-3\n  npx encore train --resume .encore/model.encore --episodes 600\n")
   .action(async (o: TrainFlags) => {
     const config: Partial<DdpgConfig> = {};
     for (const c of TRAIN_CONFIG) {
@@ -160,7 +164,7 @@ trainCommand
       resume: o.resume, checkpointEvery: o.checkpointEvery, command: commandLine(),
       onEpisode: (m, done, total) => {
         if (o.json) process.stdout.write(JSON.stringify(m) + "\n");
-        progress.update(done, `reward ${m.reward.toFixed(2)} Q ${fmt(m.meanQ)} loss ${fmt(m.criticLoss)}`);
+        progress.update(done, `reward ${formatFigure(m.reward)} Q ${formatFigure(m.meanQ)} loss ${formatFigure(m.criticLoss)}`);
         void total;
       },
     });
@@ -171,7 +175,7 @@ trainCommand
         const v = last.map(f).filter(Number.isFinite);
         return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
       };
-      process.stdout.write(`wrote ${r.model} after ${r.metrics.length} episodes (${formatSeconds(r.seconds)}${r.resumedFrom !== undefined ? `, resumed at episode ${r.resumedFrom}` : ""}); last ${last.length} episodes: reward ${mean((m) => m.reward).toFixed(3)}, Q ${fmt(mean((m) => m.meanQ))}, critic loss ${fmt(mean((m) => m.criticLoss))}\n`);
+      process.stdout.write(`wrote ${r.model} after ${r.metrics.length} episodes (${formatSeconds(r.seconds)}${r.resumedFrom !== undefined ? `, resumed at episode ${r.resumedFrom}` : ""}); mean of the last ${last.length} episodes: reward ${formatFigure(mean((m) => m.reward))}, Q ${formatFigure(mean((m) => m.meanQ))}, critic loss ${formatFigure(mean((m) => m.criticLoss))}\n`);
     }
   });
 
@@ -201,10 +205,6 @@ async function checkResumeFlags(o: TrainFlags, config: Partial<DdpgConfig>): Pro
   process.stderr.write(`resuming ${o.resume} at episode ${done} of ${o.episodes}${overrides.length ? `; the checkpoint's settings override this command's defaults: ${overrides.join(", ")}` : ""}\n`);
 }
 
-function fmt(x: number): string {
-  return Number.isFinite(x) ? x.toPrecision(3) : "–";
-}
-
 function commandLine(): string {
   return ["encore", ...process.argv.slice(2)].join(" ");
 }
@@ -216,16 +216,18 @@ program
   .option("--embeddings <path>", "embeddings file", `${WS}/embeddings.bin`)
   .option("--model <path>", "model file from 'encore train'", `${WS}/model.encore`)
   .option("--out <dir>", "report folder", `${WS}/report`)
-  .addOption(choiceListOption("--protocols <list>", `comma-separated: ${PROTOCOLS.join(", ")} (online needs synthetic data)`, PROTOCOLS))
+  .addOption(defaultText(choiceListOption("--protocols <list>", "comma-separated, any of: original (the original project's offline protocol), next-tracks (the tracks played next in held-out sessions), online (episodes against the ground-truth listener; synthetic data only)", PROTOCOLS), "all three on synthetic data, original,next-tracks on MSSD"))
   .addOption(intListOption("--seeds <list>", "comma-separated seeds pooled into every figure", SEED, 64, [0, 1, 2]))
   .addOption(intOption("--max-sessions <n>", "evaluate at most n test sessions per seed (0: all)", { min: 0, max: 1_000_000_000 }, 2000))
   .addOption(intOption("--episodes <n>", "online episodes per seed and policy", { min: 1, max: 1_000_000 }, 200))
   .addOption(intOption("--bootstrap <n>", "bootstrap resamples for the 95% intervals", { min: 100, max: 100_000 }, 1000))
-  .option("--json", "print the report as JSON")
-  .addHelpText("after", "\nExamples:\n  encore evaluate\n  encore evaluate --protocols original,next-tracks --seeds 0,1,2,3,4\n")
+  .option("--json", "print the report as JSON (default: the summary and tables, with a progress bar)")
+  .addHelpText("after", "\nExamples:\n  npx encore evaluate\n  npx encore evaluate --protocols original,next-tracks --seeds 0,1,2,3,4\n")
   .action(async (o: { dataset: string; embeddings: string; model: string; out: string; protocols?: ProtocolId[]; seeds: number[]; maxSessions: number; episodes: number; bootstrap: number; json?: boolean }) => {
     const protocols = o.protocols ?? (await defaultProtocols(o.dataset));
-    const { report, files } = await evaluateCommand({ ...o, protocols, command: commandLine() });
+    const bars = new ProtocolBars();
+    const { report, files } = await evaluateCommand({ ...o, protocols, command: commandLine(), onProgress: (p, done, total) => bars.update(p, done, total) });
+    bars.done();
     if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     else process.stdout.write(formatReport(report) + `\nwrote ${files.html} and ${files.json}\n`);
   });
@@ -236,25 +238,6 @@ async function defaultProtocols(dataset: string): Promise<ProtocolId[]> {
   return logs.length === 1 && findSynthManifest(logs[0]) ? ["original", "next-tracks", "online"] : ["original", "next-tracks"];
 }
 
-/** The results as text tables, one per protocol: metric rows × policy columns, mean [95% CI]. */
-export function formatReport(r: EvaluationReport): string {
-  const out: string[] = [];
-  for (const p of r.protocols) {
-    const policies = [...new Set(p.metrics.flatMap((m) => Object.keys(m.values)))];
-    const rows = [["metric", ...policies]];
-    for (const m of p.metrics) {
-      rows.push([`${m.metric}${m.lowerIsBetter ? " ↓" : ""}`, ...policies.map((q) => {
-        const e = m.values[q];
-        return e && Number.isFinite(e.mean) ? `${e.mean.toFixed(3)} [${e.lo.toFixed(3)}, ${e.hi.toFixed(3)}]` : "–";
-      })]);
-    }
-    const w = rows[0].map((_, j) => Math.max(...rows.map((row) => row[j].length)));
-    out.push(`\n${p.protocol} (seeds ${p.seeds.join(",")})`);
-    for (const row of rows) out.push("  " + row.map((c, j) => (j === 0 ? c.padEnd(w[j]) : c.padStart(w[j]))).join("  "));
-  }
-  return out.join("\n");
-}
-
 program
   .command("recommend")
   .description("recommend K tracks for a listening history (track ids, oldest first, each optionally marked skipped)")
@@ -262,11 +245,11 @@ program
   .option("--embeddings <path>", "embeddings file (with track ids)", `${WS}/embeddings.bin`)
   .requiredOption("--history <ids>", "comma-separated track ids, oldest first (the last N are used); 'id:s' marks a play that was skipped, 'id' or 'id:k' one that was kept")
   .option("--json", "print machine-readable output")
-  .addHelpText("after", "\nExample:\n  encore recommend --history t_0a1b...,t_2c3d...:s,...   (10 ids; the second was skipped)\n")
+  .addHelpText("after", "\nExample:\n  npx encore recommend --history t_0a1b...,t_2c3d...:s,...   (10 ids; the second was skipped)\n")
   .action(async (o: { model: string; embeddings: string; history: string; json?: boolean }) => {
     const recs = await recommend({ model: o.model, embeddings: o.embeddings, history: parseHistoryText(o.history) });
     if (o.json) process.stdout.write(JSON.stringify(recs, null, 2) + "\n");
-    else for (const r of recs) process.stdout.write(`${r.rank}. ${r.track_id}  score ${r.score.toFixed(4)}\n`);
+    else process.stdout.write(formatRecommendations(recs) + "\n");
   });
 
 program
@@ -277,7 +260,7 @@ program
   .addOption(intOption("--episodes <n>", "training episodes", { min: 1, max: 1_000_000 }, 8000))
   .addOption(intOption("--seed <n>", "random seed", SEED, 0))
   .option("--json", "print the report as JSON")
-  .addHelpText("after", "\nExample:\n  encore demo            (about a minute on 2 cores; open .encore/demo/report/report.html afterwards)\n")
+  .addHelpText("after", "\nExample:\n  npx encore demo        (about a minute on 2 cores; open .encore/demo/report/report.html afterwards)\n")
   .action(async (o: { dir: string; sessions: number; episodes: number; seed: number; json?: boolean }) => {
     const { runDemo } = await import("./demo.js");
     const r = await runDemo({ ...o, command: commandLine(), log: (s) => process.stderr.write(s + "\n") });
@@ -288,10 +271,10 @@ program
 program
   .command("bench")
   .description("run the engine's micro-benchmarks beside their baselines")
-  .option("--json", "print one JSON array of results instead of a table")
-  .option("--filter <substring>", "only cases whose name contains this")
-  .option("--quick", "shorter timing (less precise)")
-  .addHelpText("after", "\nExamples:\n  encore bench\n  encore bench --filter gemm --json\n")
+  .option("--json", "print one JSON array of results (default: a table)")
+  .addOption(defaultText(new Option("--filter <substring>", "only cases whose name contains this"), "every case"))
+  .option("--quick", "shorter timing, less precise (default: full timing)")
+  .addHelpText("after", "\nExamples:\n  npx encore bench\n  npx encore bench --filter gemm --json\n")
   .action(async (opts: { json?: boolean; filter?: string; quick?: boolean }) => {
     const results = await runBenchmarks({ json: opts.json, filter: opts.filter, quick: opts.quick });
     process.stdout.write((opts.json ? JSON.stringify(results, null, 2) : formatTable(results)) + "\n");
@@ -303,13 +286,14 @@ program
   .option("--dir <dir>", "folder to serve", "build/web")
   .addOption(intOption("--port <n>", "port (0: any free port)", { min: 0, max: 65_535 }, 0))
   .option("--host <host>", "interface to listen on", "127.0.0.1")
-  .addHelpText("after", "\nExamples:\n  encore demo && npm run build:web && encore serve\n  encore serve --port 8080\n")
-  .action(async (o: { dir: string; port: number; host: string }) => {
+  .option("--json", "print the address as one JSON line {\"url\", \"dir\"} (default: a sentence)")
+  .addHelpText("after", "\nExamples:\n  npx encore demo && npm run build:web && npx encore serve\n  npx encore serve --port 8080\n")
+  .action(async (o: { dir: string; port: number; host: string; json?: boolean }) => {
     const { existsSync } = await import("node:fs");
     if (!existsSync(join(o.dir, "index.html"))) throw new Error(`${join(o.dir, "index.html")}: no page to serve (run 'npm run build:web' first)`);
     const { serveStatic } = await import("../web/serve.js");
     const s = await serveStatic(o);
-    process.stdout.write(`serving ${o.dir} at ${s.url}  (Ctrl-C to stop)\n`);
+    process.stdout.write(o.json ? JSON.stringify({ url: s.url, dir: o.dir }) + "\n" : `serving ${o.dir} at ${s.url}  (Ctrl-C to stop)\n`);
     await new Promise<void>((resolve) => {
       const stop = (): void => void s.close().then(resolve);
       process.once("SIGINT", stop);

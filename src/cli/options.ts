@@ -11,6 +11,10 @@
 //
 // Declaring an option is one line, e.g.
 //   .addOption(intOption("--episodes <n>", "episodes", { min: 1, max: 1_000_000 }, 200))
+//
+// Help shows every option's default one way, commander's "(default: 200)": from the value
+// given to the declaration, or, for an option whose absence means something else than a value
+// ("no filter", "all three protocols on synthetic data"), from defaultText().
 import { Option } from "commander";
 
 /** A closed integer range [min, max]. */
@@ -140,7 +144,7 @@ export function choiceOption<T extends string>(flags: string, description: strin
 export function intListOption(flags: string, description: string, r: IntRange, maxItems: number, defaultValue?: number[]): Option {
   const flag = flagOf(flags);
   const o = new Option(flags, `${description} (at most ${maxItems}, each ${grouped(r.min)}..${grouped(r.max)})`).argParser((v: string) => parseIntegerList(flag, v, r, maxItems));
-  return defaultValue === undefined ? o : o.default(defaultValue);
+  return defaultValue === undefined ? o : o.default(defaultValue, defaultValue.join(","));
 }
 
 /** A comma-separated list of choices. */
@@ -151,3 +155,14 @@ export function choiceListOption<T extends string>(flags: string, description: s
 
 /** Every seed option: a u32, as the random generators take. */
 export const SEED: IntRange = { min: 0, max: 4_294_967_295 };
+
+/**
+ * Show `text` as the option's default in --help, in commander's own "(default: …)" form: as
+ * the description of its default value when it has one, else appended to its description
+ * (an option without a value, whose absence means what `text` says).
+ */
+export function defaultText(o: Option, text: string): Option {
+  if (o.defaultValue !== undefined) o.defaultValueDescription = text;
+  else o.description = `${o.description} (default: ${text})`;
+  return o;
+}

@@ -28,6 +28,8 @@ import { ItemKnnPolicy, PopularPolicy, RandomPolicy, trainingPlayCounts } from "
 import { fitMarkov, fitSknn, fitVsknn } from "../eval/session-baselines.js";
 import { fitSources } from "../eval/sources.js";
 import type { TrainingSessions } from "../eval/baselines.js";
+import { configOfTraining, trainingReferencesFrom } from "../report/summary.js";
+import { slotScales } from "../core/score-scale.js";
 import { ORIGINAL_FIGURES, type EpisodeMetrics, type EvaluationReport } from "../eval/types.js";
 import { Rng } from "../rng.js";
 import { historyState, type HistoryItem } from "../core/history.js";
@@ -364,6 +366,8 @@ export interface EvaluateCommandOptions {
   episodes: number;
   bootstrap: number;
   command: string;
+  /** Progress of each protocol: `done` of `total` policy runs (for a progress bar). */
+  onProgress?: (protocol: ProtocolId, done: number, total: number) => void;
 }
 
 export async function evaluateCommand(o: EvaluateCommandOptions): Promise<{ report: EvaluationReport; files: { json: string; html: string } }> {
@@ -389,7 +393,7 @@ export async function evaluateCommand(o: EvaluateCommandOptions): Promise<{ repo
     if (!env) envs.set(seed, (env = listenerEnvFor(dataset, logs, steps)));
     return env;
   };
-  const common = { seeds: o.seeds, N, K, bootstrap: { B: o.bootstrap } };
+  const common = { seeds: o.seeds, N, K, bootstrap: { B: o.bootstrap }, onProgress: o.onProgress };
   const offline = protocols.filter((p) => p !== "online");
   const results = offline.length === 0 ? [] : evaluate({
     ...common, protocols: offline, data: dataset, split: { train: sp.train, test },
@@ -409,8 +413,11 @@ export async function evaluateCommand(o: EvaluateCommandOptions): Promise<{ repo
     created: new Date().toISOString(),
     command: o.command,
     dataset: { ...datasetSummary(dataset), data: synthetic ? "synthetic (encore generate)" : "MSSD", train_sessions: sp.train.length, test_sessions: sp.test.length, evaluated_test_sessions: test.length, embeddings: `${emb.kind} d=${emb.d} (${emb.counts.item2vec} item2vec, ${emb.counts.features} from features, ${emb.counts.unknown} unknown)` },
-    config: { ddpg: header.config, training: header.meta ?? {}, seeds: o.seeds, bootstrap: o.bootstrap },
+    // configuration only: the per-episode records go to `training` (report.json), not into the config
+    config: { ddpg: header.config, training: configOfTraining(header.meta), seeds: o.seeds, bootstrap: o.bootstrap },
     training: ((header.meta?.training as EpisodeMetrics[] | undefined) ?? []),
+    // the online protocol ran the training environment (listener, same steps): its figures are the reward curve's reference lines
+    trainingReferences: header.meta?.env === "listener" ? trainingReferencesFrom(results) : undefined,
     protocols: results,
     reference: ORIGINAL_FIGURES,
   };
@@ -425,7 +432,13 @@ export async function evaluateCommand(o: EvaluateCommandOptions): Promise<{ repo
 export interface Recommendation {
   rank: number;
   track_id: string;
+  /** The slot's score: its own weight vector · the track's embedding (slots have different scales). */
   score: number;
+  /** The track's rank among the eligible catalog under its own slot's vector, and that slot's score range (absent when the model scores with more than w · e). */
+  slot_rank?: number;
+  slot_min?: number;
+  slot_max?: number;
+  eligible?: number;
 }
 
 export async function recommend(o: { model: string; embeddings: string; history: HistoryItem[] }): Promise<Recommendation[]> {
@@ -436,6 +449,12 @@ export async function recommend(o: { model: string; embeddings: string; history:
   const state = historyState(o.history, N, (id) => emb.vocab!.indexOf(id), allocStates(1, N), "--history");
   const out = new Int32Array(K);
   agent.recommend(state, 1, out);
-  const scores = agent.lastScores;
-  return Array.from(out, (t, k) => ({ rank: k + 1, track_id: emb.vocab!.id(t), score: scores[k] }));
+  const scores = agent.lastScores.slice(0, K);
+  // without re-ranking, each slot's score w_k · e on its own slot's scale (src/core/score-scale.ts);
+  // with it, the scores are the critic's item values, already in rank order
+  const scales = agent.config.rerank > 0 ? null : slotScales(agent.weights(state, 1), K, emb.d, emb.E, emb.V, state.tracks, out, scores);
+  return Array.from(out, (t, k) => ({
+    rank: k + 1, track_id: emb.vocab!.id(t), score: scores[k],
+    ...(scales ? { slot_rank: scales[k].rank, slot_min: scales[k].min, slot_max: scales[k].max, eligible: scales[k].eligible } : {}),
+  }));
 }

@@ -17,6 +17,11 @@
 // inputs and seed give the same interval; figures of different policies bootstrapped with the
 // same seed over the same clusters use the same resamples (a paired comparison).
 //
+// Paired differences (pairedDifference): the agent's figure minus another policy's, both over
+// the same clusters (the same sessions, or the same seeded episode starts), resampling the
+// clusters once for both, so what the two share (an easy session, a lucky episode start)
+// cancels and the interval is that of the difference itself, not of two separate figures.
+//
 // This file imports nothing from Node.
 import { Rng } from "../rng.js";
 import type { Estimate } from "./types.js";
@@ -175,4 +180,49 @@ export class UnitPool {
     e.n = this.units;
     return e;
   }
+}
+
+/**
+ * a − b for two figures collected over the same clusters (UnitPools of equal size): over the
+ * clusters where both have units (den > 0), Σnum_a/Σden_a − Σnum_b/Σden_b, with the percentile
+ * interval of the same statistic over cluster resamples (one resample serves both). For a mean
+ * of per-unit values with the same units in both this is the mean per-cluster difference.
+ * n in the result counts the paired clusters; with none, every field is NaN and n = 0.
+ */
+export function pairedDifference(a: UnitPool, b: UnitPool, opts?: BootstrapOptions): Estimate {
+  if (a.clusters !== b.clusters) throw new Error(`pairedDifference: ${a.clusters} clusters against ${b.clusters}`);
+  const { B, seed, level } = resolve(opts);
+  let n = 0;
+  for (let c = 0; c < a.clusters; c++) if (a.den[c] > 0 && b.den[c] > 0) n++;
+  if (n === 0) return { ...EMPTY };
+  const an = new Float64Array(n), ad = new Float64Array(n), bn = new Float64Array(n), bd = new Float64Array(n);
+  let sa = 0, sad = 0, sb = 0, sbd = 0;
+  for (let c = 0, j = 0; c < a.clusters; c++) {
+    if (!(a.den[c] > 0 && b.den[c] > 0)) continue;
+    an[j] = a.num[c];
+    ad[j] = a.den[c];
+    bn[j] = b.num[c];
+    bd[j] = b.den[c];
+    sa += an[j];
+    sad += ad[j];
+    sb += bn[j];
+    sbd += bd[j];
+    j++;
+  }
+  const stats = new Float64Array(B);
+  const rng = new Rng(seed);
+  for (let r = 0; r < B; r++) {
+    let x = 0, xd = 0, y = 0, yd = 0;
+    for (let i = 0; i < n; i++) {
+      const k = rng.int(n);
+      x += an[k];
+      xd += ad[k];
+      y += bn[k];
+      yd += bd[k];
+    }
+    stats[r] = x / xd - y / yd;
+  }
+  stats.sort();
+  const t = (1 - level) / 2;
+  return { mean: sa / sad - sb / sbd, lo: quantileSorted(stats, t), hi: quantileSorted(stats, 1 - t), n };
 }

@@ -11,6 +11,13 @@
 //   NDCG@K       = DCG / IDCG,  DCG = Σ_{k<K} rel_k / log2(k + 2)  (rank k = 0 is the best slot),
 //                  IDCG = Σ_{k < min(K, distinct truth tracks)} 1 / log2(k + 2)
 //                  (Järvelin & Kekäläinen 2002, with the common 1/log2(rank + 1) discount)
+//   kept_hit@K   = 1 if any of the K recommended tracks is a KEPT truth track, else 0: a truth
+//                  track is kept when one of its rows among the truth was played and not
+//                  skipped (skip_2 false); a hit on a track the listener skipped does not count
+//   kept_NDCG@K  = NDCG@K with relevance 1 only for kept truth tracks: DCG over the kept truth,
+//                  IDCG = Σ_{k < min(K, distinct kept truth tracks)} 1 / log2(k + 2); a truth
+//                  with no kept track has IDCG = 0 and scores 0 (for every policy alike: such
+//                  rows lower every policy's mean equally and cannot reorder policies)
 //   intra-list diversity = 1 − mean over the K(K−1)/2 pairs of cos(v_i, v_j) (Ziegler et al.
 //                  2005; the original project's formula, sklearn cosine_similarity with a zero
 //                  vector's cosine taken as 0)
@@ -48,6 +55,39 @@ export function ndcgAtK(rec: ArrayLike<number>, ro: number, K: number, truth: Ar
   for (let k = 0; k < K; k++) if (inList(truth, to, T, rec[ro + k])) dcg += 1 / Math.log2(k + 2);
   let distinct = 0;
   for (let i = 0; i < T; i++) if (!inList(truth, to, i, truth[to + i])) distinct++;
+  let idcg = 0;
+  for (let k = 0; k < Math.min(K, distinct); k++) idcg += 1 / Math.log2(k + 2);
+  return idcg > 0 ? dcg / idcg : 0;
+}
+
+/** truth[to+i] is kept: one of its rows in truth[to .. to+T) has kept ≠ 0. */
+function keptInTruth(truth: ArrayLike<number>, kept: ArrayLike<number>, to: number, T: number, t: number): boolean {
+  for (let i = 0; i < T; i++) if (truth[to + i] === t && kept[to + i]) return true;
+  return false;
+}
+
+/**
+ * kept_hit@K: 1 when any of rec[ro .. ro+K) is a kept truth track (see the file header);
+ * kept[to .. to+T) holds 1 for a truth row played and not skipped, 0 for a skipped one.
+ */
+export function keptHitAtK(rec: ArrayLike<number>, ro: number, K: number, truth: ArrayLike<number>, kept: ArrayLike<number>, to: number, T: number): number {
+  for (let k = 0; k < K; k++) if (keptInTruth(truth, kept, to, T, rec[ro + k])) return 1;
+  return 0;
+}
+
+/** kept_NDCG@K: NDCG with relevance 1 for kept truth tracks only; 0 when no truth track was kept. */
+export function keptNdcgAtK(rec: ArrayLike<number>, ro: number, K: number, truth: ArrayLike<number>, kept: ArrayLike<number>, to: number, T: number): number {
+  let dcg = 0;
+  for (let k = 0; k < K; k++) if (keptInTruth(truth, kept, to, T, rec[ro + k])) dcg += 1 / Math.log2(k + 2);
+  let distinct = 0;
+  for (let i = 0; i < T; i++) {
+    const t = truth[to + i];
+    if (!kept[to + i]) continue;
+    // count t once: at its first kept row
+    let first = true;
+    for (let j = 0; j < i; j++) if (truth[to + j] === t && kept[to + j]) first = false;
+    if (first) distinct++;
+  }
   let idcg = 0;
   for (let k = 0; k < Math.min(K, distinct); k++) idcg += 1 / Math.log2(k + 2);
   return idcg > 0 ? dcg / idcg : 0;

@@ -1,8 +1,22 @@
 // The shape of evaluation results, shared by the evaluator (which computes them), the CLI
-// (which prints them and writes them as JSON) and the HTML report (which draws them).
+// (which prints them and writes them as JSON) and the HTML report (which draws them). The
+// report reads each protocol only through ProtocolResult.
 import type { EpisodeMetrics } from "../core/episode.js";
 
 export type { EpisodeMetrics };
+
+/** The policy under test: every protocol pairs it with each other policy (paired differences). */
+export const AGENT_POLICY = "ddpg";
+
+/**
+ * Figures quoted beside the baselines but not baselines themselves: the oracle knows the
+ * listener's true skip probabilities (a ceiling), "logged" is the sessions' own plays.
+ * The report's "best baseline" is never one of these.
+ */
+export const REFERENCE_POLICIES: readonly string[] = ["oracle", "logged"];
+
+/** Figures resting on fewer units than this are flagged as small-n everywhere. */
+export const SMALL_N = 30;
 
 /** A figure with its bootstrap 95% confidence interval. */
 export interface Estimate {
@@ -15,17 +29,40 @@ export interface Estimate {
   n: number;
 }
 
+/** Which way a metric is good: "neutral" metrics describe, they do not rank. */
+export type Direction = "higher" | "lower" | "neutral";
+
 export interface MetricResult {
   /** Stable id, e.g. "skip_rate", "hit_rate@3", "diversity". */
   metric: string;
   /** Human label, e.g. "Skip rate of recommended tracks (known)". */
   label: string;
-  /** True when smaller is better (skip rate). */
-  lowerIsBetter: boolean;
+  /** Whether higher or lower is better, or neither ("unknown": the share not in the session). */
+  direction: Direction;
   /** Per policy name (ddpg, random, popular, item-knn, logged, oracle, …). */
   values: Record<string, Estimate>;
   /** Free-form notes shown beside the figure (e.g. "diversity over audio features of 188 tracks"). */
   note?: string;
+}
+
+/** What the paired interval says about the agent against one other policy. */
+export type Verdict = "better" | "no different" | "worse" | "not measured";
+
+/**
+ * The agent's figure minus another policy's on the same units: the same seeded episode starts
+ * (online) or the same held-out sessions (offline protocols), averaged over the clusters where
+ * both have a figure, with a cluster-bootstrap 95% interval.
+ */
+export interface PairedDifference {
+  metric: string;
+  /** The agent (AGENT_POLICY). */
+  policy: string;
+  /** The policy (or reference, e.g. "logged") it is compared with. */
+  baseline: string;
+  /** policy − baseline; n counts the clusters (sessions or episodes) both have a figure on. */
+  difference: Estimate;
+  /** "better" / "worse" when the interval excludes 0 (in the metric's direction), else "no different". */
+  verdict: Verdict;
 }
 
 export interface ProtocolResult {
@@ -33,7 +70,13 @@ export interface ProtocolResult {
   protocol: string;
   /** What it measures and how, in a sentence or two (labelled as the original's where it is). */
   description: string;
+  /** What the bootstrap resamples and n counts: "session" or "episode". */
+  unit: string;
   metrics: MetricResult[];
+  /** Ids of the metrics the summary reports, most important first. */
+  headline: string[];
+  /** The agent against every other policy on the headline metrics (empty when no policy is the agent). */
+  paired: PairedDifference[];
   /** Seeds the figures pool over. */
   seeds: number[];
 }
@@ -49,6 +92,20 @@ export interface ReferenceFigure {
   source: string;
 }
 
+/**
+ * Horizontal reference lines for the training reward curve: the mean episode reward of fixed
+ * policies measured in the training environment with the same episode length (from the online
+ * protocol), so the curve can be read against them.
+ */
+export interface TrainingReferences {
+  /** Which training series they belong to ("reward"). */
+  series: "reward";
+  /** Policy → mean episode reward. */
+  values: Record<string, number>;
+  /** Where the figures come from, shown beside the chart. */
+  source: string;
+}
+
 export interface EvaluationReport {
   title: string;
   /** ISO date-time the report was made. */
@@ -57,9 +114,12 @@ export interface EvaluationReport {
   command: string;
   /** Dataset description: name, sessions, tracks, split, where features exist, … */
   dataset: Record<string, string | number>;
-  /** Hyperparameters and options of the run. */
+  /** Hyperparameters and options of the run (configuration only: per-episode data is in `training`). */
   config: Record<string, unknown>;
+  /** Every training episode's metrics (in report.json; the page draws curves from them). */
   training: EpisodeMetrics[];
+  /** Reference lines for the training curves, when the training environment was evaluated online. */
+  trainingReferences?: TrainingReferences;
   protocols: ProtocolResult[];
   reference: ReferenceFigure[];
 }

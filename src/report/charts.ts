@@ -5,7 +5,8 @@
 // so `renderReport` stays a plain synchronous string function; it is one well-kept package
 // (plus its own zrender) rather than vega's tree of some thirty packages, it escapes the text
 // it draws, and its custom series draws confidence-interval whiskers in a few lines. Only the
-// pieces used are registered (line, scatter, custom; grid, title; the SVG renderer).
+// pieces used are registered (line, scatter, custom; grid, title, legend, mark lines; the SVG
+// renderer).
 //
 // Determinism: zrender names the CSS classes in the SVG from process-wide counters
 // ("zr7-cls-312"); we rename them from the chart's own id in order of appearance ("c3-0"),
@@ -16,11 +17,11 @@
 
 import * as echarts from "echarts/core";
 import { CustomChart, LineChart, ScatterChart } from "echarts/charts";
-import { GridComponent, TitleComponent } from "echarts/components";
+import { GridComponent, LegendComponent, MarkLineComponent, TitleComponent } from "echarts/components";
 import { SVGRenderer } from "echarts/renderers";
 import { escapeHtml } from "./format.js";
 
-echarts.use([CustomChart, LineChart, ScatterChart, GridComponent, TitleComponent, SVGRenderer]);
+echarts.use([CustomChart, LineChart, ScatterChart, GridComponent, LegendComponent, MarkLineComponent, TitleComponent, SVGRenderer]);
 
 /** Colours: the DDPG policy stands out, everything else is a quiet slate. */
 export const COLORS = {
@@ -30,6 +31,8 @@ export const COLORS = {
   axis: "#54555a",
   grid: "#e3e6ea",
   text: "#1f2328",
+  /** Further lines of one chart (e.g. measured return beside predicted Q). */
+  second: "#1f6feb",
 } as const;
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
@@ -188,6 +191,106 @@ export function lineChart(
         itemStyle: { color: COLORS.highlight },
         data: xs.map((x, i) => [x, finite(ys[i]) ? ys[i] : null]),
       },
+    ],
+  };
+  return render(text, option, width, height);
+}
+
+/** One series of a curve chart: points [x, y] (null y: a gap). */
+export interface CurveSeries {
+  name: string;
+  points: [number, number | null][];
+  /** "raw": faint thin line; "average": the bold line read first; "line": a plain line with its markers. */
+  kind: "raw" | "average" | "line";
+  color?: string;
+}
+
+/** A horizontal reference line across a curve chart, labelled with its name and value. */
+export interface ReferenceLine {
+  name: string;
+  value: number;
+  /** Its label, e.g. "random 2.54". */
+  label: string;
+}
+
+/**
+ * A learning curve: series over episodes (a faint raw series under its bold moving average,
+ * or plain lines), dashed horizontal reference lines with their labels, and a legend.
+ */
+export function curveChart(
+  text: ChartText,
+  series: CurveSeries[],
+  references: ReferenceLine[] = [],
+  opts: { width?: number; height?: number; xName?: string; logY?: boolean } = {},
+): string {
+  const width = opts.width ?? 420;
+  const height = opts.height ?? 270;
+  const top = text.subtitle ? 66 : 46;
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
+  const x0 = xs.length ? Math.min(...xs) : 0;
+  const refs = references.filter((r) => finite(r.value));
+  const option = {
+    animation: false,
+    textStyle: { fontFamily: FONT, color: COLORS.text },
+    title: titleOption(text),
+    legend: {
+      bottom: 2,
+      left: "center",
+      itemWidth: 18,
+      itemHeight: 8,
+      textStyle: { fontSize: 12, color: COLORS.axis },
+      data: series.map((s) => s.name),
+    },
+    grid: { left: 12, right: 20, top, bottom: 58, outerBoundsMode: "same", outerBoundsContain: "axisLabel" },
+    xAxis: {
+      type: "value",
+      name: opts.xName ?? "",
+      nameLocation: "middle",
+      nameGap: 24,
+      nameTextStyle: { color: COLORS.axis, fontSize: 12 },
+      min: "dataMin",
+      max: "dataMax",
+      minInterval: 1,
+      axisLine: { lineStyle: { color: COLORS.axis } },
+      splitLine: { show: false },
+      axisLabel: { color: COLORS.axis, fontSize: 12, hideOverlap: true },
+    },
+    yAxis: {
+      ...(opts.logY ? { type: "log", logBase: 10 } : { type: "value", scale: true }),
+      splitLine: { lineStyle: { color: COLORS.grid } },
+      // log ticks are powers of ten computed in floating point (0.000099999…): print them rounded
+      axisLabel: { color: COLORS.axis, fontSize: 12, ...(opts.logY ? { formatter: (v: number) => (v >= 0.001 ? String(Number(v.toPrecision(2))) : v.toExponential(0)) } : {}) },
+    },
+    series: [
+      ...series.map((s, i) => {
+        const color = s.color ?? (s.kind === "line" && i > 0 ? COLORS.second : COLORS.highlight);
+        const raw = s.kind === "raw";
+        return {
+          type: "line",
+          name: s.name,
+          silent: true,
+          showSymbol: s.kind === "line" && s.points.length <= 60,
+          symbolSize: 5,
+          connectNulls: false,
+          lineStyle: { color, width: raw ? 1 : s.kind === "average" ? 2.5 : 2, opacity: raw ? 0.22 : 1 },
+          itemStyle: { color, opacity: raw ? 0.22 : 1 },
+          data: s.points,
+          z: raw ? 1 : 3,
+          ...(i === 0 && refs.length > 0
+            ? {
+                markLine: {
+                  silent: true,
+                  symbol: "none",
+                  lineStyle: { color: COLORS.axis, type: "dashed", width: 1.2 },
+                  label: { position: "insideEndTop", color: COLORS.axis, fontSize: 12, formatter: (p: { name: string }) => p.name },
+                  data: refs.map((r) => ({ name: r.label, yAxis: r.value })),
+                },
+              }
+            : {}),
+        };
+      }),
+      // invisible points at the reference values, so the y axis's range and ticks include them
+      ...(refs.length > 0 ? [{ type: "scatter", silent: true, symbolSize: 0, data: refs.map((r) => [x0, r.value]), itemStyle: { opacity: 0 } }] : []),
     ],
   };
   return render(text, option, width, height);

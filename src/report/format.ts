@@ -55,3 +55,46 @@ export function formatValue(value: unknown): string {
     return String(value);
   }
 }
+
+/**
+ * One number for people, the same way everywhere (CLI and report): integers with digit
+ * grouping ("9,979"), other numbers to 3 significant digits ("0.517", "12.3", "0.000150"),
+ * larger ones rounded to an integer ("1,235"); "–" for a missing or non-finite value.
+ */
+export function formatFigure(x: unknown): string {
+  if (!isFiniteNumber(x)) return "–";
+  if (Number.isInteger(x) || Math.abs(x) >= 1000) return Math.round(x).toLocaleString("en-US");
+  const s = x.toPrecision(3);
+  return s.startsWith("-") && Number(s) === 0 ? s.slice(1) : s;
+}
+
+/**
+ * A dataset or summary field: rates (a name ending in "rate" or "share" with a value in
+ * [0, 1]) as percentages, other numbers by formatFigure, everything else by formatValue.
+ */
+export function formatField(key: string, value: unknown): string {
+  if (isFiniteNumber(value)) return /(rate|share)$/i.test(key) && value >= 0 && value <= 1 ? formatPercent(value) : formatFigure(value);
+  return formatValue(value);
+}
+
+/** "+0.012", "-0.004", "0.000": a difference with its sign, fixed decimals. */
+export function formatSigned(x: unknown, decimals: number): string {
+  const s = formatNumber(x, decimals);
+  if (s === "–" || s.startsWith("-") || Number(s) === 0) return s;
+  return `+${s}`;
+}
+
+/** "+0.012 [-0.004, +0.027]": a paired difference and its interval. */
+export function formatDifference(e: Estimate, decimals: number): string {
+  return `${formatSigned(e.mean, decimals)} [${formatSigned(e.lo, decimals)}, ${formatSigned(e.hi, decimals)}]`;
+}
+
+/** "higher is better", "lower is better", or "neutral: neither better nor worse". */
+export function directionText(direction: "higher" | "lower" | "neutral"): string {
+  return direction === "neutral" ? "neutral: neither better nor worse" : `${direction} is better`;
+}
+
+/** The arrow the CLI puts after a metric id: ↑ higher is better, ↓ lower is better, nothing when neutral. */
+export function directionArrow(direction: "higher" | "lower" | "neutral"): string {
+  return direction === "higher" ? " ↑" : direction === "lower" ? " ↓" : "";
+}

@@ -1,9 +1,14 @@
 // The demo page: loads the engine, a model and its embeddings (those `encore demo` wrote, copied
 // to demo/ by the build, or files the user picks), lets the user search the catalog and build a
 // listening history, shows the K recommendations with their scores, and trains a small model in
-// a Web Worker against the synthetic listener with a live training curve. Plain DOM, no
-// framework; everything numeric goes through the library entry (src/index.ts).
-import { compileEngine, createRecommender, loadEmbeddings, type EpisodeMetrics, type ListenerSpec, type Recommender, type ScoredTrack } from "../index.js";
+// a Web Worker against the synthetic listener with a live training curve (moving average over
+// the faint raw rewards, with the random and popular policies' rewards on the same listener as
+// reference lines). Each history item can be marked skipped; each recommended score is shown
+// on its own slot's scale. Plain DOM, no framework; everything numeric goes through the library
+// entry (src/index.ts).
+import { compileEngine, createRecommender, loadEmbeddings, SCORE_EXPLANATION, TRAINER_DEFAULTS, type EpisodeMetrics, type ListenerSpec, type Recommender, type ScoredTrack, type SlotScale } from "../index.js";
+import { movingAverage, smoothingWindow } from "../report/curves.js";
+import type { ListenerReferences } from "./references.js";
 import type { LoadedEmbeddings } from "../embed/format.js";
 import { ListenerModel, TF_NUMERIC_COLUMNS } from "../data/synth.js";
 import { Rng } from "../rng.js";
@@ -62,7 +67,10 @@ let embeddings: LoadedEmbeddings;
 let current: Recommender;
 let modelLabel = "";
 let listener: ListenerModel | null = null;
-let history: string[] = [];
+/** The listening history, oldest first; each play kept or skipped. */
+let history: { track: string; skipped: boolean }[] = [];
+/** Random's and popular's mean episode reward on the listener, once the Worker has measured them. */
+let references: ListenerReferences | null = null;
 let sessionSeed = 0;
 let trained: Uint8Array | null = null;
 let trainedEpisodes = 0;
@@ -94,6 +102,14 @@ async function load(files: Files, label: string): Promise<InitResult> {
   const init = await call<InitResult>({ type: "init", wasm: new URL("encore.wasm", location.href).href, model: files.model.slice(0), embeddings: files.embeddings.slice(0), listener: files.listener });
   history = [];
   trained = null;
+  references = null;
+  if (files.listener) {
+    // measured in the background: the curve draws its reference lines when they arrive
+    call<ListenerReferences>({ type: "references", steps: TRAINER_DEFAULTS.steps, episodes: 48 }).then((r) => {
+      references = r;
+      drawCurve();
+    }, showError);
+  }
   $("catalog-size").textContent = `${current.catalogSize.toLocaleString("en")} tracks, d = ${current.d}`;
   $("status").textContent = `engine ready · ${modelLabel} · recommends K = ${current.K} tracks from the last N = ${current.N}`;
   for (const id of ["search", "random-history", "clear-history"]) $<HTMLInputElement>(id).disabled = false;
@@ -126,7 +142,7 @@ function describe(id: string): string {
   return [`genre ${listener.genres[i]}`, ...FEATURES.map(([, label, fmt], j) => label + fmt(f[FEATURE_COLUMNS[j]]))].join(" · ");
 }
 
-function trackItem(id: string, button: { label: string; title: string; onClick: () => void }, dim = false): HTMLLIElement {
+function trackItem(id: string, button: { label: string; title: string; onClick: () => void }, dim = false, skip?: { skipped: boolean; onToggle: () => void }): HTMLLIElement {
   const li = document.createElement("li");
   li.dataset.trackId = id;
   const b = document.createElement("button");
@@ -141,6 +157,17 @@ function trackItem(id: string, button: { label: string; title: string; onClick: 
   feat.className = "feat";
   feat.textContent = describe(id);
   li.append(b, span, feat);
+  if (skip) {
+    // the play's feedback: kept (listened) or skipped; the model reads it
+    const t = document.createElement("button");
+    t.className = "skip";
+    t.textContent = skip.skipped ? "skipped" : "kept";
+    t.title = skip.skipped ? "this play was skipped: click to mark it kept" : "this play was kept: click to mark it skipped";
+    t.setAttribute("aria-pressed", String(skip.skipped));
+    t.addEventListener("click", skip.onToggle);
+    li.append(t);
+    li.dataset.skipped = String(skip.skipped);
+  }
   if (dim) li.style.opacity = "0.45";
   return li;
 }
@@ -157,8 +184,8 @@ function search(): void {
 // History and recommendations
 
 function addToHistory(id: string): void {
-  history = history.filter((h) => h !== id);
-  history.push(id);
+  history = history.filter((h) => h.track !== id);
+  history.push({ track: id, skipped: false });
   renderHistory();
 }
 
@@ -183,19 +210,25 @@ function randomSession(): void {
     const id = current.trackId(rng.int(V));
     if (!picked.includes(id)) picked.push(id);
   }
-  history = picked;
+  history = picked.map((track) => ({ track, skipped: false }));
   renderHistory(note);
 }
 
 function renderHistory(note = ""): void {
   const N = current.N;
   const ol = $("history");
-  ol.replaceChildren(...history.map((id, i) => trackItem(id, {
+  ol.replaceChildren(...history.map((h, i) => trackItem(h.track, {
     label: "×", title: "remove", onClick: () => {
-      history = history.filter((h) => h !== id);
+      history = history.filter((x) => x.track !== h.track);
       renderHistory();
     },
-  }, i < history.length - N)));
+  }, i < history.length - N, {
+    skipped: h.skipped,
+    onToggle: () => {
+      h.skipped = !h.skipped;
+      renderHistory();
+    },
+  })));
   $("history-count").textContent = `${history.length} track${history.length === 1 ? "" : "s"}${note ? ` · ${note}` : ""}`;
   renderRecommendations();
 }
@@ -209,6 +242,7 @@ function renderRecommendations(): void {
     return;
   }
   const recs: ScoredTrack[] = current.recommend(history);
+  const scales: SlotScale[] | null = current.scoreScales(history);
   tbody.replaceChildren(...recs.map((r, k) => {
     const tr = document.createElement("tr");
     tr.dataset.trackId = r.trackId;
@@ -227,11 +261,24 @@ function renderRecommendations(): void {
       id.append(f);
     }
     const score = document.createElement("td");
-    score.textContent = r.score.toFixed(4);
+    score.className = "score";
+    score.textContent = r.score.toPrecision(3);
+    const s = scales?.[k];
+    if (s) {
+      // the score on its own slot's scale: its rank there and the slot's range
+      const scale = document.createElement("div");
+      scale.className = "scale";
+      scale.textContent = `rank ${s.rank.toLocaleString("en")} of ${s.eligible.toLocaleString("en")}`;
+      scale.title = `slot ${s.slot}'s scores over the catalog run ${s.min.toPrecision(3)} to ${s.max.toPrecision(3)}`;
+      score.append(scale);
+      tr.dataset.slotRank = String(s.rank);
+    }
     tr.append(rank, id, score);
     return tr;
   }));
-  $("recs-note").textContent = `From the last ${N} tracks of the history · ${modelLabel}.`;
+  const skipped = history.slice(-N).filter((h) => h.skipped).length;
+  $("recs-note").textContent = `From the last ${N} tracks of the history (${skipped} marked skipped) · ${modelLabel}.`;
+  $("recs-explain").textContent = scales ? SCORE_EXPLANATION : `${SCORE_EXPLANATION} (This model scores with more than w · e, so ranks are not shown.)`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -258,35 +305,59 @@ function svg(name: string, attrs: Record<string, string | number>, text?: string
   return el;
 }
 
-/** Reward per episode (thin) and its moving average over 10 episodes (thick). */
+/** Ticks at 1, 2 or 5 × 10^k covering [lo, hi], about `count` of them. */
+function niceTicks(lo: number, hi: number, count: number): number[] {
+  const raw = (hi - lo) / Math.max(1, count);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((x) => x >= raw) ?? 10 * p;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9 * step; t += step) ticks.push(Number(t.toPrecision(12)));
+  return ticks;
+}
+
+/**
+ * Reward per episode (faint), its moving average (bold), and random's and popular's mean
+ * episode reward on the same listener (dashed), with labelled axes.
+ */
 function drawCurve(): void {
-  const W = 640, H = 240, L = 44, R = 12, T = 22, B = 28;
   const el = $("curve") as unknown as SVGSVGElement;
+  // drawn at the element's own width, so the labels keep their size on a phone
+  const W = Math.max(280, Math.round(el.getBoundingClientRect().width || 640)), H = 240, L = 46, R = 12, T = 14, B = 40;
+  el.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const rewards = curve.map((m) => m.reward);
   // the x axis spans the run when it is short, and grows with the curve past 500 episodes
   const n = rewards.length, total = Math.max(Math.min(curveTotal, 500), n, 2);
-  let lo = Math.min(0, ...rewards), hi = Math.max(1, ...rewards);
+  const refs = references ? (Object.entries(references.values) as [string, number][]).filter(([, v]) => Number.isFinite(v)) : [];
+  let lo = Math.min(0, ...rewards, ...refs.map(([, v]) => v)), hi = Math.max(1, ...rewards, ...refs.map(([, v]) => v));
   if (hi - lo < 1e-9) hi = lo + 1;
+  const yTicks = niceTicks(lo, hi, 4);
+  lo = Math.min(lo, yTicks[0]);
+  hi = Math.max(hi, yTicks[yTicks.length - 1]);
   const x = (e: number): number => L + ((e - 1) / (total - 1)) * (W - L - R);
   const y = (v: number): number => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
-  const avg: number[] = [];
-  for (let i = 0, s = 0; i < n; i++) {
-    s += rewards[i] - (i >= 10 ? rewards[i - 10] : 0);
-    avg.push(s / Math.min(i + 1, 10));
-  }
+  // a live run is short: smooth over at least 10 episodes (the report's rule, smoothingWindow, suits thousands)
+  const w = Math.min(Math.max(n, 1), Math.max(10, smoothingWindow(n)));
+  const avg = movingAverage(rewards, w);
   const line = (v: number[]): string => v.map((r, i) => `${x(i + 1).toFixed(1)},${y(r).toFixed(1)}`).join(" ");
-  el.replaceChildren(
+  const xTicks = niceTicks(1, total, 4).filter((t) => t >= 1 && t <= total);
+  const parts: SVGElement[] = [
+    ...yTicks.map((t) => svg("line", { class: "grid", x1: L, y1: y(t), x2: W - R, y2: y(t) })),
     svg("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }),
     svg("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }),
-    svg("text", { x: L - 6, y: y(hi) + 4, "text-anchor": "end" }, hi.toFixed(1)),
-    svg("text", { x: L - 6, y: y(lo) + 4, "text-anchor": "end" }, lo.toFixed(1)),
-    svg("text", { x: L, y: H - 8 }, "1"),
-    svg("text", { x: W - R, y: H - 8, "text-anchor": "end" }, `episode ${total}`),
-    svg("text", { x: L, y: 14 }, "reward per episode (thin) · mean of the last 10 (thick)"),
-    svg("polyline", { class: "reward", points: line(rewards), fill: "none", stroke: "#9db8ef", "stroke-width": 1 }),
+    ...yTicks.map((t) => svg("text", { x: L - 8, y: y(t) + 5, "text-anchor": "end" }, String(t))),
+    ...xTicks.map((t) => svg("text", { x: x(t), y: H - B + 20, "text-anchor": "middle" }, String(t))),
+    svg("text", { x: (L + W - R) / 2, y: H - 3, "text-anchor": "middle" }, "episode"),
+    ...refs.map(([name, v]) => svg("line", { class: `ref ref-${name}`, x1: L, y1: y(v), x2: W - R, y2: y(v) })),
+    svg("polyline", { class: "reward", points: line(rewards), fill: "none", stroke: "#9db8ef", "stroke-width": 1, "stroke-opacity": 0.7 }),
     svg("polyline", { class: "average", points: line(avg), fill: "none", stroke: "#2f6fde", "stroke-width": 2.5 }),
-  );
+    // labels last, over the curves (with a white halo)
+    ...refs.map(([name, v]) => svg("text", { class: "ref-label", x: W - R - 4, y: y(v) - 5, "text-anchor": "end" }, `${name} ${v.toFixed(2)}`)),
+  ];
+  el.replaceChildren(...parts);
+  $("curve-legend").textContent = `Reward per episode (faint), its moving average over ${w} episodes (bold)` +
+    (refs.length ? `; dashed: the random and popular policies' mean episode reward on this listener (${references!.episodes} episodes each, the CLI's online protocol).` : ".");
   el.dataset.points = String(n);
+  el.dataset.references = refs.map(([name]) => name).join(",");
 }
 
 async function train(): Promise<void> {
@@ -314,7 +385,10 @@ async function train(): Promise<void> {
     trainedEpisodes = r.episodes;
     const last = curve.slice(-10);
     const mean = last.reduce((s, m) => s + m.reward, 0) / Math.max(1, last.length);
-    status.textContent = `${r.stopped ? "stopped" : "done"} after ${r.episodes} episodes · mean reward of the last ${last.length}: ${mean.toFixed(2)}`;
+    const against = references ? ` (on this listener: random ${references.values.random.toFixed(2)}, popular ${references.values.popular.toFixed(2)})` : "";
+    const s0 = curve.length ? curve[0].noise : NaN, s1 = curve.length ? curve[curve.length - 1].noise : NaN;
+    const sigma = curve.length ? ` · exploration σ ${s0 === s1 ? `${s0.toPrecision(3)} throughout` : `${s0.toPrecision(3)} → ${s1.toPrecision(3)}`}` : "";
+    status.textContent = `${r.stopped ? "stopped" : "done"} after ${r.episodes} episodes · mean reward of the last ${last.length}: ${mean.toFixed(2)}${against}${sigma}`;
     const a = $<HTMLAnchorElement>("download");
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(new Blob([trained as BlobPart], { type: "application/octet-stream" }));
@@ -379,11 +453,15 @@ for (const [id, event, f] of ui) {
   });
 }
 
+window.addEventListener("resize", scheduleDraw);
+
 const ready = start();
 ready.catch(showError);
 
 /** For scripts and tests driving the page: the same recommendation, computed in the Worker. */
 (window as unknown as { encoreDemo: unknown }).encoreDemo = {
   ready,
-  recommendInWorker: (h: string[], source: "model" | "trained" = "model") => call<ScoredTrack[]>({ type: "recommend", history: h, source }),
+  recommendInWorker: (h: (string | { track: string; skipped: boolean })[], source: "model" | "trained" = "model") => call<ScoredTrack[]>({ type: "recommend", history: h, source }),
+  /** The history as the page holds it (track ids with their kept/skipped feedback), oldest first. */
+  history: () => history.map((h) => ({ ...h })),
 };

@@ -115,7 +115,7 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`built ${relative(process.cwd(), r.out) || "."}/\n`);
   for (const f of r.files) process.stdout.write(`  ${f.name.padEnd(w)}  ${kb(f.bytes).padStart(10)}  gzip ${kb(f.gzip).padStart(10)}\n`);
   if (r.demoMissing) process.stdout.write(`note: ${r.demoMissing}\n`);
-  process.stdout.write("serve it with: encore serve   (or npm run serve)\n");
+  process.stdout.write("serve it with: npx encore serve   (or npm run serve)\n");
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -1,8 +1,11 @@
 // The demo page's Web Worker: loads the same engine, model and embeddings as the page, answers
 // recommendations, and trains a small model against the synthetic listener, posting each
-// episode's metrics so the page can draw the curve while it stays responsive. Uses only the
-// library entry (src/index.ts).
+// episode's metrics so the page can draw the curve while it stays responsive, and measures the
+// random and popular policies on the same listener for the curve's reference lines. Uses the
+// library entry (src/index.ts), and the CLI's own baselines and online protocol for the
+// references (./references.ts).
 import { compileEngine, createRecommender, createTrainer, loadEmbeddings, type BrowserTrainer, type Recommender } from "../index.js";
+import { listenerReferences, type ReferenceListener } from "./references.js";
 import type { LoadedEmbeddings } from "../embed/format.js";
 import type { FileRef, Reply, Request, TrainResult } from "./protocol.js";
 
@@ -56,6 +59,11 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
       } finally {
         stop = null;
       }
+    }
+    case "references": {
+      if (!embeddings || !recommender) throw new Error("the worker is not initialised");
+      if (!listener) throw new Error("references need the synthetic listener (synth.json from 'encore demo')");
+      return { result: listenerReferences(listener as ReferenceListener, embeddings.vocab!.ids(), { N: recommender.N, K: recommender.K, steps: req.steps, episodes: req.episodes }) };
     }
     case "stop":
       stop?.abort();
