@@ -13,3 +13,4 @@ export * from "./gather";
 export * from "./rl";
 export * from "./rowwise";
 export * from "./pool";
+export { BUILD_RELAXED, BUILD_SHARED } from "./simd";
