@@ -85,6 +85,8 @@ export class TopK {
   workspaceStride = 0;
   /** A call is split across threads only when every thread gets at least this many catalog rows. */
   parallelMinRows = 16384;
+  /** How many parts the last run() was split into (1: not split). */
+  lastParts = 1;
   private pool: ThreadPool | null = null;
   private threads = 1;
 
@@ -213,6 +215,7 @@ export class TopK {
     if (bias !== 0) for (const r of [this.candidateIndexRegion, this.candidateScoreRegion]) checkDisjoint(bias, N * 4, r, "bias");
     const T = Math.min(this.threads, Math.floor(N / Math.max(1, this.parallelMinRows)));
     const qbias = bias !== 0 ? this.queryBiasRegion.ptr : 0;
+    this.lastParts = T < 2 || k === 0 || Q === 0 ? 1 : T;
     if (T < 2 || k === 0 || Q === 0) {
       x.topk_f32(catalog, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X,
         distinct ? 1 : 0, this.indexRegion.ptr, this.scoreRegion.ptr, this.workspaceRegion.ptr, bias, qbias);
