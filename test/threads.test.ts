@@ -17,6 +17,8 @@ import { Rng } from "../src/rng.js";
 import { engineModule, loadEngine, sharedEngineModule } from "./util/engine.js";
 import { nodeThreads } from "../src/engine/node-threads.js";
 import { topkRef } from "./reference/topk.js";
+import { Item2Vec } from "../src/embed/item2vec.js";
+import { clusteredSessions, topNeighbours } from "./util/sessions.js";
 
 const CAP = { maxQ: 16, maxG: 16, maxK: 40, maxD: 40, maxX: 8 };
 const MAX_N = 50_000;
@@ -183,4 +185,41 @@ describe("thread pool", () => {
     expect(notices).toEqual(["encore: running on one thread, not 2: no way to start engine threads was given (the threadWorker option)"]);
     await expect(Engine.load(engineModule(), new MemoryPlan(), { threads: 0 })).rejects.toThrow(/threads: expected an integer from 1 to 256, got 0/);
   });
+});
+
+describe("item2vec on the worker-thread engine", () => {
+  const { sessions, V, cluster } = clusteredSessions(1, 2000, 8, 40, 0.1, 12);
+  const options = { epochs: 3, seed: 5 };
+  async function trainOn(threads: number): Promise<{ E: Float32Array; losses: number[]; engine: Engine }> {
+    const plan = new MemoryPlan();
+    const model = new Item2Vec(plan, V, { d: 32, negatives: 5, batchPairs: 1024 });
+    const engine = await loadEngine(plan, { threads });
+    const r = model.train(sessions, options);
+    return { E: model.embeddings().slice(), losses: r.losses, engine };
+  }
+  function purity(E: Float32Array): number {
+    const valid = new Uint8Array(V).fill(1);
+    for (let t = 8 * 40; t < V; t++) valid[t] = 0;
+    let within = 0, total = 0;
+    for (let t = 0; t < 8 * 40; t++) for (const i of topNeighbours(E, 32, V, t, 10, valid)) { total++; if (cluster[i] === cluster[t]) within++; }
+    return within / total;
+  }
+
+  it("two threads (one worker applying batches while this thread draws the next) give one thread's bytes", async () => {
+    const a = await trainOn(1), b = await trainOn(2);
+    expect(b.engine.threads).toBe(2);
+    expect(b.losses).toEqual(a.losses);
+    expect(same(b.E, a.E)).toBe(-1);
+    b.engine.close();
+  }, 60_000);
+
+  it("three threads (two workers, Hogwild on the shared tables) train as well as one", async () => {
+    const a = await trainOn(1), c = await trainOn(3);
+    expect(c.engine.threads).toBe(3);
+    const la = a.losses[a.losses.length - 1], lc = c.losses[c.losses.length - 1];
+    expect(Math.abs(lc - la)).toBeLessThan(0.02 * la);
+    expect(purity(c.E)).toBeGreaterThanOrEqual(0.9);
+    expect(Math.abs(purity(c.E) - purity(a.E))).toBeLessThan(0.05);
+    c.engine.close();
+  }, 60_000);
 });
