@@ -190,11 +190,11 @@ describe("thread pool", () => {
 describe("item2vec on the worker-thread engine", () => {
   const { sessions, V, cluster } = clusteredSessions(1, 2000, 8, 40, 0.1, 12);
   const options = { epochs: 3, seed: 5 };
-  async function trainOn(threads: number): Promise<{ E: Float32Array; losses: number[]; engine: Engine }> {
+  async function trainOn(threads: number, hogwild = false): Promise<{ E: Float32Array; losses: number[]; engine: Engine }> {
     const plan = new MemoryPlan();
     const model = new Item2Vec(plan, V, { d: 32, negatives: 5, batchPairs: 1024 });
     const engine = await loadEngine(plan, { threads });
-    const r = model.train(sessions, options);
+    const r = model.train(sessions, { ...options, hogwild });
     return { E: model.embeddings().slice(), losses: r.losses, engine };
   }
   function purity(E: Float32Array): number {
@@ -213,8 +213,14 @@ describe("item2vec on the worker-thread engine", () => {
     b.engine.close();
   }, 60_000);
 
-  it("three threads (two workers, Hogwild on the shared tables) train as well as one", async () => {
+  it("three threads without hogwild still give one thread's bytes (one worker applies, one draws)", async () => {
     const a = await trainOn(1), c = await trainOn(3);
+    expect(same(c.E, a.E)).toBe(-1);
+    c.engine.close();
+  }, 60_000);
+
+  it("three threads with hogwild (two workers on the shared tables) train as well as one", async () => {
+    const a = await trainOn(1), c = await trainOn(3, true);
     expect(c.engine.threads).toBe(3);
     const la = a.losses[a.losses.length - 1], lc = c.losses[c.losses.length - 1];
     expect(Math.abs(lc - la)).toBeLessThan(0.02 * la);

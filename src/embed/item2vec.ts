@@ -24,7 +24,8 @@
 // draws the pairs and negatives of batch b + 1 into one of two pair buffers while the workers
 // apply batch b from the other; it waits for batch b only before handing over batch b + 1. With
 // one worker (threads = 2) the kernel calls are exactly the one-thread calls, in the same order, so
-// the result is bit-identical to one thread (the draws never read the tables). With more workers,
+// the result is bit-identical to one thread (the draws never read the tables). That is the default
+// whatever the thread count, so files stay byte-identical. With `hogwild: true` and more workers,
 // each batch is split into contiguous slices applied at once on the shared tables without locks:
 // Hogwild (Recht et al. 2011; word2vec.c's own threads work the same way). Two slices touch the
 // same row only when they share a track, the races lose or reorder a few updates, and the result
@@ -89,6 +90,12 @@ export interface Item2VecOptions {
   /** Default 0. */
   seed?: number;
   onEpoch?: (report: Item2VecEpoch) => void;
+  /**
+   * On the worker-thread engine with 3 or more threads: split each batch across all workers,
+   * Hogwild (faster, not reproducible bit for bit). Default false: one worker applies every batch
+   * while this thread draws the next, which gives one thread's result exactly.
+   */
+  hogwild?: boolean;
 }
 
 export interface Item2VecResult {
@@ -333,7 +340,7 @@ export class Item2Vec {
     const engine = this.plan.engine;
     // The pipeline (see the header) on the worker-thread engine, unless a subclass replaced the kernel.
     const pool = engine.threads > 1 && this.stepBatch === Item2Vec.prototype.stepBatch ? engine.pool : null;
-    const workers = pool ? pool.size : 0;
+    const workers = pool ? (o.hogwild ? pool.size : 1) : 0;
     const negStride = P * Math.max(1, K);
     const bufCen = [this.centers.i32().subarray(0, P), this.centers.i32().subarray(pool ? P : 0, pool ? 2 * P : P)];
     const bufCtx = [this.contexts.i32().subarray(0, P), this.contexts.i32().subarray(pool ? P : 0, pool ? 2 * P : P)];
