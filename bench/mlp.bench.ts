@@ -1,15 +1,42 @@
 // One training step (forward + backward + Adam) of the W1 networks at batch 64:
 //   actor  320 → 256 → 256 → 96   (relu, relu, tanh)
 //   critic 416 → 256 → 256 → 1    (relu, relu, identity)
-// Baseline: the plain-JS f64 reference MLP (test/reference/mlp.ts) doing the same step.
+// Baseline: the plain-JS f64 reference MLP (test/reference/mlp.ts) doing the same step. Peer:
+// TensorFlow.js-wasm doing the same step (dense layers as matMul + add + activation, the mean
+// squared error, tf.train.adam with the same hyperparameters) from the same weights and inputs.
 import type { BenchCase } from "./harness.js";
-import { loadEngine, randomFill } from "./common.js";
+import type { SimdBuild } from "../src/engine/engine.js";
+import { loadEngine, randomFill, perSimd, type CaseBody } from "./common.js";
 import { MemoryPlan } from "../src/engine/plan.js";
 import { Mlp } from "../src/nn/mlp.js";
 import { Adam } from "../src/nn/adam.js";
 import { ACTIVATION_CODES, type Activation } from "../src/nn/activation.js";
 import { Rng } from "../src/rng.js";
 import { RefMlp } from "../test/reference/mlp.js";
+import { PEER_LABEL, tfPeer, type Tf } from "./peer.js";
+
+// One peer network per case name, shared by the engine builds' rows (its timing is keyed).
+const peers = new Map<string, { step: () => void; loss: () => number }>();
+
+function tfMlp(tf: Tf, acts: Activation[], layers: { I: number; O: number; w: Float32Array; b: Float32Array }[], x: Float32Array, y: Float32Array): { step: () => void; loss: () => number } {
+  const ws = layers.map((l) => tf.variable(tf.tensor2d(l.w, [l.I, l.O])));
+  const bs = layers.map((l) => tf.variable(tf.tensor1d(l.b)));
+  const xs = tf.tensor2d(x, [B, layers[0].I]), ys = tf.tensor2d(y, [B, layers[layers.length - 1].O]);
+  type T = ReturnType<typeof tf.tensor2d>;
+  const forward = (): T => {
+    let h: T = xs;
+    layers.forEach((_, i) => {
+      const z = tf.add(tf.matMul(h, ws[i]), bs[i]) as T;
+      h = acts[i] === "relu" ? tf.relu(z) : acts[i] === "tanh" ? tf.tanh(z) : acts[i] === "sigmoid" ? tf.sigmoid(z) : z;
+    });
+    return h;
+  };
+  const opt = tf.train.adam(HYPER.lr, HYPER.beta1, HYPER.beta2, HYPER.eps);
+  return {
+    step: () => opt.minimize(() => tf.losses.meanSquaredError(ys, forward()) as ReturnType<typeof tf.scalar>)?.dispose(),
+    loss: () => tf.tidy(() => (tf.losses.meanSquaredError(ys, forward()) as ReturnType<typeof tf.scalar>).dataSync()[0]),
+  };
+}
 
 const B = 64;
 const NETS: { name: string; sizes: number[]; acts: Activation[] }[] = [
@@ -25,7 +52,7 @@ function stepFlops(sizes: number[]): number {
   return 2 * 3 * macs;
 }
 
-export async function cases(): Promise<BenchCase[]> {
+async function casesOn(simd: SimdBuild): Promise<CaseBody[]> {
   const plan = new MemoryPlan();
   const built = NETS.map((n) => {
     const group = plan.paramGroup(n.name);
@@ -33,8 +60,9 @@ export async function cases(): Promise<BenchCase[]> {
     const target = plan.f32(`${n.name}.target`, "io", B * n.sizes[n.sizes.length - 1]);
     return { ...n, group, mlp, target };
   });
-  const engine = await loadEngine(plan);
+  const engine = await loadEngine(plan, { simd });
   const rng = new Rng(11);
+  const tf = await tfPeer();
   return built.map(({ name, sizes, acts, group, mlp, target }) => {
     mlp.initialize(rng);
     randomFill(mlp.input.f32(), rng);
@@ -55,8 +83,18 @@ export async function cases(): Promise<BenchCase[]> {
     const ref = new RefMlp(mlp.layers.map((l, i) => ({
       I: l.inputs, O: l.outputs, act: ACTIVATION_CODES[acts[i]], w: Array.from(l.w.view()), b: Array.from(l.b!.view()),
     })));
+    const caseName = `mlp_step W1 ${name} ${sizes.join("-")} B=${B}`;
+    const x32 = mlp.input.f32().slice(), y32 = target.f32().slice();
+    let peer = peers.get(caseName);
+    if (!peer && tf) {
+      // before the first step: the same initial weights on both sides (the rng seed is fixed, so every build's rows start alike)
+      peer = tfMlp(tf, acts, mlp.layers.map((l) => ({ I: l.inputs, O: l.outputs, w: l.w.view().slice(), b: l.b!.view().slice() })), x32, y32);
+      peers.set(caseName, peer);
+    }
+    const peerFirstLoss = peer?.loss();
     return {
-      name: `mlp_step W1 ${name} ${sizes.join("-")} B=${B}`,
+      name: caseName,
+      peer: peer ? { label: PEER_LABEL, key: `${caseName} tfjs`, fn: peer.step } : undefined,
       subject: { label: "wasm simd", fn: step },
       baseline: { label: "plain JS reference", fn: () => ref.trainStep(B, x, y, HYPER) },
       flops: stepFlops(sizes),
@@ -66,7 +104,12 @@ export async function cases(): Promise<BenchCase[]> {
         const lr = fresh.trainStep(B, x, y, HYPER);
         const lw = step();
         if (!(Math.abs(lw - lr) <= 1e-4 * (1 + lr))) throw new Error(`loss ${lw} vs reference ${lr}`);
+        if (peerFirstLoss !== undefined && !(Math.abs(peerFirstLoss - lr) <= 1e-4 * (1 + lr))) throw new Error(`TensorFlow.js loss ${peerFirstLoss} vs reference ${lr}`);
       },
     };
   });
+}
+
+export function cases(): Promise<BenchCase[]> {
+  return perSimd(casesOn);
 }
