@@ -25,11 +25,6 @@ function module(file: string): WebAssembly.Module {
   return m;
 }
 
-/** The SIMD128 release build (what every runtime runs). */
-export function releaseModule(): WebAssembly.Module {
-  return module(BUILD_FILES.simd128);
-}
-
 /** The builds this runtime can run: SIMD128, and relaxed SIMD where it validates (Node 20: after the V8 flag). */
 export function simdBuilds(): SimdBuild[] {
   return enableRelaxedSimd() ? ["simd128", "relaxed"] : ["simd128"];

@@ -5,7 +5,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { fileURLToPath } from "node:url";
-import { BUILD_FILES, Engine, relaxedSimdSupported, type EngineBuilds, type SimdBuild } from "../engine/engine.js";
+import { BUILD_FILES, Engine, relaxedSimdSupported, type SimdBuild } from "../engine/engine.js";
 import { nodeThreads } from "../engine/node-threads.js";
 
 // src/cli compiles to build/js/src/cli/, and the release wasm is build/encore.wasm; run from the
@@ -54,14 +54,6 @@ function compiled(file: string): WebAssembly.Module {
     modules.set(file, m);
   }
   return m;
-}
-
-/** The four release builds, compiled on first use (Engine.load compiles only the one it picks from bytes; these are Modules). */
-export function engineBuilds(): EngineBuilds {
-  enableRelaxedSimd();
-  const dir = buildDir();
-  const read = (f: string): Uint8Array => readFileSync(dir + f);
-  return { simd128: read(BUILD_FILES.simd128), relaxed: read(BUILD_FILES.relaxed), simd128Shared: read(BUILD_FILES.simd128Shared), relaxedShared: read(BUILD_FILES.relaxedShared) };
 }
 
 /**
