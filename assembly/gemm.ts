@@ -28,7 +28,7 @@
 // Why 4x8: each k step loads the 8 packed B values as 2 vectors, splats the 4 packed A
 // values one at a time (v128.load32_splat: one vbroadcastss on x64) and does 8 multiply-adds:
 // 8 mul + 8 add in the SIMD128 build, 8 fused relaxed_madd in the relaxed build (assembly/simd.ts;
-// the same source, one helper). That is 8
+// the same source, one function). That is 8
 // accumulators + 2 B + 4 splats = 14 registers, because V8 issues all of a block's loads
 // before its arithmetic, and V8 keeps 15 of x64's 16 xmm registers for allocation. 6x8 and
 // 5x8 tiles (and a 4x8 unrolled over k) exceed that and spill accumulators to the stack every

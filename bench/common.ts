@@ -71,7 +71,7 @@ export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** A case as a suite writes it: the harness fields the helpers below fill in may be left out. */
+/** A case as a suite writes it: the harness fields that perSimd and noEngine fill in may be left out. */
 export type CaseBody = Omit<BenchCase, "simd" | "threads"> & Partial<Pick<BenchCase, "simd" | "threads">>;
 
 /**
