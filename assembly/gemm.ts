@@ -26,8 +26,9 @@
 //             f32_gemm_4x8__wasmsimd     C tile MR x NR in 8 v128 registers
 //
 // Why 4x8: each k step loads the 8 packed B values as 2 vectors, splats the 4 packed A
-// values one at a time (v128.load32_splat: one vbroadcastss on x64) and does 8 mul + 8 add
-// (no fused multiply-add: relaxed SIMD is not on by default in Node 20). That is 8
+// values one at a time (v128.load32_splat: one vbroadcastss on x64) and does 8 multiply-adds:
+// 8 mul + 8 add in the SIMD128 build, 8 fused relaxed_madd in the relaxed build (assembly/simd.ts;
+// the same source, one function). That is 8
 // accumulators + 2 B + 4 splats = 14 registers, because V8 issues all of a block's loads
 // before its arithmetic, and V8 keeps 15 of x64's 16 xmm registers for allocation. 6x8 and
 // 5x8 tiles (and a 4x8 unrolled over k) exceed that and spill accumulators to the stack every
@@ -41,6 +42,7 @@
 // The first K block overwrites C when acc = 0; later ones accumulate.
 
 import { need, inside, disjoint, mat } from "./check";
+import { madd } from "./simd";
 
 // Microkernel tile: rows of A (MR) by columns of B (NR).
 const MR: i32 = 4; // the microkernel below is written for MR = 4, NR = 8
@@ -164,13 +166,13 @@ function f32_gemm_4x8__wasmsimd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: u
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
     let av: v128;
     av = v128.load32_splat(ap, 0);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
     av = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
     av = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
     av = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
     ap += 16;
     bp += 32;
   }

@@ -52,6 +52,7 @@
 import { gemm_f32_nn, gemm_f32_nt, gemm_f32_tn, gemm_workspace_bytes } from "./gemm";
 import { sigmoid_f32s, sigmoid_v128, tanh_f32s, tanh_v128 } from "./mathx";
 import { need, inside, disjoint, f32s } from "./check";
+import { madd, madd1 } from "./simd";
 
 
 const ACT_RELU: i32 = 1;
@@ -134,26 +135,27 @@ function gates_forward(B: i32, H: i32,
       const hn = f32x4.add(v128.load(hp + 2 * Hb + j), v128.load(bh + 2 * Hb + j));
       const z = sigmoid_v128(az);
       const r = sigmoid_v128(ar);
-      const an = f32x4.add(f32x4.add(xn, v128.load(bx + 2 * Hb + j)), f32x4.mul(r, hn));
+      const an = madd(r, hn, f32x4.add(xn, v128.load(bx + 2 * Hb + j)));
       const n = candidate4(an, act);
       const h = v128.load(hprev + j);
       // h' = (1 − z)·n + z·h = n + z·(h − n)
-      v128.store(hout + j, f32x4.add(n, f32x4.mul(z, f32x4.sub(h, n))));
+      v128.store(hout + j, madd(z, f32x4.sub(h, n), n));
       v128.store(xp + j, z);
       v128.store(xp + Hb + j, r);
       v128.store(xp + 2 * Hb + j, n);
       v128.store(xp + 3 * Hb + j, hn);
     }
     for (; j < Hb; j += 4) {
-      // the same association as the v128 body, so a unit gives the same bits in a lane or here
+      // the same association as the v128 body (madd1 rounds as one lane of madd), so a unit gives
+      // the same bits in a lane or here
       const az = (load<f32>(xp + j) + load<f32>(bx + j)) + (load<f32>(hp + j) + load<f32>(bh + j));
       const ar = (load<f32>(xp + Hb + j) + load<f32>(bx + Hb + j)) + (load<f32>(hp + Hb + j) + load<f32>(bh + Hb + j));
       const hn = load<f32>(hp + 2 * Hb + j) + load<f32>(bh + 2 * Hb + j);
       const z = sigmoid_f32s(az);
       const r = sigmoid_f32s(ar);
-      const n = candidate1(load<f32>(xp + 2 * Hb + j) + load<f32>(bx + 2 * Hb + j) + r * hn, act);
+      const n = candidate1(madd1(r, hn, load<f32>(xp + 2 * Hb + j) + load<f32>(bx + 2 * Hb + j)), act);
       const h = load<f32>(hprev + j);
-      store<f32>(hout + j, n + z * (h - n));
+      store<f32>(hout + j, madd1(z, h - n, n));
       store<f32>(xp + j, z);
       store<f32>(xp + Hb + j, r);
       store<f32>(xp + 2 * Hb + j, n);

@@ -14,3 +14,4 @@ export * from "./rl";
 export * from "./rowwise";
 export * from "./pool";
 export * from "./score";
+export { BUILD_RELAXED, BUILD_SHARED } from "./simd";

@@ -32,6 +32,7 @@
 // K + 1 factors is at most 2^(K+1) and cannot overflow f64 for K ≤ 1000 (the host's limit).
 
 import { need, inside, f32s } from "./check";
+import { madd } from "./simd";
 
 // Bytes of workspace sgns_step_f32 needs for width D: the neu1e accumulator, 16-byte padded.
 export function sgns_workspace_bytes(D: i32): i32 {
@@ -119,14 +120,14 @@ function dot(n: i32, a: usize, b: usize): f32 {
   let i = 0;
   for (; i + 16 <= n; i += 16) {
     const o = <usize>i << 2;
-    s0 = f32x4.add(s0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    s1 = f32x4.add(s1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
-    s2 = f32x4.add(s2, f32x4.mul(v128.load(a + o, 32), v128.load(b + o, 32)));
-    s3 = f32x4.add(s3, f32x4.mul(v128.load(a + o, 48), v128.load(b + o, 48)));
+    s0 = madd(v128.load(a + o), v128.load(b + o), s0);
+    s1 = madd(v128.load(a + o, 16), v128.load(b + o, 16), s1);
+    s2 = madd(v128.load(a + o, 32), v128.load(b + o, 32), s2);
+    s3 = madd(v128.load(a + o, 48), v128.load(b + o, 48), s3);
   }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    s0 = f32x4.add(s0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    s0 = madd(v128.load(a + o), v128.load(b + o), s0);
   }
   const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
   let r = f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
@@ -142,8 +143,8 @@ function axpy_pair(n: i32, g: f32, u: usize, v: usize, acc: usize): void {
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     const uo = v128.load(u + o);
-    v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(gv, uo)));
-    v128.store(u + o, f32x4.add(uo, f32x4.mul(gv, v128.load(v + o))));
+    v128.store(acc + o, madd(gv, uo, v128.load(acc + o)));
+    v128.store(u + o, madd(gv, v128.load(v + o), uo));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;

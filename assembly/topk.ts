@@ -33,9 +33,12 @@
 // on that path: still correct, just slower.
 //
 // Score order and determinism: every score is computed the same way, whatever path produced it:
-// lane l (l = 0..3) sums w[d]·e[d] for d ≡ l (mod 4) in increasing d, in f32, and the dot product
-// is (lane0 + lane2) + (lane1 + lane3). With a bias, the score is then dot + (qb[q]·b[i]): the
-// product rounded to f32, then the sum (wasm never fuses a multiply-add), on every path alike.
+// lane l (l = 0..3) sums w[d]·e[d] for d ≡ l (mod 4) in increasing d, in f32, each step one
+// madd(e, w, acc) (assembly/simd.ts: mul then add in the SIMD128 build, one fused relaxed_madd in
+// the relaxed build, the same on every path of a build), and the dot product is
+// (lane0 + lane2) + (lane1 + lane3). With a bias, the score is then dot + (qb[q]·b[i]): the
+// product rounded to f32, then the sum (never fused, in either build: the scalar tail rows
+// cannot fuse), on every path alike.
 // So equal inputs give bit-identical scores, and ties are exact and resolved by lower track
 // index. scanOct keeps the 4 lane classes as separate accumulators and combines them in that
 // order; a test checks every path gives the same bits, with and without a bias. Without a bias
@@ -51,8 +54,9 @@
 //   pk    (4·QB, Dp) f32  scanOct's packed row block, only when Q >= 16 (QB rows per quarter)
 // then the selection's part (assembly/topk_select.ts: thresholds, heap metadata, heaps, set).
 
-import { Sel, selectBytes, selectBegin, selectFinish, offer } from "./topk_select";
+import { Sel, selectBytes, selectBegin, selectFinish, selectDump, selectMerge, candidateEntries, offer } from "./topk_select";
 import { need, inside, disjoint, f32s } from "./check";
+import { madd } from "./simd";
 
 const ROW_BLOCK_BYTES: i32 = 16384;
 
@@ -77,6 +81,14 @@ const ROW_BLOCK_BYTES: i32 = 16384;
   static bias: usize = 0;
   /** Per-query bias weights, copied zero-padded into the workspace (qbp). */
   static qb: usize = 0;
+  /** The call's shapes and workspace pieces (set by prepare, read by scanRows). */
+  static Q: i32 = 0;
+  static Q8: i32 = 0;
+  static D: i32 = 0;
+  static Dp: i32 = 0;
+  static wt: usize = 0;
+  static w3: usize = 0;
+  static pk: usize = 0;
 }
 
 @inline function align16(n: f64): f64 {
@@ -163,27 +175,27 @@ function scanPair(a: i32, n: i32, q: i32): void {
       const v0 = v128.load(w0 + c);
       const v1 = v128.load(w1 + c);
       const x0 = v128.load(e + c);
-      a00 = f32x4.add(a00, f32x4.mul(x0, v0));
-      a01 = f32x4.add(a01, f32x4.mul(x0, v1));
+      a00 = madd(x0, v0, a00);
+      a01 = madd(x0, v1, a01);
       const x1 = v128.load(e1 + c);
-      a10 = f32x4.add(a10, f32x4.mul(x1, v0));
-      a11 = f32x4.add(a11, f32x4.mul(x1, v1));
+      a10 = madd(x1, v0, a10);
+      a11 = madd(x1, v1, a11);
       const x2 = v128.load(e2 + c);
-      a20 = f32x4.add(a20, f32x4.mul(x2, v0));
-      a21 = f32x4.add(a21, f32x4.mul(x2, v1));
+      a20 = madd(x2, v0, a20);
+      a21 = madd(x2, v1, a21);
       const x3 = v128.load(e3 + c);
-      a30 = f32x4.add(a30, f32x4.mul(x3, v0));
-      a31 = f32x4.add(a31, f32x4.mul(x3, v1));
+      a30 = madd(x3, v0, a30);
+      a31 = madd(x3, v1, a31);
     }
     if (t) {
       const v0 = v128.load(w0 + full);
       const v1 = v128.load(w1 + full);
       const x0 = loadTail(e + full, t), x1 = loadTail(e1 + full, t);
       const x2 = loadTail(e2 + full, t), x3 = loadTail(e3 + full, t);
-      a00 = f32x4.add(a00, f32x4.mul(x0, v0)); a01 = f32x4.add(a01, f32x4.mul(x0, v1));
-      a10 = f32x4.add(a10, f32x4.mul(x1, v0)); a11 = f32x4.add(a11, f32x4.mul(x1, v1));
-      a20 = f32x4.add(a20, f32x4.mul(x2, v0)); a21 = f32x4.add(a21, f32x4.mul(x2, v1));
-      a30 = f32x4.add(a30, f32x4.mul(x3, v0)); a31 = f32x4.add(a31, f32x4.mul(x3, v1));
+      a00 = madd(x0, v0, a00); a01 = madd(x0, v1, a01);
+      a10 = madd(x1, v0, a10); a11 = madd(x1, v1, a11);
+      a20 = madd(x2, v0, a20); a21 = madd(x2, v1, a21);
+      a30 = madd(x3, v0, a30); a31 = madd(x3, v1, a31);
     }
     let s0 = reduce4(a00, a10, a20, a30);
     let s1 = reduce4(a01, a11, a21, a31);
@@ -221,50 +233,50 @@ function scanOne(a: i32, n: i32, q: i32): void {
     while (p0 < end4) {
       {
         const v0 = v128.load(p0, 0);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(f0, 0), v0));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(f1, 0), v0));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(f2, 0), v0));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(f3, 0), v0));
+        a0 = madd(v128.load(f0, 0), v0, a0);
+        a1 = madd(v128.load(f1, 0), v0, a1);
+        a2 = madd(v128.load(f2, 0), v0, a2);
+        a3 = madd(v128.load(f3, 0), v0, a3);
       }
       {
         const v0 = v128.load(p0, 16);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(f0, 16), v0));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(f1, 16), v0));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(f2, 16), v0));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(f3, 16), v0));
+        a0 = madd(v128.load(f0, 16), v0, a0);
+        a1 = madd(v128.load(f1, 16), v0, a1);
+        a2 = madd(v128.load(f2, 16), v0, a2);
+        a3 = madd(v128.load(f3, 16), v0, a3);
       }
       {
         const v0 = v128.load(p0, 32);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(f0, 32), v0));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(f1, 32), v0));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(f2, 32), v0));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(f3, 32), v0));
+        a0 = madd(v128.load(f0, 32), v0, a0);
+        a1 = madd(v128.load(f1, 32), v0, a1);
+        a2 = madd(v128.load(f2, 32), v0, a2);
+        a3 = madd(v128.load(f3, 32), v0, a3);
       }
       {
         const v0 = v128.load(p0, 48);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(f0, 48), v0));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(f1, 48), v0));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(f2, 48), v0));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(f3, 48), v0));
+        a0 = madd(v128.load(f0, 48), v0, a0);
+        a1 = madd(v128.load(f1, 48), v0, a1);
+        a2 = madd(v128.load(f2, 48), v0, a2);
+        a3 = madd(v128.load(f3, 48), v0, a3);
       }
       p0 += 64; f0 += 64; f1 += 64; f2 += 64; f3 += 64;
     }
     while (p0 < end) {
       {
         const v0 = v128.load(p0, 0);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(f0, 0), v0));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(f1, 0), v0));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(f2, 0), v0));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(f3, 0), v0));
+        a0 = madd(v128.load(f0, 0), v0, a0);
+        a1 = madd(v128.load(f1, 0), v0, a1);
+        a2 = madd(v128.load(f2, 0), v0, a2);
+        a3 = madd(v128.load(f3, 0), v0, a3);
       }
       p0 += 16; f0 += 16; f1 += 16; f2 += 16; f3 += 16;
     }
     if (t) {
       const v0 = v128.load(w0 + full);
-      a0 = f32x4.add(a0, f32x4.mul(loadTail(e + full, t), v0));
-      a1 = f32x4.add(a1, f32x4.mul(loadTail(e1 + full, t), v0));
-      a2 = f32x4.add(a2, f32x4.mul(loadTail(e2 + full, t), v0));
-      a3 = f32x4.add(a3, f32x4.mul(loadTail(e3 + full, t), v0));
+      a0 = madd(loadTail(e + full, t), v0, a0);
+      a1 = madd(loadTail(e1 + full, t), v0, a1);
+      a2 = madd(loadTail(e2 + full, t), v0, a2);
+      a3 = madd(loadTail(e3 + full, t), v0, a3);
     }
     let s0 = reduce4(a0, a1, a2, a3);
     if (bias) s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(qb0), bias4(bias, a + i, nq)));
@@ -286,20 +298,20 @@ function scanOne(a: i32, n: i32, q: i32): void {
   while (pe < end) {
     const v0 = v128.load(pw, 0), v1 = v128.load(pw, 16), v2 = v128.load(pw, 32);
     const x0 = v128.load(pe);
-    a00 = f32x4.add(a00, f32x4.mul(x0, v0));
-    a01 = f32x4.add(a01, f32x4.mul(x0, v1));
-    a02 = f32x4.add(a02, f32x4.mul(x0, v2));
+    a00 = madd(x0, v0, a00);
+    a01 = madd(x0, v1, a01);
+    a02 = madd(x0, v2, a02);
     const x1 = v128.load(pf);
-    a10 = f32x4.add(a10, f32x4.mul(x1, v0));
-    a11 = f32x4.add(a11, f32x4.mul(x1, v1));
-    a12 = f32x4.add(a12, f32x4.mul(x1, v2));
+    a10 = madd(x1, v0, a10);
+    a11 = madd(x1, v1, a11);
+    a12 = madd(x1, v2, a12);
     pw += 48; pe += 16; pf += 16;
   }
   if (t) {
     const v0 = v128.load(pw, 0), v1 = v128.load(pw, 16), v2 = v128.load(pw, 32);
     const x0 = loadTail(pe, t), x1 = loadTail(pf, t);
-    a00 = f32x4.add(a00, f32x4.mul(x0, v0)); a01 = f32x4.add(a01, f32x4.mul(x0, v1)); a02 = f32x4.add(a02, f32x4.mul(x0, v2));
-    a10 = f32x4.add(a10, f32x4.mul(x1, v0)); a11 = f32x4.add(a11, f32x4.mul(x1, v1)); a12 = f32x4.add(a12, f32x4.mul(x1, v2));
+    a00 = madd(x0, v0, a00); a01 = madd(x0, v1, a01); a02 = madd(x0, v2, a02);
+    a10 = madd(x1, v0, a10); a11 = madd(x1, v1, a11); a12 = madd(x1, v2, a12);
   }
   // [s(ia,q), s(ib,q), s(ia,q+1), s(ib,q+1)], and s(ia,q+2), s(ib,q+2) in lanes 0, 1 (again in 2, 3)
   let s01 = reduce4(a00, a10, a01, a11);
@@ -395,10 +407,10 @@ function packOct(a: i32, n: i32, dst: usize): void {
     const wa = v128.load(pw, 0), wb = v128.load(pw, 16);
     const s0 = v128.load32_splat(p, 0), s1 = v128.load32_splat(p, 4);
     const s2 = v128.load32_splat(p, 8), s3 = v128.load32_splat(p, 12);
-    a0 = f32x4.add(a0, f32x4.mul(s0, wa)); b0 = f32x4.add(b0, f32x4.mul(s0, wb));
-    a1 = f32x4.add(a1, f32x4.mul(s1, wa)); b1 = f32x4.add(b1, f32x4.mul(s1, wb));
-    a2 = f32x4.add(a2, f32x4.mul(s2, wa)); b2 = f32x4.add(b2, f32x4.mul(s2, wb));
-    a3 = f32x4.add(a3, f32x4.mul(s3, wa)); b3 = f32x4.add(b3, f32x4.mul(s3, wb));
+    a0 = madd(s0, wa, a0); b0 = madd(s0, wb, b0);
+    a1 = madd(s1, wa, a1); b1 = madd(s1, wb, b1);
+    a2 = madd(s2, wa, a2); b2 = madd(s2, wb, b2);
+    a3 = madd(s3, wa, a3); b3 = madd(s3, wb, b3);
     p += 64; pw += 128;
   }
   v128.store(out, a0, 0); v128.store(out, b0, 16); v128.store(out, a1, 32); v128.store(out, b1, 48);
@@ -466,10 +478,10 @@ function scanOct(pk: usize, a: i32, n: i32, q: i32, wt: usize): void {
     const wa = v128.load(pw, 0), wb = v128.load(pw, 16);
     const s0 = v128.load32_splat(p0 + o), s1 = v128.load32_splat(p1 + o);
     const s2 = v128.load32_splat(p2 + o), s3 = v128.load32_splat(p3 + o);
-    a0 = f32x4.add(a0, f32x4.mul(s0, wa)); b0 = f32x4.add(b0, f32x4.mul(s0, wb));
-    a1 = f32x4.add(a1, f32x4.mul(s1, wa)); b1 = f32x4.add(b1, f32x4.mul(s1, wb));
-    a2 = f32x4.add(a2, f32x4.mul(s2, wa)); b2 = f32x4.add(b2, f32x4.mul(s2, wb));
-    a3 = f32x4.add(a3, f32x4.mul(s3, wa)); b3 = f32x4.add(b3, f32x4.mul(s3, wb));
+    a0 = madd(s0, wa, a0); b0 = madd(s0, wb, b0);
+    a1 = madd(s1, wa, a1); b1 = madd(s1, wb, b1);
+    a2 = madd(s2, wa, a2); b2 = madd(s2, wb, b2);
+    a3 = madd(s3, wa, a3); b3 = madd(s3, wb, b3);
     o += 16; pw += 128;
   }
   if (t) {
@@ -477,10 +489,10 @@ function scanOct(pk: usize, a: i32, n: i32, q: i32, wt: usize): void {
       const wa = v128.load(pw, 0), wb = v128.load(pw, 16);
       const s0 = v128.load32_splat(p0 + o), s1 = v128.load32_splat(p1 + o);
       const s2 = v128.load32_splat(p2 + o), s3 = v128.load32_splat(p3 + o);
-      a0 = f32x4.add(a0, f32x4.mul(s0, wa)); b0 = f32x4.add(b0, f32x4.mul(s0, wb));
-      a1 = f32x4.add(a1, f32x4.mul(s1, wa)); b1 = f32x4.add(b1, f32x4.mul(s1, wb));
-      a2 = f32x4.add(a2, f32x4.mul(s2, wa)); b2 = f32x4.add(b2, f32x4.mul(s2, wb));
-      a3 = f32x4.add(a3, f32x4.mul(s3, wa)); b3 = f32x4.add(b3, f32x4.mul(s3, wb));
+      a0 = madd(s0, wa, a0); b0 = madd(s0, wb, b0);
+      a1 = madd(s1, wa, a1); b1 = madd(s1, wb, b1);
+      a2 = madd(s2, wa, a2); b2 = madd(s2, wb, b2);
+      a3 = madd(s3, wa, a3); b3 = madd(s3, wb, b3);
     }
   }
   v128.store(out, a0, 0); v128.store(out, b0, 16); v128.store(out, a1, 32); v128.store(out, b1, 48);
@@ -529,8 +541,8 @@ function dotOne(e: usize, q: i32): f32 {
   const full = Scan.full, t = Scan.tail;
   const w0 = Scan.wp + <usize>q * Scan.wrow;
   let a = f32x4.splat(0);
-  for (let c: usize = 0; c < full; c += 16) a = f32x4.add(a, f32x4.mul(v128.load(e + c), v128.load(w0 + c)));
-  if (t) a = f32x4.add(a, f32x4.mul(loadTail(e + full, t), v128.load(w0 + full)));
+  for (let c: usize = 0; c < full; c += 16) a = madd(v128.load(e + c), v128.load(w0 + c), a);
+  if (t) a = madd(loadTail(e + full, t), v128.load(w0 + full), a);
   return (f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 2)) + (f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 3));
 }
 
@@ -556,24 +568,108 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
                          out_idx: usize, out_score: usize, ws: usize, bias: usize, qbias: usize): void {
   need(N >= 0 && X >= 0 && validShapes(Q, G, k, D), "topk_f32: invalid shapes (need N, X, k >= 0, D >= 1, G >= 1 dividing Q >= 0)");
   if (k == 0 || Q == 0) return;
+  checkCall(E, N, D, W, Q, G, k, excl, X, distinct, ws, bias, qbias);
+  assert(inside(out_idx, <usize>Q * <usize>k * 4), "topk_f32: out_idx out of bounds");
+  assert(inside(out_score, <usize>Q * <usize>k * 4), "topk_f32: out_score out of bounds");
+  const wsBytes = <usize>topk_workspace_bytes(Q, G, k, D, distinct);
+  assert(disjoint(out_idx, <usize>Q * <usize>k * 4, out_score, <usize>Q * <usize>k * 4), "topk_f32: out_idx overlaps out_score");
+  assert(disjoint(ws, wsBytes, out_idx, <usize>Q * <usize>k * 4), "topk_f32: workspace overlaps out_idx");
+  assert(disjoint(ws, wsBytes, out_score, <usize>Q * <usize>k * 4), "topk_f32: workspace overlaps out_score");
+  prepare(D, W, Q, G, k, excl, X, distinct, ws, bias, qbias, 0);
+  scanRows(E, N, bias);
+  selectFinish(k, out_idx, out_score);
+}
+
+/**
+ * Candidate entries per part of a split top-k (topk_part_f32 writes this many per part): Q·k, or
+ * with distinct the Σ over groups of k·Kg·(Kg + 1)/2 the selection keeps. Exact in f64; traps on
+ * invalid shapes as topk_workspace_bytes does.
+ */
+export function topk_candidates(Q: i32, G: i32, k: i32, distinct: i32): f64 {
+  need(validShapes(Q, G, k, 1), "topk_candidates: invalid shapes (need G >= 1 dividing Q >= 0, k >= 0)");
+  return candidateEntries(Q, G, k, distinct);
+}
+
+/**
+ * One part of a top-k split by catalog rows (the worker-thread engine runs one part per thread, on
+ * its own workspace, all at once): the same scan as topk_f32 over rows [r0, r1) of the catalog E
+ * (N, D) only, with the same arguments otherwise (exclusions, bias and track indices are those of
+ * the whole catalog). Instead of the outputs it writes the part's candidates: for each query q, the
+ * heap the selection kept (its best k, or k·(j+1) with distinct), unsorted, at q's place in
+ * cand_idx (H) i32 / cand_score (H) f32, H = topk_candidates(Q, G, k, distinct), unused slots -1
+ * and NaN. topk_merge_f32 then gives exactly topk_f32's result over [0, N): the selection's order
+ * (score descending, index ascending) is total, so the best of every part's best are the best.
+ */
+export function topk_part_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: i32,
+                              excl: usize, X: i32, distinct: i32, r0: i32, r1: i32,
+                              cand_idx: usize, cand_score: usize, ws: usize, bias: usize, qbias: usize): void {
+  need(N >= 0 && X >= 0 && validShapes(Q, G, k, D), "topk_part_f32: invalid shapes (need N, X, k >= 0, D >= 1, G >= 1 dividing Q >= 0)");
+  need(r0 >= 0 && r0 <= r1 && r1 <= N, "topk_part_f32: rows [r0, r1) not inside [0, N)");
+  if (k == 0 || Q == 0) return;
+  checkCall(E, N, D, W, Q, G, k, excl, X, distinct, ws, bias, qbias);
+  const H = <usize>candidateEntries(Q, G, k, distinct);
+  const wsBytes = <usize>topk_workspace_bytes(Q, G, k, D, distinct);
+  assert(inside(cand_idx, H * 4), "topk_part_f32: cand_idx out of bounds");
+  assert(inside(cand_score, H * 4), "topk_part_f32: cand_score out of bounds");
+  assert(disjoint(cand_idx, H * 4, cand_score, H * 4), "topk_part_f32: cand_idx overlaps cand_score");
+  assert(disjoint(ws, wsBytes, cand_idx, H * 4), "topk_part_f32: workspace overlaps cand_idx");
+  assert(disjoint(ws, wsBytes, cand_score, H * 4), "topk_part_f32: workspace overlaps cand_score");
+  prepare(D, W, Q, G, k, excl, X, distinct, ws, bias, qbias, r0);
+  const row = <usize>D << 2;
+  scanRows(E + <usize>r0 * row, r1 - r0, bias != 0 ? bias + (<usize>r0 << 2) : 0);
+  selectDump(cand_idx, cand_score);
+}
+
+/**
+ * The merge of T parts (topk_part_f32 over row ranges that together cover the catalog once):
+ * offers every candidate of cand_idx / cand_score (T, H), H = topk_candidates(Q, G, k, distinct),
+ * to a fresh selection, then sorts and resolves distinct groups as topk_f32 does and writes
+ * out_idx / out_score (Q, k). ws: at least topk_workspace_bytes(Q, G, k, 1, distinct) bytes,
+ * 16-byte aligned (a part's workspace serves). The parts applied the exclusions already.
+ */
+export function topk_merge_f32(Q: i32, G: i32, k: i32, distinct: i32, T: i32, cand_idx: usize, cand_score: usize,
+                               out_idx: usize, out_score: usize, ws: usize): void {
+  need(validShapes(Q, G, k, 1) && T >= 0, "topk_merge_f32: invalid shapes (need G >= 1 dividing Q >= 0, k >= 0, T >= 0)");
+  if (k == 0 || Q == 0) return;
+  const H = <usize>candidateEntries(Q, G, k, distinct);
+  const selBytes = <usize>selectBytes(Q, G, k, distinct);
+  need(<f64>H * <f64>T * 4 <= 2147483647, "topk_merge_f32: candidates above 2 GiB");
+  assert(inside(cand_idx, H * <usize>T * 4), "topk_merge_f32: cand_idx out of bounds");
+  assert(inside(cand_score, H * <usize>T * 4), "topk_merge_f32: cand_score out of bounds");
+  assert(inside(out_idx, <usize>Q * <usize>k * 4), "topk_merge_f32: out_idx out of bounds");
+  assert(inside(out_score, <usize>Q * <usize>k * 4), "topk_merge_f32: out_score out of bounds");
+  assert(inside(ws, selBytes), "topk_merge_f32: workspace out of bounds");
+  assert((ws & 15) == 0, "topk_merge_f32: workspace not 16-byte aligned");
+  assert(disjoint(ws, selBytes, cand_idx, H * <usize>T * 4), "topk_merge_f32: workspace overlaps cand_idx");
+  assert(disjoint(ws, selBytes, cand_score, H * <usize>T * 4), "topk_merge_f32: workspace overlaps cand_score");
+  assert(disjoint(out_idx, <usize>Q * <usize>k * 4, out_score, <usize>Q * <usize>k * 4), "topk_merge_f32: out_idx overlaps out_score");
+  selectBegin(ws, Q, G, k, 0, 0, distinct);
+  selectMerge(T, cand_idx, cand_score);
+  selectFinish(k, out_idx, out_score);
+}
+
+// Debug builds: every range topk_f32 and topk_part_f32 read, and the workspace (every build: its size).
+@inline function checkCall(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: i32, excl: usize, X: i32,
+                           distinct: i32, ws: usize, bias: usize, qbias: usize): void {
   const wsBytes = topk_workspace_bytes(Q, G, k, D, distinct);
   need(wsBytes <= 2147483647, "topk_f32: workspace above 2 GiB");
   need(bias == 0 || qbias != 0, "topk_f32: a bias needs its per-query weights (qbias = 0)");
   assert(inside(E, <usize>N * <usize>D * 4), "topk_f32: catalog E out of bounds");
   assert(inside(W, <usize>Q * <usize>D * 4), "topk_f32: queries W out of bounds");
   assert(inside(excl, <usize>G * <usize>X * 4), "topk_f32: exclusions out of bounds");
-  assert(inside(out_idx, <usize>Q * <usize>k * 4), "topk_f32: out_idx out of bounds");
-  assert(inside(out_score, <usize>Q * <usize>k * 4), "topk_f32: out_score out of bounds");
   assert(inside(ws, <usize>wsBytes), "topk_f32: workspace out of bounds");
   assert((ws & 15) == 0, "topk_f32: workspace not 16-byte aligned");
   if (bias) {
     assert(inside(bias, f32s(N)), "topk_f32: bias out of bounds");
     assert(inside(qbias, f32s(Q)), "topk_f32: qbias out of bounds");
   }
-  assert(disjoint(out_idx, <usize>Q * <usize>k * 4, out_score, <usize>Q * <usize>k * 4), "topk_f32: out_idx overlaps out_score");
   assert(disjoint(ws, <usize>wsBytes, E, <usize>N * <usize>D * 4), "topk_f32: workspace overlaps the catalog");
-  assert(disjoint(ws, <usize>wsBytes, out_idx, <usize>Q * <usize>k * 4), "topk_f32: workspace overlaps out_idx");
-  assert(disjoint(ws, <usize>wsBytes, out_score, <usize>Q * <usize>k * 4), "topk_f32: workspace overlaps out_score");
+}
+
+// Lay out the workspace (see the header), pack the queries and their bias weights, empty the
+// selection (its track indices offset by `base`) and set the scan's context.
+function prepare(D: i32, W: usize, Q: i32, G: i32, k: i32, excl: usize, X: i32, distinct: i32,
+                 ws: usize, bias: usize, qbias: usize, base: i32): void {
   const Dp = (D + 3) & ~3;
   const Q4 = (Q + 3) & ~3;
 
@@ -587,6 +683,7 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
   const oct = qbp + <usize>(Q4 * 4);
   const pk = oct + 640; // packed row block for scanOct (packBytes(D) bytes when Q >= 16)
   selectBegin(ws + <usize>scanBytes(Q, D), Q, G, k, excl, X, distinct);
+  Sel.base = base;
 
   // Pack the queries with zero padding to Dp.
   for (let q = 0; q < Q; q++) {
@@ -614,8 +711,17 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
   // The per-query bias weights, zero-padded so tiles load them as whole v128.
   for (let q = 0; q < Q4; q++) store<f32>(qbp + (<usize>q << 2), bias != 0 && q < Q ? load<f32>(qbias + (<usize>q << 2)) : 0);
 
-  Scan.E = E; Scan.row = <usize>D << 2; Scan.full = <usize>(D & ~3) << 2; Scan.tail = D & 3;
-  Scan.wp = wp; Scan.wrow = <usize>Dp << 2; Scan.oct = oct; Scan.bias = bias; Scan.qb = qbp;
+  Scan.row = <usize>D << 2; Scan.full = <usize>(D & ~3) << 2; Scan.tail = D & 3;
+  Scan.wp = wp; Scan.wrow = <usize>Dp << 2; Scan.oct = oct; Scan.qb = qbp;
+  Scan.Q = Q; Scan.Q8 = Q8; Scan.wt = wt; Scan.w3 = w3; Scan.pk = pk; Scan.Dp = Dp; Scan.D = D;
+}
+
+// The pass over N rows at E (row indices relative to E; the selection adds its base), with the
+// per-track bias of those rows at `bias` (0 for none). prepare() has run.
+function scanRows(E: usize, N: i32, bias: usize): void {
+  Scan.E = E; Scan.bias = bias;
+  const Q = Scan.Q, Q8 = Scan.Q8, wt = Scan.wt, w3 = Scan.w3, pk = Scan.pk, Dp = Scan.Dp;
+  const qbp = Scan.qb;
   const thr = Sel.thr;
 
   // The pass: the catalog's four quarters [k·NQ, (k+1)·NQ), k = 0..3, walked side by side in
@@ -626,7 +732,7 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
   // Rows 4·NQ..N (at most 15) go one at a time.
   const NQ = (N >> 2) & ~3;
   Scan.nq = NQ;
-  const QB = quarterBlock(D);
+  const QB = quarterBlock(Scan.D);
   for (let b0 = 0; b0 < NQ; b0 += QB) {
     const n = min(QB, NQ - b0);
     let q = 0;
@@ -650,6 +756,4 @@ export function topk_f32(E: usize, N: i32, D: i32, W: usize, Q: i32, G: i32, k: 
       if (!(s < t)) offer(q, r, s);
     }
   }
-
-  selectFinish(k, out_idx, out_score);
 }

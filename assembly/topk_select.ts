@@ -11,6 +11,8 @@
 //                                          scan may skip offering it (thr[q] is NaN while the heap
 //                                          is not full: every comparison with it is false)
 //   offer(q, id, s)                        the insert path: offer track id with score s to query q
+//   selectDump / selectMerge               a split top-k: a part copies its heaps out, the merge
+//                                          offers every part's candidates to a fresh selection
 //   selectFinish(k, out_idx, out_score)    sorts every heap best first, resolves distinct groups,
 //                                          writes the outputs
 //
@@ -45,6 +47,8 @@
   static X: i32 = 0;
   static Q: i32 = 0;
   static G: i32 = 0;
+  /** Added to every offered row index: a scan over rows [r0, r1) offers r - r0 (topk_part_f32). */
+  static base: i32 = 0;
 }
 
 @inline function align16(n: f64): f64 {
@@ -63,6 +67,11 @@ function setEntries(k: f64, Kg: f64, distinct: i32): f64 {
 @inline function heapEntries(Q: f64, G: f64, k: f64, distinct: i32): f64 {
   const Kg = Q / G;
   return distinct ? G * k * Kg * (Kg + 1) / 2 : Q * k;
+}
+
+/** Heap entries of all queries: the candidates one part of a split top-k hands to the merge. */
+export function candidateEntries(Q: i32, G: i32, k: i32, distinct: i32): f64 {
+  return heapEntries(<f64>Q, <f64>G, <f64>k, distinct);
 }
 
 /** Bytes of the selection's part of the workspace (shapes already checked: G ≥ 1 divides Q, k ≥ 0). */
@@ -84,7 +93,7 @@ export function selectBegin(ws: usize, Q: i32, G: i32, k: i32, excl: usize, X: i
   const set = hi + ((<usize>H * 4 + 15) & ~15);
   Sel.thr = thr; Sel.meta = meta; Sel.hs = hs; Sel.hi = hi; Sel.set = set;
   Sel.S = <i32>setEntries(<f64>k, <f64>Kg, distinct);
-  Sel.excl = excl; Sel.X = X; Sel.Q = Q; Sel.G = G;
+  Sel.excl = excl; Sel.X = X; Sel.Q = Q; Sel.G = G; Sel.base = 0;
   for (let q = 0; q < Q4; q++) store<f32>(thr + (<usize>q << 2), NaN);
   for (let q = 0; q < Q; q++) {
     const g = q / Kg, j = q - g * Kg;
@@ -147,8 +156,9 @@ function siftUp(hs: usize, hi: usize, at: i32, s: f32, id: i32): void {
  * The insert path: offer track `id` with score `s` to query q's heap (NaN never enters; a group's
  * exclusions never enter). Rows may arrive in any order.
  */
-export function offer(q: i32, id: i32, s: f32): void {
+export function offer(q: i32, row: i32, s: f32): void {
   if (s != s) return; // NaN never wins
+  const id = row + Sel.base;
   const meta = Sel.meta + (<usize>q << 4);
   const n = load<i32>(meta);
   const cap = load<i32>(meta, 4);
@@ -228,6 +238,45 @@ export function selectFinish(k: i32, out_idx: usize, out_score: usize): void {
       for (; taken < k; taken++) {
         store<i32>(oi + (<usize>taken << 2), -1);
         store<f32>(os + (<usize>taken << 2), NaN);
+      }
+    }
+  }
+}
+
+/**
+ * After a part's scan (topk_part_f32): copy every query's heap, unsorted, to its place in
+ * cand_idx / cand_score (the heap layout: H entries), -1 and NaN in the slots it did not fill.
+ */
+export function selectDump(cand_idx: usize, cand_score: usize): void {
+  const Q = Sel.Q, meta = Sel.meta;
+  for (let q = 0; q < Q; q++) {
+    const m = meta + (<usize>q << 4);
+    const n = load<i32>(m), cap = load<i32>(m, 4);
+    const base = <usize>load<i32>(m, 8) << 2;
+    for (let c = 0; c < cap; c++) {
+      const o = base + (<usize>c << 2);
+      store<i32>(cand_idx + o, c < n ? load<i32>(Sel.hi + o) : -1);
+      store<f32>(cand_score + o, c < n ? load<f32>(Sel.hs + o) : NaN);
+    }
+  }
+}
+
+/** Offer every candidate of T parts' dumps (T blocks of H entries, selectDump's layout) to the selection. */
+export function selectMerge(T: i32, cand_idx: usize, cand_score: usize): void {
+  const Q = Sel.Q, meta = Sel.meta;
+  // H: the heaps' total entries, the last query's base + capacity (= candidateEntries)
+  const last = meta + (<usize>(Q - 1) << 4);
+  const H = <usize>(load<i32>(last, 8) + load<i32>(last, 4));
+  for (let t = 0; t < T; t++) {
+    const ci = cand_idx + <usize>t * H * 4, cs = cand_score + <usize>t * H * 4;
+    for (let q = 0; q < Q; q++) {
+      const m = meta + (<usize>q << 4);
+      const cap = load<i32>(m, 4);
+      const base = <usize>load<i32>(m, 8) << 2;
+      for (let c = 0; c < cap; c++) {
+        const o = base + (<usize>c << 2);
+        const id = load<i32>(ci + o);
+        if (id >= 0) offer(q, id, load<f32>(cs + o));
       }
     }
   }

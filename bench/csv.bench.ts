@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { gunzipSync, gzipSync, createGunzip } from "node:zlib";
 import type { BenchCase } from "./harness.js";
+import { noEngine, type CaseBody } from "./common.js";
 import { readLog } from "../src/data/node-io.js";
 import { CONTEXT_TYPES, LOG_COLUMNS } from "../src/data/schema.js";
 import { Rng } from "../src/rng.js";
@@ -88,7 +89,7 @@ async function encore(path: string): Promise<Counts> {
   return { rows: st.rows, sessions: st.sessions, tracks: st.vocab.size };
 }
 
-export async function cases(): Promise<BenchCase[]> {
+async function engineFree(): Promise<CaseBody[]> {
   const dir = mkdtempSync(join(tmpdir(), "encore-csv-bench-"));
   const real = join(MSSD, "log_mini_100k.csv.gz");
   const data = existsSync(real) ? "mssd log_mini_100k" : "synthetic 100k rows";
@@ -103,7 +104,7 @@ export async function cases(): Promise<BenchCase[]> {
     writeFileSync(gz, gzipSync(text));
   }
   const bytes = readFileSync(plain).length;
-  const out: BenchCase[] = [];
+  const out: CaseBody[] = [];
   for (const gzip of [false, true]) {
     const path = gzip ? gz : plain;
     const want = await readlineSplit(path, gzip);
@@ -138,4 +139,8 @@ export async function cases(): Promise<BenchCase[]> {
     });
   }
   return out;
+}
+
+export async function cases(): Promise<BenchCase[]> {
+  return noEngine(await engineFree());
 }

@@ -12,7 +12,8 @@
 // updated parameters within f32 tolerances. GFLOP/s count the multiply-adds the update must
 // do (see updateFlops), not what an implementation happens to compute.
 import type { BenchCase } from "./harness.js";
-import { loadEngine, randomFill } from "./common.js";
+import type { SimdBuild } from "../src/engine/engine.js";
+import { loadEngine, randomFill, perSimd, type CaseBody } from "./common.js";
 import { MemoryPlan } from "../src/engine/plan.js";
 import { DdpgAgent, ORIGINAL_NETWORKS, W1_NETWORKS, type DdpgConfig, type TransitionBatch } from "../src/agent/ddpg.js";
 import { softUpdate } from "../src/nn/adam.js";
@@ -78,11 +79,11 @@ function arenaErr(got: ArrayLike<number>, ref: ArrayLike<number>, rtol: number):
   return m;
 }
 
-async function makeCase(label: string, nets: Pick<DdpgConfig, "actor" | "critic">, seed: number, targetAction: DdpgConfig["targetAction"] = "proto"): Promise<BenchCase> {
+async function makeCase(simd: SimdBuild, label: string, nets: Pick<DdpgConfig, "actor" | "critic">, seed: number, targetAction: DdpgConfig["targetAction"] = "proto"): Promise<CaseBody> {
   const plan = new MemoryPlan();
   const E = plan.f32("catalog", "data", V * d);
   const agent = new DdpgAgent(plan, { region: E, V, d }, { N, K, batch: B, ...nets, targetAction });
-  await loadEngine(plan);
+  await loadEngine(plan, { simd });
   const rng = new Rng(seed);
   randomFill(E.f32(), rng, Math.sqrt(3 / d));
   agent.initialize(rng);
@@ -138,14 +139,18 @@ async function makeCase(label: string, nets: Pick<DdpgConfig, "actor" | "critic"
   };
 }
 
-export async function cases(): Promise<BenchCase[]> {
+async function casesOn(simd: SimdBuild): Promise<CaseBody[]> {
   return [
     // W1 and W2 time the paper's update (the TD target on the target actor's weight vectors),
     // the form the PyTorch and TensorFlow.js figures of the targets measure
-    await makeCase("W1", W1_NETWORKS, 21),
-    await makeCase("W2", ORIGINAL_NETWORKS, 22),
+    await makeCase(simd, "W1", W1_NETWORKS, 21),
+    await makeCase(simd, "W2", ORIGINAL_NETWORKS, 22),
     // encore's default TD target scores the target actor's B·K weight vectors against the whole
     // catalog (here 35,000 tracks) to pick the tracks it would play: its cost, shown separately
-    await makeCase("W2 selected", ORIGINAL_NETWORKS, 23, "selected"),
+    await makeCase(simd, "W2 selected", ORIGINAL_NETWORKS, 23, "selected"),
   ];
+}
+
+export function cases(): Promise<BenchCase[]> {
+  return perSimd(casesOn);
 }

@@ -2,7 +2,8 @@
 // (64 × 256 = 16384 floats); baseline: a plain-JS loop (Math.tanh / Math.exp) on the same
 // Float32Arrays.
 import type { BenchCase } from "./harness.js";
-import { loadEngine, maxRelErr, randomFill } from "./common.js";
+import type { SimdBuild } from "../src/engine/engine.js";
+import { loadEngine, maxRelErr, randomFill, perSimd, type CaseBody } from "./common.js";
 import { MemoryPlan } from "../src/engine/plan.js";
 import { Rng } from "../src/rng.js";
 
@@ -15,15 +16,15 @@ function jsAct(act: number, x: Float32Array, y: Float32Array): void {
   else for (let i = 0; i < n; i++) y[i] = 1 / (1 + Math.exp(-x[i]));
 }
 
-export async function cases(): Promise<BenchCase[]> {
+async function casesOn(simd: SimdBuild): Promise<CaseBody[]> {
   const n = 64 * 256;
   const plan = new MemoryPlan();
   const X = plan.f32("bench.act.x", "io", n);
   const Y = plan.f32("bench.act.y", "io", n);
-  const engine = await loadEngine(plan);
+  const engine = await loadEngine(plan, { simd });
   randomFill(X.f32(), new Rng(1), 4);
   const xJs = X.f32().slice(), yJs = new Float32Array(n);
-  const out: BenchCase[] = [];
+  const out: CaseBody[] = [];
   for (const [name, act] of Object.entries(ACTS)) {
     const run = () => engine.x.act_forward_f32(n, X.ptr, Y.ptr, act);
     out.push({
@@ -40,4 +41,8 @@ export async function cases(): Promise<BenchCase[]> {
     });
   }
   return out;
+}
+
+export function cases(): Promise<BenchCase[]> {
+  return perSimd(casesOn);
 }

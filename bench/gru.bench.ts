@@ -2,14 +2,15 @@
 // items, I 32 embedding dims, H 32 hidden units, tanh candidate. Baseline: the plain-JS f64
 // reference (test/reference/gru.ts) on the same data. GFLOP/s count the GEMM flops only.
 import type { BenchCase } from "./harness.js";
-import { loadEngine, maxRelErr, randomFill } from "./common.js";
+import type { SimdBuild } from "../src/engine/engine.js";
+import { loadEngine, maxRelErr, randomFill, perSimd, type CaseBody } from "./common.js";
 import { MemoryPlan } from "../src/engine/plan.js";
 import { Rng } from "../src/rng.js";
 import { gruBackwardRef, gruForwardRef, type GruDims } from "../test/reference/gru.js";
 
 const TANH = 2;
 
-export async function cases(): Promise<BenchCase[]> {
+async function casesOn(simd: SimdBuild): Promise<CaseBody[]> {
   const d: GruDims = { B: 64, T: 10, I: 32, H: 32 };
   const { B, T, I, H } = d;
   const G = 3 * H;
@@ -28,7 +29,7 @@ export async function cases(): Promise<BenchCase[]> {
   const dbx = plan.f32("bench.gru.dbx", "io", G);
   const dbh = plan.f32("bench.gru.dbh", "io", G);
   const ws = plan.region("bench.gru.ws", "scratch", (e) => e.gru_workspace_bytes(B, T, I, H));
-  const engine = await loadEngine(plan);
+  const engine = await loadEngine(plan, { simd });
   const k = engine.x;
   const rng = new Rng(7);
   randomFill(x.f32(), rng);
@@ -83,4 +84,8 @@ export async function cases(): Promise<BenchCase[]> {
       },
     },
   ];
+}
+
+export function cases(): Promise<BenchCase[]> {
+  return perSimd(casesOn);
 }

@@ -1,7 +1,8 @@
 // One Adam step over 250k parameters (about the actor + critic of encore's default size);
 // baseline: the same f32 update as a plain-JS loop on Float32Arrays.
 import type { BenchCase } from "./harness.js";
-import { loadEngine, maxRelErr, randomFill } from "./common.js";
+import type { SimdBuild } from "../src/engine/engine.js";
+import { loadEngine, maxRelErr, randomFill, perSimd, type CaseBody } from "./common.js";
 import { MemoryPlan } from "../src/engine/plan.js";
 import { Rng } from "../src/rng.js";
 
@@ -15,11 +16,11 @@ function jsAdam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Arr
   }
 }
 
-export async function cases(): Promise<BenchCase[]> {
+async function casesOn(simd: SimdBuild): Promise<CaseBody[]> {
   const n = 250_000;
   const plan = new MemoryPlan();
   const [P, G, M, V] = ["p", "g", "m", "v"].map((s) => plan.f32(`bench.adam.${s}`, "io", n));
-  const engine = await loadEngine(plan);
+  const engine = await loadEngine(plan, { simd });
   const rng = new Rng(1);
   randomFill(P.f32(), rng);
   randomFill(G.f32(), rng);
@@ -37,4 +38,8 @@ export async function cases(): Promise<BenchCase[]> {
       if (!(err < 1e-5)) throw new Error(`max relative error ${err}`);
     },
   }];
+}
+
+export function cases(): Promise<BenchCase[]> {
+  return perSimd(casesOn);
 }

@@ -1,7 +1,10 @@
 // `npm run bench [-- --json] [-- --filter gemm] [-- --quick]`
-// Runs every benchmark case: validates it, times it beside its baseline, prints a table
-// (or, with --json, one JSON array of results with stable names).
-import { formatTable, runCase, type BenchCase, type BenchResult, type RunOptions } from "./harness.js";
+// Runs every benchmark case: validates it, times it beside its baseline (and its peer, where
+// TensorFlow.js does the same work), prints a table (or, with --json, one JSON array of results
+// with stable names; each row carries "simd" and "threads"). --filter matches the case name, or
+// "<name> <simd> threads=<n>" (e.g. --filter relaxed, --filter threads=2).
+import { clearKeyedTimings, formatTable, runCase, type BenchCase, type BenchResult, type RunOptions } from "./harness.js";
+import { closeEngines } from "./common.js";
 import * as gemm from "./gemm.bench.js";
 import * as elementwise from "./elementwise.bench.js";
 import * as optim from "./optim.bench.js";
@@ -33,11 +36,17 @@ export async function runBenchmarks(args: { json?: boolean; filter?: string; qui
     : { timeMs: 1000, iterations: 10, baselineTimeMs: 500 };
   const log = args.log ?? ((s: string) => process.stderr.write(s + "\n"));
   const results: BenchResult[] = [];
+  clearKeyedTimings();
+  const matches = (c: BenchCase): boolean => !args.filter || `${c.name} ${c.simd ?? "-"} threads=${c.threads}`.includes(args.filter);
   for (const suite of SUITES) {
-    const cases = (await suite.cases()).filter((c) => !args.filter || c.name.includes(args.filter));
-    for (const c of cases) {
-      if (!args.json) log(`running ${c.name} ...`);
-      results.push(await runCase(c, opt));
+    try {
+      const cases = (await suite.cases()).filter(matches);
+      for (const c of cases) {
+        if (!args.json) log(`running ${c.name} (${c.simd ?? "no engine"}, ${c.threads} thread${c.threads > 1 ? "s" : ""}) ...`);
+        results.push(await runCase(c, opt));
+      }
+    } finally {
+      closeEngines();
     }
   }
   return results;

@@ -8,8 +8,12 @@
 //                                      draws in JS, then the kernel), baseline: the same trainer
 //                                      with the plain-JS update in place of the kernel.
 // Both validate that wasm and JS give the same embeddings (same pairs, same negatives) first.
-import type { BenchCase } from "./harness.js";
-import { loadEngine, maxRelErr } from "./common.js";
+// Each runs on every engine build; the epoch also on BENCH_THREADS threads (the trainer's pipeline:
+// this thread draws the next batch while a worker applies the last, src/embed/item2vec.ts), with
+// speedup_vs_1_thread, the paired ratio against the one-thread epoch.
+import { pairedRatio, type BenchCase } from "./harness.js";
+import { BENCH_THREADS, bestSimd, loadEngine, maxRelErr, perSimd, type CaseBody } from "./common.js";
+import type { SimdBuild } from "../src/engine/engine.js";
 import { MemoryPlan } from "../src/engine/plan.js";
 import { Rng } from "../src/rng.js";
 import { Item2Vec, UnigramSampler, type Sessions } from "../src/embed/item2vec.js";
@@ -91,7 +95,7 @@ export function realisticSessions(seed: number, S = 6000, V = 35_000, genres = 2
   return { offsets, tracks: Int32Array.from(tracks) };
 }
 
-export async function cases(): Promise<BenchCase[]> {
+async function casesOn(simd: SimdBuild, threads: number): Promise<CaseBody[]> {
   const V = 35_000, d = 32, K = 5, window = 5, P = 100_000, B = 4096;
   const sessions = realisticSessions(1);
   const rng = new Rng(2);
@@ -125,7 +129,7 @@ export async function cases(): Promise<BenchCase[]> {
   const ws = plan.region("bench.sgns.ws", "scratch", (x) => x.sgns_workspace_bytes(d));
   const wasmTrainer = new Item2Vec(plan, V, { d, negatives: K, batchPairs: B }, "bench.item2vec.wasm");
   const jsTrainer = new JsItem2Vec(plan, V, { d, negatives: K, batchPairs: B }, "bench.item2vec.js");
-  const engine = await loadEngine(plan);
+  const engine = await loadEngine(plan, { simd, threads });
   cen.i32().set(cenJ);
   ctx.i32().set(ctxJ);
   neg.i32().set(negJ);
@@ -157,7 +161,7 @@ export async function cases(): Promise<BenchCase[]> {
 
   const epochOpts = { epochs: 1, seed: 5, minCount: 1 };
   let wasmEpochRate = 0, jsEpochRate = 0, epochPairs = 0;
-  const kernelCase: BenchCase = {
+  const kernelCase: CaseBody = {
     name: `item2vec sgns d=${d} neg=${K}`,
     subject: { label: "wasm simd kernel", fn: wasmPass },
     baseline: { label: "plain JS (f32 arrays)", fn: jsPass },
@@ -176,7 +180,7 @@ export async function cases(): Promise<BenchCase[]> {
     },
     extra: (ms) => ({ pairs_per_s: Math.round(P / (ms / 1000)) }),
   };
-  const epochCase: BenchCase = {
+  const epochCase: CaseBody = {
     name: `item2vec train epoch d=${d} neg=${K}`,
     subject: { label: "trainer + wasm kernel", fn: () => { wasmTrainer.train(sessions, { ...epochOpts, onEpoch: (e) => { wasmEpochRate = Math.max(wasmEpochRate, e.pairsPerSecond); epochPairs = e.pairs; } }); } },
     baseline: { label: "trainer + plain JS update", fn: () => { jsTrainer.train(sessions, { ...epochOpts, onEpoch: (e) => { jsEpochRate = Math.max(jsEpochRate, e.pairsPerSecond); } }); } },
@@ -189,5 +193,17 @@ export async function cases(): Promise<BenchCase[]> {
     // best epoch rate seen (the timed call also re-initialises V·d parameters, which this excludes)
     extra: () => ({ pairs_per_epoch: epochPairs, epoch_pairs_per_s: Math.round(wasmEpochRate), baseline_epoch_pairs_per_s: Math.round(jsEpochRate) }),
   };
+  if (threads > 1) return [{ ...epochCase, threads, subject: { ...epochCase.subject, label: `trainer pipeline, ${threads} threads + wasm kernel` } }];
   return [kernelCase, epochCase];
+}
+
+export async function cases(): Promise<BenchCase[]> {
+  const rows = await perSimd((simd) => casesOn(simd, 1), 9);
+  const one = rows.find((r) => r.name.startsWith("item2vec train epoch") && r.simd === bestSimd())!;
+  const multi = (await casesOn(bestSimd(), BENCH_THREADS)).map((c): BenchCase => ({
+    ...c, simd: bestSimd(), threads: BENCH_THREADS,
+    baseline: c.baseline && { ...c.baseline, key: `${c.name} baseline` },
+    extra: (ms) => ({ ...(c.extra ? c.extra(ms) : {}), speedup_vs_1_thread: pairedRatio(one.subject.fn, c.subject.fn, 9) }),
+  }));
+  return [...rows, ...multi];
 }

@@ -1,12 +1,13 @@
 // Synthetic MSSD generator throughput: sessions simulated and formatted as log CSV text, beside the
 // simulation alone (the baseline shows what the text costs), and the catalog build.
 import { type BenchCase } from "./harness.js";
+import { noEngine, type CaseBody } from "./common.js";
 import { ListenerModel } from "../src/data/synth.js";
 import { LOG_HEADER, SessionSimulator, logCsvChunks } from "../src/data/synth-log.js";
 
 const SESSIONS = 1000;
 
-export async function cases(): Promise<BenchCase[]> {
+async function engineFree(): Promise<CaseBody[]> {
   const model = new ListenerModel(); // the default catalog: 10,000 tracks
   let text = "";
   const generate = (): void => {
@@ -49,4 +50,8 @@ export async function cases(): Promise<BenchCase[]> {
       },
     },
   ];
+}
+
+export async function cases(): Promise<BenchCase[]> {
+  return noEngine(await engineFree());
 }

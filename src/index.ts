@@ -16,7 +16,7 @@
 // actor's K weight vectors for the last N tracks, each scored against every track embedding,
 // slot k taking the best track not chosen before and not in the history.
 
-import { Engine, type WasmSource } from "./engine/engine.js";
+import { Engine, type EngineBuilds, type EngineOptions, type WasmSource } from "./engine/engine.js";
 import { MemoryPlan } from "./engine/plan.js";
 import { DdpgAgent, type DdpgConfig } from "./agent/ddpg.js";
 import { Trainer, type TrainOptions } from "./agent/train.js";
@@ -39,12 +39,18 @@ export type { ModelHeader } from "./agent/checkpoint.js";
 export type { SynthModelOptions } from "./data/synth.js";
 export { SCORE_EXPLANATION, type SlotScale } from "./core/score-scale.js";
 export { Engine } from "./engine/engine.js";
+// The engine's builds and threads: Engine.load(engineBuilds(folder), plan, { threads, threadWorker: webThreads(url) }).
+export { engineBuilds, relaxedSimdSupported, type EngineBuilds, type EngineOptions, type SimdBuild } from "./engine/engine.js";
+export { webThreads, type ThreadSpawner } from "./engine/threads.js";
 
 /** Where a model, embeddings or JSON file comes from: bytes, a Blob (e.g. a picked File), a Response, or a URL to fetch. */
 export type DataSource = ArrayBufferLike | ArrayBufferView | Blob | Response | Promise<Response> | URL | string;
 
-/** The engine (encore.wasm): its bytes, a compiled WebAssembly.Module (compile once, share it), a Response, or a URL. */
-export type EngineSource = WasmSource;
+/**
+ * The engine (encore.wasm): its bytes, a compiled WebAssembly.Module (compile once, share it), a
+ * Response, or a URL; or the set of builds (engineBuilds(folder)) for the engine to choose from.
+ */
+export type EngineSource = WasmSource | EngineBuilds;
 
 /** Read a DataSource into bytes; `what` names it in errors. */
 export async function readBytes(source: DataSource, what = "input"): Promise<Uint8Array> {
@@ -62,7 +68,7 @@ export async function readBytes(source: DataSource, what = "input"): Promise<Uin
 }
 
 /** Compile the engine once, to share one WebAssembly.Module between several recommenders and trainers. */
-export async function compileEngine(wasm: EngineSource): Promise<WebAssembly.Module> {
+export async function compileEngine(wasm: WasmSource): Promise<WebAssembly.Module> {
   if (wasm instanceof WebAssembly.Module) return wasm;
   const w = wasm instanceof URL || typeof wasm === "string" ? fetchOk(wasm, "wasm") : await wasm;
   const response = await w;
@@ -95,6 +101,10 @@ export async function loadEmbeddings(source: DataSource | LoadedEmbeddings, name
   return emb;
 }
 
+function isBuilds(x: EngineSource): x is EngineBuilds {
+  return typeof x === "object" && x !== null && "simd128" in x && !(x instanceof WebAssembly.Module) && !ArrayBuffer.isView(x) && !(x instanceof ArrayBuffer);
+}
+
 function isLoadedEmbeddings(x: unknown): x is LoadedEmbeddings {
   return typeof x === "object" && x !== null && (x as LoadedEmbeddings).E instanceof Float32Array && "vocabHash" in x;
 }
@@ -104,11 +114,11 @@ function identityOf(emb: LoadedEmbeddings): ModelIdentity {
 }
 
 /** A DDPG agent on a fresh engine whose catalog region holds the embeddings. */
-async function agentOn(wasm: EngineSource, emb: LoadedEmbeddings, config: Partial<DdpgConfig>): Promise<DdpgAgent> {
+async function agentOn(wasm: EngineSource, emb: LoadedEmbeddings, config: Partial<DdpgConfig>, engine?: EngineOptions): Promise<DdpgAgent> {
   const plan = new MemoryPlan();
   const catalog = plan.f32("catalog", "data", emb.V * emb.d);
   const agent = new DdpgAgent(plan, { region: catalog, V: emb.V, d: emb.d }, config);
-  await Engine.load(await compileEngine(wasm), plan);
+  await Engine.load(isBuilds(wasm) ? wasm : await compileEngine(wasm), plan, engine);
   catalog.f32().set(emb.E);
   return agent;
 }
@@ -155,8 +165,10 @@ export interface Recommender {
 }
 
 export interface RecommenderOptions {
-  /** The engine (encore.wasm): bytes, Module, Response or URL. */
+  /** The engine (encore.wasm): bytes, Module, Response or URL, or the set of builds (engineBuilds). */
   wasm: EngineSource;
+  /** Engine options: `simd` ("simd128" | "relaxed" | "auto"), `threads` and `threadWorker` (webThreads(url)). */
+  engine?: EngineOptions;
   /** A model file from `encore train` / `encore demo` or Trainer.saveModel(). */
   model: DataSource;
   /** The embeddings file the model was trained with (it must carry the track ids). */
@@ -167,7 +179,7 @@ export interface RecommenderOptions {
 export async function createRecommender(o: RecommenderOptions): Promise<Recommender> {
   const [emb, modelBytes] = await Promise.all([loadEmbeddings(o.embeddings), readBytes(o.model, "model")]);
   const model = decodeModel(modelBytes, typeof o.model === "string" ? o.model : "model");
-  const agent = await agentOn(o.wasm, emb, model.header.config);
+  const agent = await agentOn(o.wasm, emb, model.header.config, o.engine);
   checkModel(model, agent, identityOf(emb), typeof o.model === "string" ? o.model : "model");
   applyModel(model, agent);
   return recommenderOf(agent, emb, model.header);
@@ -221,6 +233,8 @@ export interface ListenerSpec {
 
 export interface TrainerOptions {
   wasm: EngineSource;
+  /** Engine options: `simd` ("simd128" | "relaxed" | "auto"), `threads` and `threadWorker` (webThreads(url)). */
+  engine?: EngineOptions;
   /** Embeddings of a synthetic catalog (their track ids must be the listener's). */
   embeddings: DataSource | LoadedEmbeddings;
   /** The listener: its spec, or a DataSource of synth.json. */
@@ -276,7 +290,7 @@ export async function createTrainer(o: TrainerOptions): Promise<BrowserTrainer> 
   const steps = o.steps ?? TRAINER_DEFAULTS.steps;
   const seed = o.seed ?? 0;
   const config = { ...TRAINER_DEFAULTS.config, ...o.config };
-  const agent = await agentOn(o.wasm, emb, config);
+  const agent = await agentOn(o.wasm, emb, config, o.engine);
   agent.initialize(new Rng(seed));
   const env = new ListenerEnv(listener, { catalog, steps, N: agent.config.N, K: agent.config.K });
   const trainer = new Trainer(agent, env, { ...o.train, seed, maxSteps: steps });

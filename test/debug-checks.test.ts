@@ -49,6 +49,16 @@ describe("debug build checks", () => {
     expect(() => e.x.scatter_add_rows_f32(2, 4, idx.ptr, a.ptr, b.ptr)).toThrow(/scatter_add_rows_f32: negative row index/);
   });
 
+  it("the split top-k's part and merge kernels check their candidate ranges", () => {
+    const { e, a, b } = d;
+    // Q = 1, G = 1, k = 2: 2 candidates per part; a (64 floats) holds queries, b the candidates
+    expect(() => e.x.topk_merge_f32(1, 1, 2, 0, 2, e.byteLength - 8, b.ptr, b.ptr + 64, b.ptr + 96, a.ptr))
+      .toThrow(/topk_merge_f32: cand_idx out of bounds \(assembly\/topk\.ts:\d+:\d+\)/);
+    // the part shares topk_f32's checks of the catalog, queries and workspace (here: ws = 0, static data)
+    expect(() => e.x.topk_part_f32(a.ptr, 4, 4, a.ptr, 1, 1, 2, 0, 0, 0, 0, 4, b.ptr, b.ptr + 4, 0, 0, 0))
+      .toThrow(/topk_f32: workspace out of bounds/);
+  });
+
   it("nothing was written by a refused call", () => {
     const { e, a } = d;
     a.f32().fill(5);

@@ -13,6 +13,9 @@ import { compileEngine, createRecommender, createTrainer, loadEmbeddings, readBy
 import { loadModel, recommend } from "../src/cli/pipeline.js";
 import { loadEmbeddings as loadEmbeddingsFile } from "../src/embed/file.js";
 import { makeTinyModel, type TinyModel } from "./util/tiny-model.js";
+// Node and the page/library must run the same build for identical recommendations: the SIMD128 one
+// (encore.wasm, what this test serves), also for the CLI pipeline, which would take relaxed SIMD where it validates.
+process.env.ENCORE_SIMD = "simd128";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const WASM = join(ROOT, "build", "encore.wasm");

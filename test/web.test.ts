@@ -25,6 +25,9 @@ import { loadDataset, recommend, type Recommendation } from "../src/cli/pipeline
 import type { ScoredTrack } from "../src/index.js";
 import { makeTinyModel, type TinyModel } from "./util/tiny-model.js";
 import { listenerReferences, type ReferenceListener } from "../src/web/references.js";
+// Node and the page/library must run the same build for identical recommendations: the SIMD128 one
+// (encore.wasm, what this test serves), also for the CLI pipeline, which would take relaxed SIMD where it validates.
+process.env.ENCORE_SIMD = "simd128";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];

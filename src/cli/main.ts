@@ -21,13 +21,17 @@ import { SEED, choiceListOption, choiceOption, defaultText, intListOption, intOp
 import { formatReport } from "../report/text.js";
 import { formatRecommendations } from "./print.js";
 import { formatField, formatFigure } from "../report/format.js";
+import { configureEngine, machineThreads } from "./wasm.js";
 
 const program = new Command();
 program
   .name("encore")
   .description("List-wise music recommendation with DDPG on a WebAssembly SIMD engine")
   .option("--verbose", "print stack traces on errors")
+  .addOption(intOption("--threads <n>", "threads the engine runs kernels on (top-k, GEMM, item2vec); default: the machine's cores", { min: 1, max: 256 }, machineThreads()))
   .showHelpAfterError("(run with --help for usage)");
+// Before any engine is compiled: the relaxed-SIMD flag on Node 20, the build (ENCORE_SIMD=simd128|relaxed forces one) and --threads.
+program.hook("preAction", () => configureEngine({ threads: program.opts().threads as number }));
 
 function print(json: boolean | undefined, obj: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? JSON.stringify(obj, null, 2) + "\n" : text + "\n");

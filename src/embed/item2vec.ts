@@ -16,9 +16,20 @@
 // (duplicates, negatives equal to the context) and compare against the reference exactly. The
 // price is ~2 u32 draws per negative in JS; the benchmark reports the kernel and the whole epoch.
 //
-// Determinism: single-threaded, pairs in a fixed order; the same sessions, V, shape, options and
-// seed give identical bytes. The learning rate is constant within a batch of `batchPairs` pairs,
-// so batchPairs is part of what determines the result.
+// Determinism: pairs in a fixed order; the same sessions, V, shape, options and seed give
+// identical bytes. The learning rate is constant within a batch of `batchPairs` pairs, so
+// batchPairs is part of what determines the result.
+//
+// Threads (the worker-thread engine, Engine.load with threads > 1): a pipeline. The calling thread
+// draws the pairs and negatives of batch b + 1 into one of two pair buffers while the workers
+// apply batch b from the other; it waits for batch b only before handing over batch b + 1. With
+// one worker (threads = 2) the kernel calls are exactly the one-thread calls, in the same order, so
+// the result is bit-identical to one thread (the draws never read the tables). That is the default
+// whatever the thread count, so files stay byte-identical. With `hogwild: true` and more workers,
+// each batch is split into contiguous slices applied at once on the shared tables without locks:
+// Hogwild (Recht et al. 2011; word2vec.c's own threads work the same way). Two slices touch the
+// same row only when they share a track, the races lose or reorder a few updates, and the result
+// varies from run to run in its low bits; tests hold it to the same quality as one thread.
 //
 // No `node:` imports: this runs wherever the engine does.
 
@@ -79,6 +90,12 @@ export interface Item2VecOptions {
   /** Default 0. */
   seed?: number;
   onEpoch?: (report: Item2VecEpoch) => void;
+  /**
+   * On the worker-thread engine with 3 or more threads: split each batch across all workers,
+   * Hogwild (faster, not reproducible bit for bit). Default false: one worker applies every batch
+   * while this thread draws the next, which gives one thread's result exactly.
+   */
+  hogwild?: boolean;
 }
 
 export interface Item2VecResult {
@@ -200,6 +217,8 @@ export class Item2Vec {
   readonly contexts: Region;
   readonly negs: Region;
   readonly ws: Region;
+  /** Bytes between two threads' kernel workspaces. */
+  private wsStride = 0;
 
   constructor(readonly plan: MemoryPlan, readonly V: number, shape: Item2VecShape = {}, readonly name = "item2vec") {
     positiveInt("V", V);
@@ -213,10 +232,16 @@ export class Item2Vec {
     // 16): at d = 32 a row is then exactly two lines, not three.
     this.vin = plan.f32(`${name}.in`, "data", V * d + 12);
     this.uout = plan.f32(`${name}.out`, "data", V * d + 12);
-    this.centers = plan.i32(`${name}.centers`, "io", P);
-    this.contexts = plan.i32(`${name}.contexts`, "io", P);
-    this.negs = plan.i32(`${name}.negatives`, "io", P * Math.max(1, K));
-    this.ws = plan.region(`${name}.ws`, "scratch", (x) => x.sgns_workspace_bytes(d));
+    // Two pair buffers on the worker-thread engine (one filled while the other is applied), one otherwise.
+    const buffers = (ctx: { threads: number }): number => (ctx.threads > 1 ? 2 : 1);
+    this.centers = plan.region(`${name}.centers`, "io", (_x, ctx) => 4 * P * buffers(ctx));
+    this.contexts = plan.region(`${name}.contexts`, "io", (_x, ctx) => 4 * P * buffers(ctx));
+    this.negs = plan.region(`${name}.negatives`, "io", (_x, ctx) => 4 * P * Math.max(1, K) * buffers(ctx));
+    // One kernel workspace per thread, wsStride bytes apart.
+    this.ws = plan.region(`${name}.ws`, "scratch", (x, ctx) => {
+      this.wsStride = Math.ceil(x.sgns_workspace_bytes(d) / 16) * 16;
+      return this.wsStride * ctx.threads;
+    });
   }
 
   /** The input vectors v (V, d): the item2vec embeddings, a view into wasm memory. */
@@ -312,7 +337,18 @@ export class Item2Vec {
     const buf = new Int32Array(Math.max(1, maxLen));
     const order = new Int32Array(S);
     for (let s = 0; s < S; s++) order[s] = s;
-    const cen = this.centers.i32(), ctx = this.contexts.i32(), neg = this.negs.i32();
+    const engine = this.plan.engine;
+    // The pipeline (see the header) on the worker-thread engine, unless a subclass replaced the kernel.
+    const pool = engine.threads > 1 && this.stepBatch === Item2Vec.prototype.stepBatch ? engine.pool : null;
+    const workers = pool ? (o.hogwild ? pool.size : 1) : 0;
+    const negStride = P * Math.max(1, K);
+    const bufCen = [this.centers.i32().subarray(0, P), this.centers.i32().subarray(pool ? P : 0, pool ? 2 * P : P)];
+    const bufCtx = [this.contexts.i32().subarray(0, P), this.contexts.i32().subarray(pool ? P : 0, pool ? 2 * P : P)];
+    const bufNeg = [this.negs.i32().subarray(0, negStride), this.negs.i32().subarray(pool ? negStride : 0, pool ? 2 * negStride : negStride)];
+    let cur = 0;
+    let cen = bufCen[0], ctx = bufCtx[0], neg = bufNeg[0];
+    const sliceN = new Int32Array(Math.max(1, workers));
+    let started = 0; // workers running the previous batch
     const windowScale = window / TWO32;
     const totalTokens = epochs * tokens;
     const lr0 = o.lr0, shrink = o.shrinkWindow;
@@ -321,9 +357,33 @@ export class Item2Vec {
     let lr = lr0;
     let n = 0; // pairs in the buffers
     let lossSum = 0, epochPairs = 0;
+    const finishBatch = (): void => {
+      for (let w = 0; w < started; w++) {
+        const loss = pool!.wait(w);
+        lossSum += loss * sliceN[w];
+      }
+      started = 0;
+    };
     const flush = (): void => {
       lr = lr0 * Math.max(MIN_LR_RATIO, 1 - read / totalTokens);
-      lossSum += this.stepBatch(n, lr) * n;
+      if (pool === null) {
+        lossSum += this.stepBatch(n, lr) * n;
+      } else {
+        finishBatch();
+        const c0 = this.centers.ptr + cur * P * 4, x0 = this.contexts.ptr + cur * P * 4, n0 = this.negs.ptr + cur * negStride * 4;
+        for (let w = 0, lo = 0; w < workers; w++) {
+          const hi = Math.floor((n * (w + 1)) / workers);
+          sliceN[w] = hi - lo;
+          const a = pool.args(w);
+          a[0] = hi - lo; a[1] = c0 + lo * 4; a[2] = x0 + lo * 4; a[3] = n0 + lo * K * 4; a[4] = K;
+          a[5] = this.vinPtr; a[6] = this.uoutPtr; a[7] = d; a[8] = lr; a[9] = this.ws.ptr + (w + 1) * this.wsStride;
+          pool.start(w, "sgns_step_f32", 10);
+          lo = hi;
+        }
+        started = workers;
+        cur ^= 1;
+        cen = bufCen[cur]; ctx = bufCtx[cur]; neg = bufNeg[cur];
+      }
       epochPairs += n;
       n = 0;
     };
@@ -360,6 +420,7 @@ export class Item2Vec {
         }
       }
       if (n > 0) flush();
+      finishBatch();
       const seconds = (now() - te) / 1000;
       const loss = epochPairs > 0 ? lossSum / epochPairs : NaN;
       losses.push(loss);

@@ -12,6 +12,11 @@
 export interface EngineExports {
   /** First byte above the engine's static data. */
   heap_base(): number;
+  // assembly/simd.ts: which build this is (immutable globals, 0 or 1)
+  /** 1 in the relaxed-SIMD builds (multiply-adds fused where the CPU can), 0 in the SIMD128 ones. */
+  BUILD_RELAXED: WebAssembly.Global;
+  /** 1 in the builds that import a shared memory (the worker-thread engine's), 0 otherwise. */
+  BUILD_SHARED: WebAssembly.Global;
 
   // assembly/gemm.ts
   gemm_workspace_bytes(): number;
@@ -85,6 +90,15 @@ export interface EngineExports {
   topk_f32(E: number, N: number, D: number, W: number, Q: number, G: number, k: number,
            excl: number, X: number, distinct: number, out_idx: number, out_score: number, ws: number,
            bias: number, qbias: number): void;
+  /** Candidate entries H per part of a split top-k (exact in f64). */
+  topk_candidates(Q: number, G: number, k: number, distinct: number): number;
+  /** topk_f32's scan over catalog rows [r0, r1) only; writes the part's candidates cand_idx/cand_score (H). */
+  topk_part_f32(E: number, N: number, D: number, W: number, Q: number, G: number, k: number,
+                excl: number, X: number, distinct: number, r0: number, r1: number,
+                cand_idx: number, cand_score: number, ws: number, bias: number, qbias: number): void;
+  /** Merges T parts' candidates (T, H) into topk_f32's outputs (Q, k); ws ≥ topk_workspace_bytes(Q, G, k, 1, distinct). */
+  topk_merge_f32(Q: number, G: number, k: number, distinct: number, T: number, cand_idx: number,
+                 cand_score: number, out_idx: number, out_score: number, ws: number): void;
 
   // assembly/sgns.ts
   sgns_workspace_bytes(D: number): number;

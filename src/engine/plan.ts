@@ -21,8 +21,14 @@ export function alignUp(n: number, a: number = ALIGN): number {
 }
 
 export type RegionKind = "activation" | "scratch" | "io" | "data";
-/** Byte size, or a function of the engine's exports (e.g. a kernel's workspace size). */
-export type ByteSize = number | ((x: EngineExports) => number);
+/** What a region's size may depend on besides the kernels: the engine's thread count. */
+export interface LayoutContext {
+  /** Threads the engine runs kernels on (1, or the worker-thread engine's count): per-thread workspaces scale with it. */
+  threads: number;
+}
+
+/** Byte size, or a function of the engine's exports (e.g. a kernel's workspace size) and the layout context. */
+export type ByteSize = number | ((x: EngineExports, ctx: LayoutContext) => number);
 
 const KIND_ORDER: RegionKind[] = ["activation", "scratch", "io", "data"];
 
@@ -155,6 +161,8 @@ export class ParamGroup {
 }
 
 export interface Layout {
+  /** The threads the layout was made for (per-thread regions hold this many parts). */
+  threads: number;
   /** First byte the plan placed (above the engine's static data). */
   start: number;
   /** Total bytes used. */
@@ -221,7 +229,7 @@ export class MemoryPlan {
    * @internal Compute offsets from `start` (the engine's heap base) using the probe's
    * exports for size functions. Returns the layout; call bind() once memory exists.
    */
-  computeLayout(start: number, probe: EngineExports): Layout {
+  computeLayout(start: number, probe: EngineExports, ctx: LayoutContext = { threads: 1 }): Layout {
     this.assertOpen("lay out the plan again");
     let at = alignUp(start);
     const offsets = new Map<object, [number, number]>();
@@ -232,7 +240,7 @@ export class MemoryPlan {
     for (const kind of KIND_ORDER) {
       for (const r of this.regions) {
         if (r.kind !== kind) continue;
-        const bytes = typeof r.size === "function" ? r.size(probe) : r.size;
+        const bytes = typeof r.size === "function" ? r.size(probe, ctx) : r.size;
         if (!Number.isInteger(bytes) || bytes < 0) throw new Error(`region '${r.name}': bad size ${bytes}`);
         offsets.set(r, [at, bytes]);
         at = alignUp(at + bytes);
@@ -241,7 +249,7 @@ export class MemoryPlan {
     const pages = Math.max(1, Math.ceil(at / 65536));
     if (pages > 65536) throw new Error(`memory plan needs ${(at / 2 ** 30).toFixed(2)} GiB, above wasm32's 4 GiB`);
     this.pending = offsets;
-    this.layout = { start: alignUp(start), end: at, pages };
+    this.layout = { threads: ctx.threads, start: alignUp(start), end: at, pages };
     return this.layout;
   }
 

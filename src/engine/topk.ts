@@ -11,6 +11,12 @@
 // results from the views. run() checks every shape on the host (a clear Error, never a wasm
 // trap) and allocates nothing.
 //
+// Threads: on the worker-thread engine (Engine.load with threads > 1) a call over at least
+// 2·parallelMinRows catalog rows is split by rows: each thread scans its contiguous range into
+// its own heaps (topk_part_f32, on its own workspace), and the calling thread merges the parts'
+// candidates (topk_merge_f32). The selection's order (score descending, index ascending) is
+// total, so the result is exactly the one-thread result, bit for bit, whatever the split.
+//
 // Semantics (per query vector q of Q, in G groups of Kg = Q/G consecutive vectors):
 //   indices[q·k + s], scores[q·k + s], s = 0..k-1: the k best tracks by score = dot(w_q, e_i)
 //   (f32), or with a bias score = dot(w_q, e_i) + queryBias[q]·b[i] (the product rounded to f32,
@@ -23,6 +29,7 @@
 // No `node:` imports: this runs in browsers and edge runtimes too.
 
 import type { Engine } from "./engine.js";
+import type { ThreadPool } from "./threads.js";
 import type { EngineExports } from "./kernels.js";
 import type { MemoryPlan, Region } from "./plan.js";
 
@@ -68,8 +75,20 @@ export class TopK {
   /** Results (Q, k) with the call's k as stride: query q's best at [q·k, q·k + k). */
   readonly indexRegion: Region;
   readonly scoreRegion: Region;
+  /** One workspace per engine thread, `workspaceStride` bytes apart (thread 0's first). */
   readonly workspaceRegion: Region;
+  /** The parts' candidates of a split call (threads > 1 only; empty on one thread). */
+  readonly candidateIndexRegion: Region;
+  readonly candidateScoreRegion: Region;
   readonly cap: Readonly<Required<TopKCapacity>>;
+  /** Bytes between two threads' workspaces (set when the plan is laid out). */
+  workspaceStride = 0;
+  /** A call is split across threads only when every thread gets at least this many catalog rows. */
+  parallelMinRows = 16384;
+  /** How many parts the last run() was split into (1: not split). */
+  lastParts = 1;
+  private pool: ThreadPool | null = null;
+  private threads = 1;
 
   private x: EngineExports | null = null;
   private memory: WebAssembly.Memory | null = null;
@@ -100,11 +119,16 @@ export class TopK {
     const m = group;
     const Gw = m > 0 ? Math.ceil(c.maxQ / m) : 1;
     const Qw = m > 0 ? Gw * m : c.maxQ;
-    this.workspaceRegion = plan.region(`${name}.workspace`, "scratch", (x) => {
+    this.workspaceRegion = plan.region(`${name}.workspace`, "scratch", (x, ctx) => {
       const bytes = x.topk_workspace_bytes(Qw, Gw, c.maxK, c.maxD, m > 0 ? 1 : 0);
       if (bytes > I32_MAX) throw new Error(`${name}: the workspace for maxQ ${c.maxQ}, maxK ${c.maxK}, maxD ${c.maxD}, maxDistinctGroup ${m} exceeds 2 GiB; lower the capacities`);
-      return bytes;
+      this.workspaceStride = Math.ceil(bytes / 16) * 16;
+      return this.workspaceStride * ctx.threads;
     });
+    // The largest call's candidates per part (distinct groups keep k·(j+1) per vector), per thread.
+    const candidates = (x: EngineExports, ctx: { threads: number }): number => ctx.threads > 1 ? ctx.threads * x.topk_candidates(Qw, Gw, c.maxK, m > 0 ? 1 : 0) * 4 : 0;
+    this.candidateIndexRegion = plan.region(`${name}.candidateIndices`, "scratch", candidates);
+    this.candidateScoreRegion = plan.region(`${name}.candidateScores`, "scratch", candidates);
   }
 
   /** Attach to the engine the plan was loaded into (once, after Engine.load). */
@@ -112,6 +136,8 @@ export class TopK {
     if (engine.plan !== this.queryRegion.plan) throw new Error(`${this.name}: bind() needs the engine loaded from this TopK's memory plan`);
     this.x = engine.x;
     this.memory = engine.memory;
+    this.pool = engine.pool;
+    this.threads = engine.threads;
     this._queries = this.queryRegion.f32();
     this._exclusions = this.exclusionRegion.i32();
     this._queryBias = this.queryBiasRegion.f32();
@@ -175,8 +201,8 @@ export class TopK {
       checkDisjoint(bias, N * 4, this.scoreRegion, "bias");
     }
     const need = x.topk_workspace_bytes(Q, G, k, D, distinct ? 1 : 0);
-    if (need > this.workspaceRegion.byteLength) {
-      throw new Error(`topk: this call needs ${need} workspace bytes, the region has ${this.workspaceRegion.byteLength} (capacities too small)`);
+    if (need > this.workspaceStride) {
+      throw new Error(`topk: this call needs ${need} workspace bytes, the region has ${this.workspaceStride} per thread (capacities too small)`);
     }
     const ex = this._exclusions!;
     for (let i = 0, n = G * X; i < n; i++) {
@@ -185,9 +211,48 @@ export class TopK {
         throw new Error(`topk: exclusions[group ${Math.floor(i / X)}][${i % X}] = ${v} is not a track index in [0, ${N}) nor -1 (padding)`);
       }
     }
-    x.topk_f32(catalog, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X,
-      distinct ? 1 : 0, this.indexRegion.ptr, this.scoreRegion.ptr, this.workspaceRegion.ptr,
-      bias, bias !== 0 ? this.queryBiasRegion.ptr : 0);
+    for (const r of [this.candidateIndexRegion, this.candidateScoreRegion]) checkDisjoint(catalog, bytes, r);
+    if (bias !== 0) for (const r of [this.candidateIndexRegion, this.candidateScoreRegion]) checkDisjoint(bias, N * 4, r, "bias");
+    const T = Math.min(this.threads, Math.floor(N / Math.max(1, this.parallelMinRows)));
+    const qbias = bias !== 0 ? this.queryBiasRegion.ptr : 0;
+    this.lastParts = T < 2 || k === 0 || Q === 0 ? 1 : T;
+    if (T < 2 || k === 0 || Q === 0) {
+      x.topk_f32(catalog, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X,
+        distinct ? 1 : 0, this.indexRegion.ptr, this.scoreRegion.ptr, this.workspaceRegion.ptr, bias, qbias);
+      return;
+    }
+    this.runParts(T, catalog, N, D, Q, G, k, X, distinct ? 1 : 0, bias, qbias);
+  }
+
+  // The split call: T contiguous row ranges (boundaries multiples of 16 rows), thread t scanning
+  // range t into candidate block t on workspace t; thread 0 (this one) takes the first range while
+  // the workers run, then merges.
+  private runParts(T: number, catalog: number, N: number, D: number, Q: number, G: number, k: number, X: number,
+                   distinct: number, bias: number, qbias: number): void {
+    const x = this.x!, pool = this.pool!;
+    const H = x.topk_candidates(Q, G, k, distinct);
+    const ci = this.candidateIndexRegion.ptr, cs = this.candidateScoreRegion.ptr, ws = this.workspaceRegion.ptr;
+    if (T * H * 4 > this.candidateIndexRegion.byteLength) throw new Error(`topk: ${T} parts of ${H} candidates exceed the candidate region (${this.candidateIndexRegion.byteLength} bytes)`);
+    const bound = (t: number): number => (t >= T ? N : Math.floor((N * t) / T / 16) * 16);
+    for (let t = T - 1; t >= 1; t--) {
+      const a = pool.args(t - 1);
+      a[0] = catalog; a[1] = N; a[2] = D; a[3] = this.queryRegion.ptr; a[4] = Q; a[5] = G; a[6] = k;
+      a[7] = this.exclusionRegion.ptr; a[8] = X; a[9] = distinct; a[10] = bound(t); a[11] = bound(t + 1);
+      a[12] = ci + t * H * 4; a[13] = cs + t * H * 4; a[14] = ws + t * this.workspaceStride; a[15] = bias; a[16] = qbias;
+      pool.start(t - 1, "topk_part_f32", 17);
+    }
+    let error: unknown = null;
+    try {
+      x.topk_part_f32(catalog, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X, distinct,
+        0, bound(1), ci, cs, ws, bias, qbias);
+    } catch (e) {
+      error = e;
+    }
+    for (let t = 1; t < T; t++) {
+      try { pool.wait(t - 1); } catch (e) { error ??= e; }
+    }
+    if (error) throw error;
+    x.topk_merge_f32(Q, G, k, distinct, T, ci, cs, this.indexRegion.ptr, this.scoreRegion.ptr, ws);
   }
 
   private bound<T>(v: T | null): T {
