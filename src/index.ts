@@ -20,12 +20,14 @@ import { Engine, type EngineBuilds, type EngineOptions, type WasmSource } from "
 import { MemoryPlan } from "./engine/plan.js";
 import { DdpgAgent, type DdpgConfig } from "./agent/ddpg.js";
 import { Trainer, type TrainOptions } from "./agent/train.js";
-import { applyModel, checkModel, decodeModel, encodeModel, type ModelHeader, type ModelIdentity } from "./agent/checkpoint.js";
+import { applyModel, checkModel, decodeModel, encodeModel, sourceSessionsOf, type ModelHeader, type ModelIdentity } from "./agent/checkpoint.js";
 import { decodeEmbeddings, type LoadedEmbeddings } from "./embed/format.js";
 import { ListenerModel, type SynthModelOptions } from "./data/synth.js";
 import { ListenerEnv } from "./rl/listener-env.js";
 import { Rng } from "./rng.js";
 import { historyState, type HistoryItem } from "./core/history.js";
+import type { SourceSessions } from "./core/candidates.js";
+import { fitSources } from "./eval/sources.js";
 import { allocStates } from "./core/state.js";
 import type { EpisodeMetrics } from "./core/episode.js";
 import { slotScales, type SlotScale } from "./core/score-scale.js";
@@ -37,7 +39,8 @@ export type { EpisodeMetrics } from "./core/episode.js";
 export type { HistoryItem } from "./core/history.js";
 export type { ModelHeader } from "./agent/checkpoint.js";
 export type { SynthModelOptions } from "./data/synth.js";
-export { SCORE_EXPLANATION, type SlotScale } from "./core/score-scale.js";
+export { RERANK_EXPLANATION, SCORE_EXPLANATION, type SlotScale } from "./core/score-scale.js";
+import { RERANK_EXPLANATION, SCORE_EXPLANATION } from "./core/score-scale.js";
 export { Engine } from "./engine/engine.js";
 // The engine's builds and threads: Engine.load(engineBuilds(folder), plan, { threads, threadWorker: webThreads(url) }).
 export { engineBuilds, relaxedSimdSupported, type EngineBuilds, type EngineOptions, type SimdBuild } from "./engine/engine.js";
@@ -113,11 +116,12 @@ function identityOf(emb: LoadedEmbeddings): ModelIdentity {
   return { vocabHash: emb.vocabHash, embeddingHash: emb.embeddingHash, V: emb.V, d: emb.d };
 }
 
-/** A DDPG agent on a fresh engine whose catalog region holds the embeddings. */
-async function agentOn(wasm: EngineSource, emb: LoadedEmbeddings, config: Partial<DdpgConfig>, engine?: EngineOptions): Promise<DdpgAgent> {
+/** A DDPG agent on a fresh engine whose catalog region holds the embeddings (its candidate sources fitted on `sessions`). */
+async function agentOn(wasm: EngineSource, emb: LoadedEmbeddings, config: Partial<DdpgConfig>, engine?: EngineOptions, sessions?: SourceSessions | null): Promise<DdpgAgent> {
   const plan = new MemoryPlan();
   const catalog = plan.f32("catalog", "data", emb.V * emb.d);
-  const agent = new DdpgAgent(plan, { region: catalog, V: emb.V, d: emb.d }, config);
+  const sources = sessions ? fitSources(config.sources ?? [], sessions) : [];
+  const agent = new DdpgAgent(plan, { region: catalog, V: emb.V, d: emb.d }, config, { sources, sourceSessions: sessions ?? undefined });
   await Engine.load(isBuilds(wasm) ? wasm : await compileEngine(wasm), plan, engine);
   catalog.f32().set(emb.E);
   return agent;
@@ -162,6 +166,8 @@ export interface Recommender {
    * Null when the model scores with more than w · e. Scans the catalog K times in JS.
    */
   scoreScales(history: readonly HistoryItem[]): SlotScale[] | null;
+  /** What this model's scores mean, in a sentence for people (RERANK_EXPLANATION or SCORE_EXPLANATION). */
+  readonly scoreExplanation: string;
 }
 
 export interface RecommenderOptions {
@@ -179,7 +185,7 @@ export interface RecommenderOptions {
 export async function createRecommender(o: RecommenderOptions): Promise<Recommender> {
   const [emb, modelBytes] = await Promise.all([loadEmbeddings(o.embeddings), readBytes(o.model, "model")]);
   const model = decodeModel(modelBytes, typeof o.model === "string" ? o.model : "model");
-  const agent = await agentOn(o.wasm, emb, model.header.config, o.engine);
+  const agent = await agentOn(o.wasm, emb, model.header.config, o.engine, sourceSessionsOf(model, typeof o.model === "string" ? o.model : "model"));
   checkModel(model, agent, identityOf(emb), typeof o.model === "string" ? o.model : "model");
   applyModel(model, agent);
   return recommenderOf(agent, emb, model.header);
@@ -204,7 +210,9 @@ function recommenderOf(agent: DdpgAgent, emb: LoadedEmbeddings, header: ModelHea
       for (let i = 0; i < k; i++) res.push({ trackId: vocab.id(out[i]), score: scores[i], index: out[i] });
       return res;
     },
+    scoreExplanation: agent.config.rerank > 0 ? RERANK_EXPLANATION : SCORE_EXPLANATION,
     scoreScales(history) {
+      if (agent.config.rerank > 0) return null; // re-ranked lists are scored by the critic, not by w · e
       this.recommend(history); // fills `state` and `out`, and the top-k's scores
       return slotScales(agent.weights(state, 1), K, emb.d, emb.E, emb.V, state.tracks, out, agent.topk.scores.slice(0, K));
     },

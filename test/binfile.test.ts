@@ -165,12 +165,12 @@ describe("binfile encode/decode", () => {
     const bytes = encode({
       magic: "ENCTEST", version: 3,
       header: { replay: { N: st.N, K: st.K, capacity: st.capacity, size: st.size, head: st.head }, noise: { kind: ns.kind, dim: ns.dim, step: ns.step, rng: ns.rng } },
-      sections: { "replay.states": st.states, "replay.kept": st.kept, "replay.actions": st.actions, "replay.rewards": st.rewards, "replay.reward": st.reward, "replay.nexts": st.nexts, "replay.nextKept": st.nextKept, "replay.dones": st.dones, "noise.x": ns.x },
+      sections: { "replay.states": st.states, "replay.kept": st.kept, "replay.actions": st.actions, "replay.rewards": st.rewards, "replay.reward": st.reward, "replay.nexts": st.nexts, "replay.nextKept": st.nextKept, "replay.dones": st.dones, "replay.features": st.features, "noise.x": ns.x },
     });
     const f = decode(bytes, EXPECT);
     const h = f.header as { replay: { N: number; K: number; capacity: number; size: number; head: number }; noise: { kind: "ou"; dim: number; step: number; rng: { words: [number, number, number, number]; spare: number | null } } };
     const back = new ReplayBuffer(3, 2, 5);
-    back.setState({ ...h.replay, states: f.i32("replay.states"), kept: f.u8("replay.kept"), actions: f.i32("replay.actions"), rewards: f.f32("replay.rewards"), reward: f.f32("replay.reward"), nexts: f.i32("replay.nexts"), nextKept: f.u8("replay.nextKept"), dones: f.u8("replay.dones") });
+    back.setState({ ...h.replay, states: f.i32("replay.states"), kept: f.u8("replay.kept"), actions: f.i32("replay.actions"), rewards: f.f32("replay.rewards"), reward: f.f32("replay.reward"), nexts: f.i32("replay.nexts"), nextKept: f.u8("replay.nextKept"), dones: f.u8("replay.dones"), features: f.f32("replay.features") });
     const noise2 = new OUNoise(4, new Rng(0));
     noise2.setState({ ...h.noise, x: f.f64("noise.x") });
     const sb = back.sample(new Rng(4), 6), sa = buf.sample(new Rng(4), 6);

@@ -77,18 +77,12 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
     for (const r of recs) {
       expect(ids).not.toContain(r.track_id);
       expect(Number.isFinite(r.score)).toBe(true);
-      // each score on its own slot's scale: inside that slot's range, ranked among the catalog
-      expect(r.slot_min).toBeLessThanOrEqual(r.score + 1e-6);
-      expect(r.slot_max).toBeGreaterThanOrEqual(r.score - 1e-6);
-      expect(r.slot_rank).toBeGreaterThanOrEqual(1);
-      expect(r.slot_rank).toBeLessThanOrEqual(r.rank); // only earlier slots can take a slot's better tracks
-      expect(r.eligible).toBe(e.V - new Set(ids).size);
     }
-    expect(recs[0].slot_rank).toBe(1);
-    expect(recs[0].slot_max).toBeCloseTo(recs[0].score, 5);
+    // the critic re-ranked the list: its item values, highest first
+    for (let k = 1; k < recs.length; k++) expect(recs[k].score).toBeLessThanOrEqual(recs[k - 1].score);
     const said = ok("recommend", "--history", ids.join(","));
-    expect(said).toMatch(/^Each slot scores the catalog with its own weight vector/);
-    expect(said).toMatch(/\n1\.\s+\S+\s+score \S+\s+rank 1 of [\d,]+ under slot 1; that slot's scores run \S+ to \S+/);
+    expect(said).toMatch(/^The critic chose this list among the tracks/);
+    expect(said).toMatch(/\n1\.\s+\S+\s+score \S+/);
   }, 120_000);
 
   it("fails with a one-line message, and no stack trace, on bad arguments and files", () => {

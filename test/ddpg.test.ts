@@ -10,6 +10,7 @@ import { loadEngine } from "./util/engine.js";
 import { expectClose } from "./util/close.js";
 import { ddpgUpdateRef, refTwin } from "./reference/ddpg.js";
 import { softUpdate } from "../src/nn/adam.js";
+import { fitSources } from "../src/eval/sources.js";
 import type { States } from "../src/core/state.js";
 
 const V = 300, d = 8, N = 10, K = 3;
@@ -63,8 +64,8 @@ const REFERENCED: [string, Partial<DdpgConfig>][] = [
   ["flat [embedding | kept] state, MLP (W1's structure)", FLAT],
 ];
 const ENCODERS: [string, Partial<DdpgConfig>][] = [
-  ["pooled feedback, biased L2 actor, item critic re-ranking (LISTWISE_NETWORKS)", LISTWISE_NETWORKS],
-  ["the same with TD3 (twin critics, delay 2, target smoothing), γ = 0.9", { ...LISTWISE_NETWORKS, twin: true, policyDelay: 2, targetNoise: 0.2, gamma: 0.9 }],
+  ["pooled feedback, biased L2 actor, item critic re-ranking (LISTWISE_NETWORKS, no candidate sources)", { ...LISTWISE_NETWORKS, sources: [] }],
+  ["the same with TD3 (twin critics, delay 2, target smoothing), γ = 0.9", { ...LISTWISE_NETWORKS, sources: [], twin: true, policyDelay: 2, targetNoise: 0.2, gamma: 0.9 }],
   ...REFERENCED,
 ];
 
@@ -153,6 +154,59 @@ describe.each(ENCODERS)("DDPG agent, %s", (_name, nets) => {
     const [a, b] = [await run(), await run()];
     expect(Buffer.from(a[0].buffer).equals(Buffer.from(b[0].buffer))).toBe(true);
     expect(Buffer.from(a[1].buffer).equals(Buffer.from(b[1].buffer))).toBe(true);
+  });
+});
+
+describe("critic re-ranking (Wolpertinger)", () => {
+  it("the chosen list is the critic's argmax among every distinct list of the candidates, which the actor and the sources proposed", async () => {
+    const sessions = Array.from({ length: 120 }, (_, s) => Array.from({ length: 12 }, (_, r) => (s * 7 + r * 13 + (r % 3) * 41) % V));
+    const offsets = new Int32Array(sessions.length + 1);
+    sessions.forEach((x, s) => (offsets[s + 1] = offsets[s] + x.length));
+    const tracks = Int32Array.from(sessions.flat()), flags = Uint16Array.from(tracks, (t) => (t % 3 === 0 ? 2 : 0));
+    const sourceSessions = { V, sessionOffsets: offsets, tracks, flags };
+    const sources = fitSources(["popular", "item-knn", "sknn"], sourceSessions);
+    const plan = new MemoryPlan();
+    const E = plan.f32("catalog", "data", V * d);
+    const agent = new DdpgAgent(plan, { region: E, V, d }, { ...LISTWISE_NETWORKS, sources: ["popular", "item-knn", "sknn"], batch: 16, gamma: 0 }, { maxActBatch: 8, sources, sourceSessions });
+    await loadEngine(plan);
+    const rng = new Rng(21);
+    for (let i = 0; i < V * d; i++) E.f32()[i] = rng.normal() / Math.sqrt(d);
+    agent.initialize(rng);
+    for (let i = 0; i < 30; i++) agent.update({ ...randomBatch(rng, 16), rewards: Float32Array.from({ length: 16 * K }, () => rng.int(2)) }, rng);
+    const B = 8, states = randomStates(rng, B), out = new Int32Array(B * K);
+    agent.recommend(states, B, out);
+    const w = Float32Array.from(agent.weights(states, B)); // the actor's vectors, to check the pool holds their top tracks
+    agent.recommend(states, B, out);
+    const G = [1, 0.9, 0.81];
+    for (let b = 0; b < B; b++) {
+      const pool = agent.lastPool(b), P = pool.tracks.length, tracks = Array.from(pool.tracks), scores = Array.from(pool.scores);
+      expect(new Set(tracks).size).toBe(P);
+      const st = Array.from(states.tracks.subarray(b * N, b * N + N));
+      for (const t of tracks) expect(st).not.toContain(t);
+      // brute force over every ordered list of K distinct candidates
+      let best = -Infinity, arg: number[] = [];
+      for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) for (let k = 0; k < P; k++) {
+        if (i === j || i === k || j === k) continue;
+        const q = G[0] * scores[i] + G[1] * scores[j] + G[2] * scores[k];
+        if (q > best) { best = q; arg = [tracks[i], tracks[j], tracks[k]]; }
+      }
+      expect(Array.from(out.subarray(b * K, b * K + K))).toEqual(arg);
+      // the critic's own Q of the chosen list (scored afresh as a list) is that maximum
+      const qChosen = agent.q({ tracks: states.tracks.subarray(b * N, b * N + N), kept: states.kept.subarray(b * N, b * N + N) }, out.subarray(b * K, b * K + K), 1)[0];
+      expect(Math.abs(qChosen - best)).toBeLessThan(1e-4 * (1 + Math.abs(best)));
+      // each slot's own best track under its weight vector is a candidate (the actor proposes)
+      const A = agent.A;
+      for (let k = 0; k < K; k++) {
+        let top = -1, topScore = -Infinity;
+        for (let t = 0; t < V; t++) {
+          if (st.includes(t)) continue;
+          let sc = w[(b * K + k) * A + d] * agent.bias!.view("value")[t];
+          for (let j = 0; j < d; j++) sc += w[(b * K + k) * A + j] * E.f32()[t * d + j];
+          if (sc > topScore) { topScore = sc; top = t; }
+        }
+        if (k === 0) expect(tracks).toContain(top);
+      }
+    }
   });
 });
 

@@ -100,7 +100,7 @@ describe("the guard on a training agent", () => {
     const d = model.latentDim;
     const plan = new MemoryPlan();
     const catalog = plan.f32("catalog", "data", model.numTracks * d);
-    const agent = new DdpgAgent(plan, { region: catalog, V: model.numTracks, d }, { ...LISTWISE_NETWORKS, gamma: 0, batch: 16, criticLr, actorLr: 1e-3 }, { maxActBatch: 16 });
+    const agent = new DdpgAgent(plan, { region: catalog, V: model.numTracks, d }, { ...LISTWISE_NETWORKS, sources: [], gamma: 0, batch: 16, criticLr, actorLr: 1e-3 }, { maxActBatch: 16 });
     await loadEngine(plan);
     catalog.f32().set(model.latents.map((x) => x / Math.sqrt(d)));
     agent.initialize(new Rng(1));

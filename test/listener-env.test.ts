@@ -169,30 +169,30 @@ function contentPolicy(E: Float32Array, V: number, d: number): Policy {
 describe("DDPG on the ground-truth listener", () => {
   // 400 tracks in 8 genres; the embeddings are the tracks' 29 standardised audio features, which
   // carry the listener model's latent taste only partly (the content baseline shows how much).
-  // The agent: the default networks (mean history → L2-normalised weight vectors; a critic
-  // linear in [mean history | e(a) | mean ⊙ e(a_k)]); γ = 0, so the critic learns the list
-  // reward Σ_k 0.9^k r_k of each recommendation (episodes are 4 lists and states carry no
-  // time-to-go; bootstrapping with γ ≥ 0.5 overestimated Q and diverged in our runs).
-  // Exploration: constant Gaussian noise of 2 per component on weight vectors whose components
-  // have RMS 1 (radius = the catalog's RMS norm √29), so the replay holds diverse lists.
-  // Measured (mean list reward per 4-list episode, 300 fresh listeners; random 3.17):
-  // trained 4.27 / 4.16 / 4.09 with trainer seeds 3 / 4 / 5 (500 episodes).
-  it("a trained policy beats random by at least 0.5 list reward per episode on fresh listeners", async () => {
+  // The agent: the default (listwise) networks without candidate sources: skip-aware pools of the
+  // history, an L2-normalised actor with a per-track bias, the item critic re-ranking the actor's
+  // 10 candidates per slot, starting from "similar to what the listener kept"; γ = 0, so the
+  // critic learns each track's keep flag. Exploration: Gaussian noise 0.5 per component of the
+  // weight vectors, Gumbel temperature 0.1 on the critic's choice.
+  // Measured (mean list reward per 4-list episode, 300 fresh listeners; random 3.18, content
+  // 4.99, untrained 4.46, oracle 6.63): trained 5.09 / 5.24 / 5.04 with trainer seeds 3 / 4 / 5
+  // after 1,500 episodes.
+  it("training improves on the untrained agent, random and the content baseline on fresh listeners", async () => {
     const model = new ListenerModel({ numTracks: 400, numGenres: 8, seed: 3 });
     const env = new ListenerEnv(model);
     const V = model.numTracks;
     const { E, d } = standardisedFeatures(model);
     const plan = new MemoryPlan();
     const catalog = plan.f32("catalog", "data", V * d);
-    const agent = new DdpgAgent(plan, { region: catalog, V, d }, { ...LISTWISE_NETWORKS, gamma: 0, batch: 32, actorLr: 1e-3, criticLr: 1e-3, tau: 0.01 });
+    const agent = new DdpgAgent(plan, { region: catalog, V, d }, { ...LISTWISE_NETWORKS, sources: [], gamma: 0, batch: 32, actorLr: 1e-3, criticLr: 3e-4, tau: 0.01 });
     await loadEngine(plan);
     catalog.f32().set(E);
     agent.initialize(new Rng(3));
     const policy = new DdpgPolicy(agent);
     const EVAL = 300, EVAL_SEED = 77;
     const untrained = meanReward(env, policy, EVAL, EVAL_SEED);
-    const trainer = new Trainer(agent, env, { seed: 3, noise: { kind: "gaussian", sigma: 2, sigmaMin: 2, decay: 1 } });
-    const metrics = trainer.run(500);
+    const trainer = new Trainer(agent, env, { seed: 3, noise: { kind: "gaussian", sigma: 0.5, sigmaMin: 0.5, decay: 1 }, temperature: 0.1 });
+    const metrics = trainer.run(1500);
     const trained = meanReward(env, policy, EVAL, EVAL_SEED);
     const rand = meanReward(env, random, EVAL, EVAL_SEED);
     const content = meanReward(env, contentPolicy(E, V, d), EVAL, EVAL_SEED);
@@ -200,9 +200,10 @@ describe("DDPG on the ground-truth listener", () => {
     const last = metrics.slice(-50);
     const loss = last.reduce((a, m) => a + m.criticLoss, 0) / last.length;
     console.log(`mean list reward per episode over ${EVAL} fresh listeners: random ${rand.toFixed(3)}, untrained DDPG ${untrained.toFixed(3)}, ` +
-      `trained DDPG ${trained.toFixed(3)} (500 episodes, critic loss ${loss.toFixed(3)} over the last 50), content ${content.toFixed(3)}, oracle ${oracle.toFixed(3)}`);
+      `trained DDPG ${trained.toFixed(3)} (1,500 episodes, critic loss ${loss.toFixed(3)} over the last 50), content ${content.toFixed(3)}, oracle ${oracle.toFixed(3)}`);
     expect(Number.isFinite(loss)).toBe(true);
-    expect(trained).toBeGreaterThan(rand + 0.5);
-    expect(trained).toBeGreaterThan(untrained + 0.5);
+    expect(trained).toBeGreaterThan(rand + 1.5);
+    expect(trained).toBeGreaterThan(untrained + 0.3);
+    expect(trained).toBeGreaterThan(content);
   }, 60_000);
 });

@@ -13,6 +13,7 @@ import { modelProblem } from "./model-check.js";
 import type { Arena, ParamGroup } from "../engine/plan.js";
 import type { NoiseState } from "../rl/noise.js";
 import type { DdpgAgent, DdpgConfig } from "./ddpg.js";
+import type { SourceSessions } from "../core/candidates.js";
 import type { Trainer, TrainerState } from "./train.js";
 
 export const MODEL_MAGIC = "ENCOREMD";
@@ -64,6 +65,11 @@ export function encodeModel(agent: DdpgAgent, identity: ModelIdentity, trainer?:
   const sections: [string, SectionArray][] = [];
   for (const g of groups) for (const a of SAVED_ARENAS) sections.push([`${g.name}.${a}`, g.arenaView(a)]);
   if (agent.bias) for (const a of SAVED_ARENAS) sections.push([`bias.${a}`, agent.bias.view(a)]);
+  if (agent.sourceSessions) {
+    const s = agent.sourceSessions;
+    // the skip flags are LOG_FLAG's low byte (skip_1..3, not_skipped): all a source reads of a row
+    sections.push(["sources.offsets", s.sessionOffsets], ["sources.tracks", s.tracks], ["sources.flags", Uint8Array.from(s.flags, (f) => f & 0xff)]);
+  }
   if (agent.embeddings) {
     void agent.catalogPtr; // the tuned catalog exists once used; an untrained agent saves the catalog it starts from
     for (const a of ["value", "m", "v"] as const) sections.push([`embeddings.${a}`, agent.embeddings.view(a)]);
@@ -162,4 +168,19 @@ export function applyModel(model: DecodedModel, agent: DdpgAgent, trainer?: Trai
   agent.criticOpt.t = header.adam.critic;
   if (agent.critic2Opt) agent.critic2Opt.t = header.adam.critic;
   agent.criticSteps = header.adam.criticSteps ?? 0;
+}
+
+/**
+ * The sessions a model's candidate sources were fitted on (config.sources), from its file, or
+ * null when it re-ranks with none. Checked: offsets ascending from 0, tracks in the catalog.
+ */
+export function sourceSessionsOf(model: DecodedModel, name = "<model>"): SourceSessions | null {
+  const { file, header } = model;
+  if (!(header.config.sources ?? []).length) return null;
+  const sessionOffsets = file.i32("sources.offsets"), tracks = file.i32("sources.tracks"), flags = Uint16Array.from(file.u8("sources.flags"));
+  const V = header.identity.V, R = tracks.length;
+  if (sessionOffsets.length < 1 || sessionOffsets[0] !== 0 || sessionOffsets[sessionOffsets.length - 1] !== R || flags.length !== R) throw new Error(`${name}: the candidate sources' sessions are malformed (offsets do not span the ${R} rows)`);
+  for (let i = 1; i < sessionOffsets.length; i++) if (sessionOffsets[i] < sessionOffsets[i - 1]) throw new Error(`${name}: the candidate sources' session offsets decrease at session ${i - 1}`);
+  for (let r = 0; r < R; r++) if (!(tracks[r] >= 0 && tracks[r] < V)) throw new Error(`${name}: the candidate sources' sessions name track ${tracks[r]} of ${V}`);
+  return { V, sessionOffsets, tracks, flags };
 }

@@ -31,7 +31,7 @@
 import type { MemoryPlan, ParamGroup, Region } from "../engine/plan.js";
 import { TopK } from "../engine/topk.js";
 import type { States } from "../core/state.js";
-import type { CandidateSource } from "../core/candidates.js";
+import type { CandidateSource, SourceSessions } from "../core/candidates.js";
 import { Adam, hardUpdate, softUpdate } from "../nn/adam.js";
 import { SparseRows } from "../nn/sparse.js";
 import type { Rng } from "../rng.js";
@@ -108,14 +108,18 @@ export interface DdpgConfig {
 
 /**
  * encore's networks, the CLI's default: skip-aware pooled history, an L2-normalised actor
- * with a per-track bias column, and the item critic re-ranking the actor's and the sources'
- * candidates (src/agent/networks.ts says why each).
+ * with a per-track bias column, and the item critic re-ranking the actor's and the candidate
+ * sources' tracks (src/agent/networks.ts says why each). The critic is linear in the pooled
+ * history (hidden []) and starts at "similar to what the listener kept" (tasteInit 4): measured
+ * on the ground-truth listener, a hidden layer or a random start learned a worse direction
+ * of taste than that start from the same data.
  */
-export const LISTWISE_NETWORKS: Pick<DdpgConfig, "actor" | "critic" | "trackBias" | "rerank"> = {
+export const LISTWISE_NETWORKS: Pick<DdpgConfig, "actor" | "critic" | "trackBias" | "rerank" | "sources"> = {
   actor: { encoder: { kind: "pool", channels: 3 }, hidden: [64, 64], output: "l2" },
-  critic: { kind: "item", encoder: { kind: "pool", channels: 3 }, hidden: [], tasteInit: 2 },
+  critic: { kind: "item", encoder: { kind: "pool", channels: 3 }, hidden: [], tasteInit: 4 },
   trackBias: true,
   rerank: 10,
+  sources: ["popular", "item-knn", "markov", "sknn", "vsknn"],
 };
 
 /** The original project's networks: GRU(32) actor → K·d (tanh); GRU(10) critic → concat action → 32 → 16 → 1. */
@@ -213,6 +217,8 @@ export interface AgentOptions {
   maxExtraExclusions?: number;
   /** Candidate sources of the re-ranking (default none); their names are recorded in the model. */
   sources?: readonly CandidateSource[];
+  /** The sessions the sources were fitted on: model files carry them, so the sources can be fitted again on load. */
+  sourceSessions?: SourceSessions;
 }
 
 /** How recommend() explores while training: clipped Gaussian noise on the vectors, Gumbel noise on the critic's choice. */
@@ -242,6 +248,7 @@ export class DdpgAgent {
   embeddingsReady = false;
   readonly topk: TopK;
   readonly sources: readonly CandidateSource[];
+  readonly sourceSessions: SourceSessions | null;
   /** Largest batch of states recommend() takes at once. */
   readonly maxActBatch: number;
   /** Extra exclusions per state recommend() accepts beyond the state itself. */
@@ -319,6 +326,8 @@ export class DdpgAgent {
       throw new Error(`DDPG: the model re-ranks with the candidate sources [${c.sources.join(", ")}], given [${sources.map((s) => s.name).join(", ")}] (fit them on the training sessions, src/eval/sources.ts)`);
     }
     this.sources = sources;
+    this.sourceSessions = options.sourceSessions ?? null;
+    if (sources.length > 0 && !this.sourceSessions) throw new Error("DDPG: candidate sources need the sessions they were fitted on (options.sourceSessions), for model files");
     this.N = N;
     this.K = K;
     this.A = c.trackBias ? d + 1 : d;
@@ -380,8 +389,11 @@ export class DdpgAgent {
   /** Initialise the networks from the rng and copy them into their targets; the bias starts at 0 (see setTrackBias). */
   initialize(rng: Rng): void {
     this.actor.initialize(rng);
-    this.critic.initialize(rng);
-    this.critic2?.initialize(rng);
+    const r = this.catalogRmsNorm();
+    const norm = r > 0 && Number.isFinite(r) ? r : 1;
+    if (this.critic instanceof ItemCritic) this.critic.initialize(rng, norm);
+    else this.critic.initialize(rng);
+    this.critic2?.initialize(rng, norm);
     for (const g of this.groups) hardUpdate(g);
     if (this.bias) {
       this.bias.view("value").fill(0);
@@ -578,6 +590,16 @@ export class DdpgAgent {
         }
       }
     }
+  }
+
+  /**
+   * The candidate pool of row b of the last re-ranked recommend(): its tracks and the critic's
+   * score u · z of each (views into live buffers, valid until the next call).
+   */
+  lastPool(b: number): { tracks: Int32Array; scores: Float32Array } {
+    if (this.config.rerank === 0) throw new Error("DDPG: no candidate pool without re-ranking (rerank = 0)");
+    const n = this.candCount[b], o = b * this.maxP;
+    return { tracks: this.candIdx!.i32().subarray(o, o + n), scores: (this.critic as ItemCritic).qbar.f32().subarray(o, o + n) };
   }
 
   private nextStamp(): number {

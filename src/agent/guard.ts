@@ -179,8 +179,11 @@ export class DivergenceGuard {
 
   private error(episode: number, what: string, bad: { group: string }[]): DivergenceError {
     const actor = bad.some((b) => /actor/.test(b.group)), critic = bad.some((b) => /critic/.test(b.group));
-    const likely: DivergenceCause = bad.length === 0 ? "critic" : actor && critic ? "both" : actor ? "actor" : critic ? "critic" : "unknown";
     const { actorLr, criticLr, gamma } = this.o;
+    // both broken: the actor follows the critic's gradient, so a critic that blew up takes the
+    // actor with it; when one learning rate is a hundred times the other, that one is the cause
+    const both: DivergenceCause = actorLr !== undefined && criticLr !== undefined ? (criticLr >= 100 * actorLr ? "critic" : actorLr >= 100 * criticLr ? "actor" : "both") : "both";
+    const likely: DivergenceCause = bad.length === 0 ? "critic" : actor && critic ? both : actor ? "actor" : critic ? "critic" : "unknown";
     const bootstrap = gamma > 0 ? `, or bootstrapping with γ = ${gamma} diverges (--gamma 0 learns each list's own reward)` : "";
     const cause = likely === "critic" ? `the critic's learning rate${criticLr !== undefined ? ` ${hyper(criticLr)}` : ""} (--critic-lr) is too high${bootstrap}`
       : likely === "actor" ? `the actor's learning rate${actorLr !== undefined ? ` ${hyper(actorLr)}` : ""} (--actor-lr) is too high`

@@ -18,6 +18,8 @@ const isNum = (x: unknown, lo: number, hi: number): x is number => typeof x === 
 function networkProblem(name: string, n: unknown): string {
   if (!isObj(n) || !isObj(n.encoder) || typeof n.encoder.kind !== "string") return `config.${name} lacks an encoder`;
   if (n.encoder.hidden !== undefined && !isInt(n.encoder.hidden, 1, MAX_DIM)) return `config.${name}.encoder.hidden is ${JSON.stringify(n.encoder.hidden)}`;
+  if (n.encoder.channels !== undefined && !isInt(n.encoder.channels, 1, 64)) return `config.${name}.encoder.channels is ${JSON.stringify(n.encoder.channels)}`;
+  if (n.encoder.normalize !== undefined && typeof n.encoder.normalize !== "boolean") return `config.${name}.encoder.normalize is ${JSON.stringify(n.encoder.normalize)}`;
   if (!Array.isArray(n.hidden) || !n.hidden.every((h) => isInt(h, 1, MAX_DIM))) return `config.${name}.hidden must list layer widths`;
   return "";
 }
@@ -41,6 +43,21 @@ export function modelProblem(h: unknown, file: BinFile): string {
   if (c.targetAction !== "selected" && c.targetAction !== "proto") return `config targetAction = ${JSON.stringify(c.targetAction)}`;
   const net = networkProblem("actor", c.actor) || networkProblem("critic", c.critic);
   if (net) return net;
+  // encore's additions (absent in the original's configs means their defaults)
+  for (const k of ["trackBias", "twin", "trainEmbeddings"]) if (c[k] !== undefined && typeof c[k] !== "boolean") return `config ${k} = ${JSON.stringify(c[k])}: expected true or false`;
+  if (c.listGamma !== undefined && !isNum(c.listGamma, Number.MIN_VALUE, 1)) return `config listGamma = ${c.listGamma}: expected (0, 1]`;
+  if (c.rerank !== undefined && !isInt(c.rerank, 0, MAX_DIM)) return `config rerank = ${c.rerank}: expected an integer ≥ 0`;
+  if (c.sourceCandidates !== undefined && !isInt(c.sourceCandidates, 1, 63)) return `config sourceCandidates = ${c.sourceCandidates}: expected 1..63`;
+  if (c.policyDelay !== undefined && !isInt(c.policyDelay, 1, MAX_DIM)) return `config policyDelay = ${c.policyDelay}: expected a positive integer`;
+  for (const k of ["targetNoise", "targetNoiseClip", "embeddingLr"]) if (c[k] !== undefined && !isNum(c[k], 0, Number.MAX_VALUE)) return `config ${k} = ${c[k]}: expected a finite number ≥ 0`;
+  if (c.sources !== undefined && !(Array.isArray(c.sources) && c.sources.length <= 16 && c.sources.every((n) => typeof n === "string"))) return "config sources must list candidate source names";
+  if (Array.isArray(c.sources) && c.sources.length > 0) {
+    for (const s of ["sources.offsets", "sources.tracks", "sources.flags"]) if (!file.has(s)) return `section "${s}" (the sessions the candidate sources fit on) is missing`;
+  }
+  const critic = c.critic as Obj;
+  if (critic.kind !== undefined && critic.kind !== "concat" && critic.kind !== "item") return `config.critic.kind ${JSON.stringify(critic.kind)} is not concat or item`;
+  if (critic.link !== undefined && critic.link !== "identity" && critic.link !== "logistic") return `config.critic.link ${JSON.stringify(critic.link)} is not identity or logistic`;
+  if (critic.tasteInit !== undefined && !isNum(critic.tasteInit, 0, 1e6)) return `config.critic.tasteInit = ${critic.tasteInit}: expected a number ≥ 0`;
   if (!isObj(h.adam) || !isInt(h.adam.actor, 0, Number.MAX_SAFE_INTEGER) || !isInt(h.adam.critic, 0, Number.MAX_SAFE_INTEGER)) return "header lacks the Adam step counts";
   if (h.meta !== undefined && !isObj(h.meta)) return "meta is not an object";
   const training = isObj(h.meta) ? h.meta.training : undefined;
@@ -100,6 +117,9 @@ export function modelProblem(h: unknown, file: BinFile): string {
     const on = o.noise;
     if (!isObj(on) || on.kind !== n.kind || !isNum(on.sigma, 0, Number.MAX_VALUE) || !isNum(on.sigmaMin, 0, on.sigma as number) || !isNum(on.decay, Number.MIN_VALUE, 1)) return "meta.train.noise is not a consistent schedule";
     if (on.theta !== undefined && !isNum(on.theta, Number.MIN_VALUE, Number.MAX_VALUE)) return "meta.train.noise.theta must be positive";
+    if (o.temperature !== undefined && !isNum(o.temperature, 0, 1e6)) return `meta.train.temperature ${o.temperature}: expected a number ≥ 0`;
+    if (o.evalEvery !== undefined && !isInt(o.evalEvery, 0, 1 << 30)) return `meta.train.evalEvery ${o.evalEvery}: expected a count`;
+    if (o.evalEpisodes !== undefined && !isInt(o.evalEpisodes, 1, 1 << 20)) return `meta.train.evalEpisodes ${o.evalEpisodes}: expected a positive count`;
   }
   if (m.env !== undefined && m.env !== "lird" && m.env !== "listener") return `meta.env ${JSON.stringify(m.env)} is not lird or listener`;
   if (m.steps !== undefined && !isInt(m.steps, 1, 1 << 20)) return `meta.steps ${m.steps}: expected a positive integer`;

@@ -394,16 +394,17 @@ export class ItemCritic {
     return this.head.output;
   }
 
-  initialize(rng: Rng): void {
+  /** `embeddingNorm`: the catalog's RMS embedding norm r (tasteInit's start is scaled by 1/r², so u · e does not depend on the embeddings' scale). */
+  initialize(rng: Rng, embeddingNorm = 1): void {
     this.encoder.initialize(rng);
     this.head.initialize(rng);
-    const s = this.spec.tasteInit ?? 0;
+    const s = (this.spec.tasteInit ?? 0) / (embeddingNorm * embeddingNorm);
     if (s > 0) {
       if (!(this.encoder instanceof PoolEncoder) || this.head.layers.length !== 1) throw new Error("critic: tasteInit needs the pool encoder and a linear head (hidden [])");
       // w (E, Z): input j of channel 0 (the kept pool) → output j (the embedding part of u)
       const layer = this.head.layers[0], w = layer.w.view(), b = layer.b!.view(), Z = this.Z, d = this.dims.d;
       for (let j = 0; j < d; j++) w[j * Z + j] += s;
-      if (this.dims.A > d) b[d] += s / 20;
+      if (this.dims.A > d) b[d] += (this.spec.tasteInit ?? 0) / 20;
     }
   }
 

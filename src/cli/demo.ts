@@ -34,7 +34,7 @@ export async function runDemo(o: DemoOptions): Promise<{ report: EvaluationRepor
   const progress = new Progress("train", o.episodes);
   await stage("train", () => train({
     dataset: cache, embeddings: emb, out: model, env: "listener", episodes: o.episodes, steps: 4, networks: "listwise", seed: o.seed,
-    config: { actorLr: 1e-3, tau: 0.01, gamma: 0 }, train: { noise: { kind: "gaussian", sigma: 2, sigmaMin: 2, decay: 1 } },
+    config: { gamma: 0 }, train: { noise: { kind: "gaussian", sigma: 0.5, sigmaMin: 0.5, decay: 1 }, temperature: 0.1, evalEvery: 500 },
     checkpointEvery: 0, command: o.command,
     onEpisode: (m, done) => progress.update(done, `reward ${m.reward.toFixed(2)}`),
   }));

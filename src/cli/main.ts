@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { runBenchmarks } from "../../bench/run.js";
 import { formatTable } from "../../bench/harness.js";
-import { DEFAULT_SPLIT, NETWORKS, datasetSummary, embed, evaluateCommand, generate, prepare, recommend, train, type NetworkChoice } from "./pipeline.js";
-import { DDPG_DEFAULTS, type DdpgConfig } from "../agent/ddpg.js";
+import { DEFAULT_SPLIT, NETWORKS, presetConfig, datasetSummary, embed, evaluateCommand, generate, prepare, recommend, train, type NetworkChoice } from "./pipeline.js";
+import { DDPG_DEFAULTS, LISTWISE_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
+import { SOURCE_NAMES } from "../eval/sources.js";
 import { checkResume, type ResumeSetting } from "./resume.js";
 import { EMBEDDING_KINDS, type EmbeddingKind } from "../embed/build.js";
 import type { ProtocolId } from "../eval/protocols.js";
@@ -129,9 +130,11 @@ const LR = { min: 0, max: 1e30, minExclusive: true };
 const TRAIN_CONFIG: { key: keyof DdpgConfig; option: Option }[] = [
   { key: "batch", option: intOption("--batch <n>", "batch size", { min: 1, max: 4096 }, DDPG_DEFAULTS.batch) },
   { key: "actorLr", option: realOption("--actor-lr <x>", "actor learning rate", LR, 1e-3) },
-  { key: "criticLr", option: realOption("--critic-lr <x>", "critic learning rate", LR, DDPG_DEFAULTS.criticLr) },
+  { key: "criticLr", option: defaultText(realOption("--critic-lr <x>", "critic learning rate (also of the per-track bias)", LR), "3e-4 with the listwise networks, 1e-3 with original and w1") },
   { key: "gamma", option: realOption("--gamma <x>", "discount: 0 learns each list's own reward; > 0 bootstraps from the target networks (see README)", { min: 0, max: 1 }, 0) },
   { key: "tau", option: realOption("--tau <x>", "soft target update rate", { min: 0, max: 1, minExclusive: true }, 0.01) },
+  { key: "rerank", option: defaultText(intOption("--rerank <m>", "candidates per slot the actor proposes for the critic to re-rank (0: the paper's slot-wise choice; listwise networks only)", { min: 0, max: 1000 }), "10 with the listwise networks, 0 otherwise") },
+  { key: "sources", option: defaultText(choiceListOption("--sources <list>", `comma-separated candidate sources the re-ranking also pools, fitted on the training sessions: ${SOURCE_NAMES.join(", ")}, or none`, [...SOURCE_NAMES, "none"]), `${LISTWISE_NETWORKS.sources.join(",")} with the listwise networks`) },
 ];
 
 const trainCommand = program
@@ -143,10 +146,12 @@ const trainCommand = program
   .addOption(choiceOption("--env <env>", "lird (the LIRD offline simulator built from the training sessions) or listener (the ground-truth listener; synthetic data only)", ["lird", "listener"] as const, "lird"))
   .addOption(intOption("--episodes <n>", "episodes in total (with --resume: the total to reach)", { min: 1, max: 1_000_000 }, 200))
   .addOption(intOption("--steps <n>", "steps per episode", { min: 1, max: 1000 }, 10))
-  .addOption(choiceOption("--networks <name>", "listwise (mean history → 64 → 64 → K L2-normalised weight vectors; bilinear critic), original (the original project's: GRU actor 32 → K·d, GRU critic 10 → 32 → 16 → 1) or w1 (the larger benchmark networks: actor and critic MLPs 256 → 256 over the flattened history)", ["listwise", "original", "w1"] as const, "listwise"));
+  .addOption(choiceOption("--networks <name>", "listwise (encore's: skip-aware history pools → 64 → 64 → K L2-normalised weight vectors with a per-track bias; an item critic re-ranking the actor's and the candidate sources' tracks; TD3 when --gamma > 0), original (the original project's: GRU actor 32 → K·d, GRU critic 10 → 32 → 16 → 1) or w1 (the larger benchmark networks: actor and critic MLPs 256 → 256 over the flattened history)", ["listwise", "original", "w1"] as const, "listwise"));
 for (const c of TRAIN_CONFIG) trainCommand.addOption(c.option);
 trainCommand
-  .addOption(realOption("--noise <sigma>", "exploration noise σ per component of the weight vectors, constant over training", { min: 0, max: 1000 }, 2))
+  .addOption(realOption("--noise <sigma>", "exploration noise σ per component of the weight vectors, constant over training", { min: 0, max: 1000 }, 0.5))
+  .addOption(realOption("--temperature <t>", "exploration of the re-ranking: the list is sampled from softmax(critic value / t) without replacement (0: greedy)", { min: 0, max: 1000 }, 0.1))
+  .addOption(intOption("--eval-every <n>", "every n episodes, run 20 greedy episodes and log the critic's predicted Q beside the measured discounted return (0: never)", { min: 0, max: 1_000_000 }, 500))
   .addOption(choiceOption("--noise-kind <kind>", "gaussian (independent normal noise at every step) or ou (Ornstein–Uhlenbeck: noise correlated across steps)", ["gaussian", "ou"] as const, "gaussian"))
   .addOption(intOption("--seed <n>", "random seed", SEED, 0))
   .addOption(defaultText(new Option("--resume <path>", "continue from a checkpoint (same result as an uninterrupted run; its settings apply)"), "none: a fresh run"))
@@ -159,12 +164,13 @@ trainCommand
       const v = o[c.option.attributeName()];
       if (v !== undefined) (config as Record<string, unknown>)[c.key] = v;
     }
+    if (Array.isArray(config.sources) && (config.sources as string[]).includes("none")) config.sources = [];
     if (o.resume) await checkResumeFlags(o, config);
     const progress = new Progress("train", o.episodes);
     const r = await train({
       dataset: o.dataset, embeddings: o.embeddings, out: o.out, env: o.env, episodes: o.episodes, steps: o.steps, networks: o.networks, seed: o.seed,
       config,
-      train: { noise: { kind: o.noiseKind ?? "gaussian", sigma: o.noise, sigmaMin: o.noise, decay: 1 } },
+      train: { noise: { kind: o.noiseKind ?? "gaussian", sigma: o.noise, sigmaMin: o.noise, decay: 1 }, temperature: o.temperature as number, evalEvery: o.evalEvery as number },
       resume: o.resume, checkpointEvery: o.checkpointEvery, command: commandLine(),
       onEpisode: (m, done, total) => {
         if (o.json) process.stdout.write(JSON.stringify(m) + "\n");
@@ -191,7 +197,8 @@ async function checkResumeFlags(o: TrainFlags, config: Partial<DdpgConfig>): Pro
   const meta = h.meta ?? {};
   const given = (name: string): boolean => trainCommand.getOptionValueSource(name) === "cli";
   const stored = meta.train as { noise?: { sigma?: number; kind?: string } } | undefined;
-  const networks = (Object.keys(NETWORKS) as NetworkChoice[]).find((n) => JSON.stringify(NETWORKS[n]) === JSON.stringify({ actor: h.config.actor, critic: h.config.critic }));
+  const networks = (Object.keys(NETWORKS) as NetworkChoice[]).find((n) => JSON.stringify({ actor: NETWORKS[n].actor, critic: NETWORKS[n].critic }) === JSON.stringify({ actor: h.config.actor, critic: h.config.critic }));
+  const preset = presetConfig(o.networks, {});
   const settings: ResumeSetting[] = [
     { flag: "--env", given: given("env"), value: o.env, stored: meta.env },
     { flag: "--steps", given: given("steps"), value: o.steps, stored: meta.steps },
@@ -199,7 +206,7 @@ async function checkResumeFlags(o: TrainFlags, config: Partial<DdpgConfig>): Pro
     { flag: "--networks", given: given("networks"), value: o.networks, stored: networks ?? "custom" },
     ...TRAIN_CONFIG.map((c) => {
       const name = c.option.attributeName();
-      return { flag: c.option.long!, given: given(name), value: config[c.key] ?? DDPG_DEFAULTS[c.key], stored: h.config[c.key] };
+      return { flag: c.option.long!, given: given(name), value: config[c.key] ?? preset[c.key] ?? DDPG_DEFAULTS[c.key], stored: h.config[c.key] };
     }),
     { flag: "--noise", given: given("noise"), value: o.noise, stored: stored?.noise?.sigma },
     { flag: "--noise-kind", given: given("noiseKind"), value: o.noiseKind ?? "gaussian", stored: stored?.noise?.kind },

@@ -18,7 +18,7 @@ import { Engine } from "../engine/engine.js";
 import { MemoryPlan } from "../engine/plan.js";
 import { DdpgAgent, biasFromPlays, LISTWISE_NETWORKS, ORIGINAL_NETWORKS, W1_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
 import { Trainer, type TrainOptions } from "../agent/train.js";
-import { applyModel, checkModel, decodeModel, encodeModel, type DecodedModel, type ModelIdentity } from "../agent/checkpoint.js";
+import { applyModel, checkModel, decodeModel, encodeModel, sourceSessionsOf, type DecodedModel, type ModelIdentity } from "../agent/checkpoint.js";
 import { DdpgPolicy } from "../agent/policy.js";
 import { DivergenceGuard, agentParams } from "../agent/guard.js";
 import { LirdSimulator } from "../rl/lird.js";
@@ -26,7 +26,8 @@ import { ListenerEnv, LISTENER_ENV_DEFAULTS } from "../rl/listener-env.js";
 import { evaluate, subsampleSessions, type ProtocolId } from "../eval/protocols.js";
 import { ItemKnnPolicy, PopularPolicy, RandomPolicy, trainingPlayCounts } from "../eval/baselines.js";
 import { fitMarkov, fitSknn, fitVsknn } from "../eval/session-baselines.js";
-import { fitSources } from "../eval/sources.js";
+import { compactSessions, fitSources } from "../eval/sources.js";
+import type { SourceSessions } from "../core/candidates.js";
 import type { TrainingSessions } from "../eval/baselines.js";
 import { configOfTraining, trainingReferencesFrom } from "../report/summary.js";
 import { slotScales } from "../core/score-scale.js";
@@ -203,11 +204,27 @@ export async function embed(o: EmbedOptions): Promise<BuiltEmbeddings> {
 
 export type NetworkChoice = "listwise" | "original" | "w1";
 
-export const NETWORKS: Record<NetworkChoice, Pick<DdpgConfig, "actor" | "critic">> = {
-  listwise: LISTWISE_NETWORKS,
-  original: ORIGINAL_NETWORKS,
-  w1: W1_NETWORKS,
+/**
+ * The network presets with the hyperparameters measured to work with them on the ground-truth
+ * listener (README: Results). Flags given on the command line override them.
+ */
+export const NETWORKS: Record<NetworkChoice, Partial<DdpgConfig>> = {
+  listwise: { ...LISTWISE_NETWORKS, actorLr: 1e-3, criticLr: 3e-4, tau: 0.01 },
+  original: { ...ORIGINAL_NETWORKS, actorLr: 1e-3, criticLr: 1e-3, tau: 0.01 },
+  w1: { ...W1_NETWORKS, actorLr: 1e-3, criticLr: 1e-3, tau: 0.01 },
 };
+
+/**
+ * A preset's config with the command's settings over it. With the item critic and γ > 0 the
+ * agent is TD3 unless told otherwise: twin critics (clipped double-Q), actor and target updates
+ * every second critic update, and target smoothing noise 0.05 per component of the
+ * (unit-norm) weight vectors, clipped at 0.5 (Fujimoto et al. 2018).
+ */
+export function presetConfig(networks: NetworkChoice, over: Partial<DdpgConfig>): Partial<DdpgConfig> {
+  const c: Partial<DdpgConfig> = { ...NETWORKS[networks], ...over };
+  if (c.critic?.kind === "item" && (c.gamma ?? 0) > 0) return { twin: true, policyDelay: 2, targetNoise: 0.05, ...c };
+  return c;
+}
 
 export interface TrainCommandOptions {
   dataset: string;
@@ -255,14 +272,18 @@ export function listenerEnvFor(dataset: MssdDataset, logs: string[], steps: numb
   return new ListenerEnv(model, { catalog, steps });
 }
 
-/** An agent on a fresh engine whose catalog holds the embeddings; its candidate sources (config.sources) fitted on `train`. */
-export async function agentFor(emb: { E: Float32Array; V: number; d: number }, config: Partial<DdpgConfig>, options: { maxActBatch?: number; train?: TrainingSessions } = {}): Promise<DdpgAgent> {
+/**
+ * An agent on a fresh engine whose catalog holds the embeddings; its candidate sources
+ * (config.sources) fitted on `train` (the training split, or the sessions a model file carries).
+ */
+export async function agentFor(emb: { E: Float32Array; V: number; d: number }, config: Partial<DdpgConfig>, options: { maxActBatch?: number; train?: TrainingSessions | SourceSessions } = {}): Promise<DdpgAgent> {
   const plan = new MemoryPlan();
   const catalog = plan.f32("catalog", "data", emb.V * emb.d);
   const names = config.sources ?? [];
   if (names.length > 0 && !options.train) throw new Error(`the model re-ranks with candidate sources (${names.join(", ")}) fitted on training sessions: a dataset is needed`);
-  const sources = names.length > 0 ? fitSources(names, options.train!) : [];
-  const agent = new DdpgAgent(plan, { region: catalog, V: emb.V, d: emb.d }, config, { maxActBatch: options.maxActBatch ?? 128, sources });
+  const sourceSessions = names.length > 0 ? compactSessions(options.train!) : undefined;
+  const sources = sourceSessions ? fitSources(names, sourceSessions) : [];
+  const agent = new DdpgAgent(plan, { region: catalog, V: emb.V, d: emb.d }, config, { maxActBatch: options.maxActBatch ?? 128, sources, sourceSessions });
   await Engine.load(engineModule(), plan);
   catalog.f32().set(emb.E);
   return agent;
@@ -282,7 +303,7 @@ export interface TrainResult {
 export async function train(o: TrainCommandOptions): Promise<TrainResult> {
   const t0 = Date.now();
   const { dataset, logs, emb, split } = await loadAll(o.dataset, o.embeddings);
-  const config: Partial<DdpgConfig> = { ...NETWORKS[o.networks], ...o.config };
+  const config = presetConfig(o.networks, o.config);
   let history: EpisodeMetrics[] = [];
   let resumed: DecodedModel | null = null;
   // a resumed run continues exactly: hyperparameters, environment and training options come
@@ -340,10 +361,10 @@ export function trainingSessionsOf(ds: MssdDataset, train: ArrayLike<number>): T
   return { V: ds.trackCount, sessionOffsets: ds.sessionOffsets, tracks: ds.tracks, flags: ds.flags, sessions: train };
 }
 
-/** Load a trained model for the embeddings it was trained with: a ready agent (`train`: the sessions its candidate sources fit on). */
-export async function loadModel(modelPath: string, emb: LoadedEmbeddings, train?: TrainingSessions): Promise<{ agent: DdpgAgent; header: DecodedModel["header"] }> {
+/** Load a trained model for the embeddings it was trained with: a ready agent (its candidate sources fitted again on the sessions the file carries). */
+export async function loadModel(modelPath: string, emb: LoadedEmbeddings): Promise<{ agent: DdpgAgent; header: DecodedModel["header"] }> {
   const model = decodeModel(await readFileNamed(modelPath), modelPath);
-  const agent = await agentFor(emb, model.header.config, { train }).catch((e: Error) => {
+  const agent = await agentFor(emb, model.header.config, { train: sourceSessionsOf(model, modelPath) ?? undefined }).catch((e: Error) => {
     throw new Error(`${modelPath}: ${e.message}`, { cause: e });
   });
   checkModel(model, agent, identityOf(emb), modelPath);
@@ -374,7 +395,7 @@ export async function evaluateCommand(o: EvaluateCommandOptions): Promise<{ repo
   const { dataset, logs, emb, split } = await loadAll(o.dataset, o.embeddings);
   const sp = splitOf(dataset, split);
   const tr = trainingSessionsOf(dataset, sp.train);
-  const { agent, header } = await loadModel(o.model, emb, tr);
+  const { agent, header } = await loadModel(o.model, emb);
   const test = o.maxSessions > 0 && sp.test.length > o.maxSessions ? subsampleSessions(sp.test, o.maxSessions, split.seed) : sp.test;
   const ddpg = new DdpgPolicy(agent);
   const random = new RandomPolicy(dataset.trackCount);

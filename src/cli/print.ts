@@ -1,7 +1,7 @@
 // Text the CLI prints that is more than a line: a recommended list with each score on its own
 // slot's scale. (The evaluation results' text is in src/report/text.ts.) Pure, no I/O.
 import type { Recommendation } from "./pipeline.js";
-import { SCORE_EXPLANATION } from "../core/score-scale.js";
+import { RERANK_EXPLANATION, SCORE_EXPLANATION } from "../core/score-scale.js";
 import { formatFigure } from "../report/format.js";
 import { wrap } from "../report/text.js";
 
@@ -14,8 +14,7 @@ export function formatRecommendations(recs: Recommendation[]): string {
   const w = rows[0]?.map((_, j) => Math.max(...rows.map((row) => row[j].length))) ?? [];
   const scaled = recs.every((r) => r.slot_rank !== undefined);
   return [
-    ...wrap(SCORE_EXPLANATION, 100),
-    ...(scaled ? [] : ["(this model scores with more than w · e, so the slots' scales are not shown)"]),
+    ...wrap(scaled ? SCORE_EXPLANATION : RERANK_EXPLANATION, 100),
     ...rows.map((row) => row.map((c, j) => (j === row.length - 1 ? c : c.padEnd(w[j]))).join("  ").trimEnd()),
   ].join("\n");
 }

@@ -19,6 +19,22 @@ import type { Rng } from "../rng.js";
 import type { Policy } from "./policy.js";
 import type { States } from "./state.js";
 
+/**
+ * The sessions candidate sources are fitted on, as a compact CSR (every session listed is used):
+ * what a model file carries so that its sources can be fitted again wherever it is loaded, with
+ * the same result (fitting is deterministic). src/eval/sources.ts fits sources from it.
+ */
+export interface SourceSessions {
+  /** Catalog size. */
+  V: number;
+  /** Session s has rows [sessionOffsets[s], sessionOffsets[s+1]). */
+  sessionOffsets: Int32Array;
+  /** Track per row. */
+  tracks: Int32Array;
+  /** LOG_FLAG bits per row (src/data/log-parser.ts). */
+  flags: Uint16Array;
+}
+
 /** Extra exclusions per state: (B, X) track indices, −1 (any negative) for padding. */
 export interface Exclusion {
   ids: Int32Array;

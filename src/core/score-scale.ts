@@ -67,6 +67,11 @@ export function slotScales(w: ArrayLike<number>, K: number, d: number, E: ArrayL
 }
 
 /** The one-sentence explanation the CLI and the demo page show above a list's scores. */
+/** What the scores of a re-ranked list mean (the listwise networks' lists). */
+export const RERANK_EXPLANATION =
+  "The critic chose this list among the tracks the actor's weight vectors and the candidate sources proposed: each score is the critic's value " +
+  "of that track for this listener (its expected share of the list's reward, close to the chance it is kept), so the list runs from the highest score down.";
+
 export const SCORE_EXPLANATION =
   "Each slot scores the catalog with its own weight vector (score = w_k · e) and takes its best track not yet heard or taken by an earlier slot, " +
   "so the list is in slot order and scores of different slots are on different scales; rank is the track's place under its own slot's vector.";

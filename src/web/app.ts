@@ -6,7 +6,7 @@
 // reference lines). Each history item can be marked skipped; each recommended score is shown
 // on its own slot's scale. Plain DOM, no framework; everything numeric goes through the library
 // entry (src/index.ts).
-import { compileEngine, createRecommender, loadEmbeddings, SCORE_EXPLANATION, TRAINER_DEFAULTS, type EpisodeMetrics, type ListenerSpec, type Recommender, type ScoredTrack, type SlotScale } from "../index.js";
+import { compileEngine, createRecommender, loadEmbeddings, TRAINER_DEFAULTS, type EpisodeMetrics, type ListenerSpec, type Recommender, type ScoredTrack, type SlotScale } from "../index.js";
 import { movingAverage, smoothingWindow } from "../report/curves.js";
 import type { ListenerReferences } from "./references.js";
 import type { LoadedEmbeddings } from "../embed/format.js";
@@ -278,7 +278,7 @@ function renderRecommendations(): void {
   }));
   const skipped = history.slice(-N).filter((h) => h.skipped).length;
   $("recs-note").textContent = `From the last ${N} tracks of the history (${skipped} marked skipped) · ${modelLabel}.`;
-  $("recs-explain").textContent = scales ? SCORE_EXPLANATION : `${SCORE_EXPLANATION} (This model scores with more than w · e, so ranks are not shown.)`;
+  $("recs-explain").textContent = current.scoreExplanation;
 }
 
 // ---------------------------------------------------------------------------------------
