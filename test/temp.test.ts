@@ -6,7 +6,7 @@
 // the next run, no temporary. Issue 11, defects 3 and 8.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -145,10 +145,15 @@ describe.skipIf(!existsSync(CLI))("training killed with SIGKILL, 20 times", () =
     }
     const model = join(d, ".encore", "model.encore");
     let left = 0, loaded = 0;
+    const stamp = () => (existsSync(model) ? statSync(model).mtimeMs : -1);
     for (let k = 0; k < 20; k++) {
+      const before = stamp();
       const child = spawn(process.execPath, [CLI, "train", "--env", "listener", "--steps", "4", "--batch", "16", "--episodes", "1000000", "--checkpoint-every", "1"], { cwd: d, stdio: "ignore" });
-      // die somewhere between start-up and a few hundred checkpoints
-      await new Promise((r) => setTimeout(r, 400 + ((k * 137) % 700)));
+      // die somewhere within the first few hundred checkpoints of this run: wait for its first
+      // one (start-up time depends on the machine's load), then a varying delay
+      const since = Date.now();
+      while (stamp() === before && Date.now() - since < 60_000) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, (k * 137) % 700));
       child.kill("SIGKILL");
       expect((await exited(child)).signal).toBe("SIGKILL");
       left += temps(join(d, ".encore")).length;
