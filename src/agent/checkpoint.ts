@@ -65,6 +65,7 @@ export function encodeModel(agent: DdpgAgent, identity: ModelIdentity, trainer?:
   const sections: [string, SectionArray][] = [];
   for (const g of groups) for (const a of SAVED_ARENAS) sections.push([`${g.name}.${a}`, g.arenaView(a)]);
   if (agent.bias) for (const a of SAVED_ARENAS) sections.push([`bias.${a}`, agent.bias.view(a)]);
+  if (agent.config.rerank > 0) sections.push(["recommendable", agent.recommendable]);
   if (agent.sourceSessions) {
     const s = agent.sourceSessions;
     // the skip flags are LOG_FLAG's low byte (skip_1..3, not_skipped): all a source reads of a row
@@ -145,6 +146,7 @@ export function applyModel(model: DecodedModel, agent: DdpgAgent, trainer?: Trai
     for (const a of SAVED_ARENAS) agent.bias.view(a).set(file.f32(`bias.${a}`));
     agent.bias.zeroGrad();
   }
+  if (agent.config.rerank > 0 && file.has("recommendable")) agent.setRecommendable(file.u8("recommendable"));
   if (agent.embeddings) {
     for (const a of ["value", "m", "v"] as const) agent.embeddings.view(a).set(file.f32(`embeddings.${a}`));
     agent.embeddings.zeroGrad();

@@ -104,6 +104,19 @@ export interface DdpgConfig {
   trainEmbeddings: boolean;
   /** Learning rate of the tuned embeddings. Default 1e-4. */
   embeddingLr: number;
+  /**
+   * Learning from logged sessions (updateOffline): weight α of the actor's supervised list-wise
+   * head, a softmax over each state's candidates toward the track the listener actually played
+   * next and kept, beside the DDPG term normalised as in TD3+BC (Fujimoto & Gu 2021): the actor
+   * minimises α·CE − Q(s, π(s)) / mean|Q|. Default 1.
+   */
+  bcWeight: number;
+  /**
+   * Learning from logged sessions: the reward of a candidate the listener did not play next
+   * (implicit feedback: it was not kept) is 0, its squared error weighted by negWeight, so the
+   * critic ranks the tracks played next and kept above the others. Default 1.
+   */
+  negWeight: number;
 }
 
 /**
@@ -151,6 +164,8 @@ export const DDPG_DEFAULTS: DdpgConfig = {
   targetNoiseClip: 0.5,
   trainEmbeddings: false,
   embeddingLr: 1e-4,
+  bcWeight: 1,
+  negWeight: 1,
 };
 
 /** The W1 networks (MLP over the flattened state), for larger-capacity runs and benchmarks. */
@@ -265,6 +280,12 @@ export class DdpgAgent {
   readonly lastFeatures: Float32Array;
   /** Critic updates made (the TD3 policy delay counts them). */
   criticSteps = 0;
+  /**
+   * Which tracks re-ranking may recommend (V, 1 = yes): tracks with no usable signal (never
+   * played in the training sessions, no audio features: their vector is the shared unknown one)
+   * are left out, so a list never spends a slot on a track nothing is known about. All by default.
+   */
+  readonly recommendable: Uint8Array;
 
   private readonly stateIdx: Region;
   private readonly actionIdx: Region;
@@ -282,6 +303,14 @@ export class DdpgAgent {
   private readonly gatherE: Region | null;
   private readonly gatherB: Region | null;
   private readonly biasStage: Region | null;
+  private readonly bcCand: Region | null;
+  private readonly bcDcand: Region | null;
+  private readonly bcLogits: Region | null;
+  private readonly bcDlogits: Region | null;
+  private readonly bcTargets: Region | null;
+  private readonly bcIdx: Region | null;
+  private readonly bcStage: Region | null;
+  private readonly rowStage: Region | null;
   private readonly embStage: Region | null;
   private readonly candCount: Int32Array;
   private readonly stamp: Int32Array;
@@ -300,6 +329,8 @@ export class DdpgAgent {
   private readonly yHost: Float64Array;
   private readonly dqHost: Float64Array;
   private readonly ySlot: Float64Array;
+  private readonly ySlotOff: Float64Array;
+  private readonly wSlotOff: Float64Array;
 
   constructor(readonly plan: MemoryPlan, readonly catalog: Catalog, config: Partial<DdpgConfig> = {}, options: AgentOptions = {}) {
     const c: DdpgConfig = { ...DDPG_DEFAULTS, ...config };
@@ -341,13 +372,15 @@ export class DdpgAgent {
     this.actor = new Actor(plan, actorGroup, dims, c.actor, this.input);
     const F = sources.length * FEATURES_PER_SOURCE;
     this.maxP = c.rerank > 0 ? K * c.rerank + sources.length * c.sourceCandidates : K;
-    this.critic = item ? new ItemCritic(plan, criticGroup, dims, c.critic, this.input, F, this.maxP, c.listGamma) : new Critic(plan, criticGroup, dims, c.critic, this.input);
+    // offline updates score the K logged tracks beside the pool: K more rows per state
+    const rowsP = c.rerank > 0 ? this.maxP + K : this.maxP;
+    this.critic = item ? new ItemCritic(plan, criticGroup, dims, c.critic, this.input, F, rowsP, c.listGamma) : new Critic(plan, criticGroup, dims, c.critic, this.input);
     const critic2Group = c.twin ? plan.paramGroup("critic2", { target: true }) : null;
-    this.critic2 = critic2Group ? new ItemCritic(plan, critic2Group, dims, c.critic, this.input, F, this.maxP, c.listGamma, "critic2") : null;
+    this.critic2 = critic2Group ? new ItemCritic(plan, critic2Group, dims, c.critic, this.input, F, rowsP, c.listGamma, "critic2") : null;
     this.actorOpt = new Adam(actorGroup, { lr: c.actorLr, clipNorm: c.clipNorm });
     this.criticOpt = new Adam(criticGroup, { lr: c.criticLr, clipNorm: c.clipNorm });
     this.critic2Opt = critic2Group ? new Adam(critic2Group, { lr: c.criticLr, clipNorm: c.clipNorm }) : null;
-    this.bias = c.trackBias ? new SparseRows(plan, "bias", catalog.V, 1, { maxRows: maxB * this.maxP, target: true }) : null;
+    this.bias = c.trackBias ? new SparseRows(plan, "bias", catalog.V, 1, { maxRows: maxB * (this.maxP + K), target: true }) : null;
     this.embeddings = c.trainEmbeddings ? new SparseRows(plan, "embeddings", catalog.V, d, { maxRows: maxB * K }) : null;
     this.embStage = c.trainEmbeddings ? plan.f32("ddpg.embGrad", "scratch", maxB * K * d) : null;
     this.stateIdx = plan.i32("ddpg.stateIdx", "io", maxB * N);
@@ -356,12 +389,23 @@ export class DdpgAgent {
     this.done = plan.f32("ddpg.done", "io", batch);
     this.y = plan.f32("ddpg.y", "activation", batch);
     this.topk = new TopK(plan, { maxQ: maxB * K, maxG: maxB, maxK: Math.max(1, c.rerank), maxD: d, maxX: N + this.maxExtraExclusions, maxDistinctGroup: K }, "ddpg.topk");
-    const rows = maxB * this.maxP;
+    const rows = maxB * rowsP;
     this.candIdx = item ? plan.i32("ddpg.candIdx", "io", rows) : null;
+    // the actor's supervised head (offline): each slot's vector against every row of its state
+    const bcRows = c.rerank > 0 ? batch * K * rowsP : 0;
+    this.bcCand = bcRows ? plan.f32("ddpg.bcCand", "scratch", bcRows * this.A) : null;
+    this.bcDcand = bcRows ? plan.f32("ddpg.bcDcand", "scratch", bcRows * this.A) : null;
+    this.bcLogits = bcRows ? plan.f32("ddpg.bcLogits", "scratch", bcRows) : null;
+    this.bcDlogits = bcRows ? plan.f32("ddpg.bcDlogits", "scratch", bcRows) : null;
+    this.bcTargets = bcRows ? plan.f32("ddpg.bcTargets", "scratch", bcRows) : null;
+    this.bcIdx = bcRows ? plan.i32("ddpg.bcIdx", "scratch", bcRows) : null;
+    this.bcStage = bcRows ? plan.f32("ddpg.bcStage", "scratch", bcRows) : null;
+    this.rowStage = c.rerank > 0 ? plan.f32("ddpg.rowStage", "scratch", batch * rowsP * Math.max(1, d)) : null;
     this.gatherE = item ? plan.f32("ddpg.gatherE", "scratch", rows * d) : null;
     this.gatherB = c.trackBias ? plan.f32("ddpg.gatherB", "scratch", rows) : null;
     this.biasStage = c.trackBias ? plan.f32("ddpg.biasGrad", "scratch", maxB * K) : null;
     this.candCount = new Int32Array(maxB);
+    this.recommendable = new Uint8Array(catalog.V).fill(1);
     this.stamp = new Int32Array(item ? catalog.V : 0);
     this.rank = sources.map(() => new Int32Array(catalog.V));
     this.srcTop = new Int32Array(c.sourceCandidates);
@@ -379,6 +423,8 @@ export class DdpgAgent {
     this.yHost = new Float64Array(batch);
     this.dqHost = new Float64Array(batch);
     this.ySlot = new Float64Array(batch * K);
+    this.ySlotOff = new Float64Array(c.rerank > 0 ? batch * rowsP : 0);
+    this.wSlotOff = new Float64Array(c.rerank > 0 ? batch * rowsP : 0);
   }
 
   /** The parameter groups (actor, critic, critic2): what Adam, targets and model files cover. */
@@ -399,6 +445,17 @@ export class DdpgAgent {
       this.bias.view("value").fill(0);
       this.bias.hardUpdate();
     }
+  }
+
+  /** Set which tracks re-ranking may recommend (V flags, non-zero = yes); returns how many may not. */
+  setRecommendable(mask: ArrayLike<number>): number {
+    if (mask.length !== this.catalog.V) throw new Error(`DDPG: ${mask.length} recommendable flags for ${this.catalog.V} tracks`);
+    let excluded = 0;
+    for (let t = 0; t < mask.length; t++) {
+      this.recommendable[t] = mask[t] ? 1 : 0;
+      if (!mask[t]) excluded++;
+    }
+    return excluded;
   }
 
   /** Set the per-track bias (V values, e.g. standardised log training play counts) and its target. */
@@ -544,9 +601,10 @@ export class DdpgAgent {
       }
       let p = 0;
       const o = b * maxP;
+      const ok = this.recommendable;
       for (let r = 0; r < K * M; r++) {
         const t = idx[b * K * M + r];
-        if (t < 0 || stamp[t] === s) continue;
+        if (t < 0 || stamp[t] === s || !ok[t]) continue;
         stamp[t] = s;
         cand[o + p++] = t;
       }
@@ -555,7 +613,7 @@ export class DdpgAgent {
         const n = src.top(Ms, this.srcTop, 0);
         for (let r = 0; r < n; r++) {
           const t = this.srcTop[r];
-          if (stamp[t] === s) continue;
+          if (stamp[t] === s || !ok[t]) continue;
           stamp[t] = s;
           cand[o + p++] = t;
         }
@@ -866,6 +924,190 @@ export class DdpgAgent {
       firstCritic = false;
     }
     if (this.critic2) for (let b = 0; b < B; b++) this.qHost[b] = Math.min(this.qHost[b], this.q2Host[b]);
+  }
+
+  /**
+   * One update from B logged transitions (s, the K tracks played next, their keep flags):
+   * learning from what listeners did (`encore train --env logged`). Needs the item critic with
+   * re-ranking.
+   *   critic  each state's candidates (the actor's and the sources', as when recommending) and
+   *           the K logged tracks are scored; the logged tracks' targets are their keep flags (γ
+   *           = 0: the list's own reward), the other candidates' 0 (implicit feedback: not played
+   *           next, so not kept; weighted by negWeight). Squared error, Adam, the bias with it.
+   *   actor   (every policyDelay updates) α·CE − Q(s, π(s)) / mean|Q| (TD3+BC): CE is the
+   *           supervised list-wise head, a softmax of slot k's scores w_k · ẽ over the state's
+   *           rows toward the logged track of slot k when it was kept (sampled softmax: the
+   *           candidates are the negatives), with gradients into the weight vectors and the bias.
+   */
+  updateOffline(batch: TransitionBatch, rng?: Rng): UpdateMetrics & { bcLoss: number } {
+    const { B } = batch, c = this.config, K = this.K;
+    if (!(this.critic instanceof ItemCritic) || c.rerank === 0) throw new Error("DDPG: learning from logged sessions needs the item critic with re-ranking (rerank > 0)");
+    if (c.gamma !== 0) throw new Error(`DDPG: learning from logged sessions fits each list's own reward (γ = 0), got γ = ${c.gamma}`);
+    if (!batch.rewards) throw new Error("DDPG: logged transitions need their per-slot keep flags (batch.rewards)");
+    this.checkUpdateBatch(B);
+    this.criticSteps++;
+    const states = { tracks: batch.states, kept: batch.kept };
+    checkIndices(batch.actions, B * K, this.catalog.V, "action");
+    // candidates as when recommending (no exploration), then rows = the K logged tracks + the pool
+    const w = this.weights(states, B);
+    this.select(states, B, w, c.rerank);
+    this.pool(states, B);
+    const P = this.maxP + K, cand = this.candIdx!.i32();
+    const y = this.ySlotOff, wt = this.wSlotOff;
+    for (let b = B - 1; b >= 0; b--) {
+      // move pool row b (stride maxP) to the end of row b in stride P, after the logged tracks
+      const n = this.candCount[b], src = b * this.maxP, dst = b * P + K;
+      for (let p = n - 1; p >= 0; p--) cand[dst + p] = cand[src + p];
+    }
+    let meanTarget = 0;
+    for (let b = 0; b < B; b++) {
+      const o = b * P, n = this.candCount[b];
+      for (let k = 0; k < K; k++) {
+        cand[o + k] = batch.actions[b * K + k];
+        y[o + k] = batch.rewards[b * K + k];
+        wt[o + k] = 1;
+        meanTarget += batch.rewards[b * K + k] * c.listGamma ** k;
+      }
+      // a pool track the listener played next is that row's duplicate: weight 0 (it is scored as logged)
+      for (let p = 0; p < n; p++) {
+        const t = cand[o + K + p];
+        let logged = false;
+        for (let k = 0; k < K; k++) if (batch.actions[b * K + k] === t) logged = true;
+        y[o + K + p] = 0;
+        wt[o + K + p] = logged ? 0 : c.negWeight;
+      }
+      for (let p = n; p < this.maxP; p++) {
+        cand[o + K + p] = cand[o];
+        y[o + K + p] = 0;
+        wt[o + K + p] = 0; // padding
+      }
+    }
+    meanTarget /= B;
+    this.sourceFeatures(states, B, P);
+    this.loadStates(states, B);
+    this.bias?.zeroGrad();
+    let loss = 0, meanQ = 0, wsum = 0;
+    for (let i = 0; i < B * P; i++) wsum += wt[i];
+    for (const [critic, opt] of this.itemCritics()) {
+      this.fillCandidates(critic, B, "value", P);
+      critic.forward(B, "value");
+      critic.score(B, P);
+      const q = critic.qbar.f32(), dq = critic.dqbar.f32();
+      let l = 0;
+      for (let i = 0; i < B * P; i++) {
+        const v = critic.value(q[i]), e = v - y[i];
+        l += wt[i] * e * e;
+        dq[i] = (wt[i] * (critic.logistic ? e : 2 * e)) / wsum;
+      }
+      if (critic === this.critic) for (let b = 0; b < B; b++) for (let k = 0, g = 1; k < K; k++, g *= c.listGamma) meanQ += g * critic.value(q[b * P + k]);
+      loss += l / wsum;
+      opt.zeroGrad();
+      critic.backwardRows(B);
+      opt.step();
+      this.accumulateRowGradients(critic, B * P);
+    }
+    this.bias?.step(this.criticOpt.t, { lr: c.criticLr });
+    this.embeddings?.step(this.criticOpt.t, { lr: c.embeddingLr });
+    const criticLoss = loss / (this.critic2 ? 2 : 1);
+    meanQ /= B;
+    if (this.criticSteps % c.policyDelay !== 0) return { criticLoss, actorObjective: NaN, meanTarget, meanQ, bcLoss: NaN };
+    const { objective, bcLoss } = this.updateActorOffline(states, batch, B, P);
+    for (const g of this.groups) softUpdate(g, c.tau);
+    this.bias?.softUpdate(c.tau);
+    void rng; // the offline update draws nothing: the batch was drawn by the caller
+    return { criticLoss, actorObjective: objective, meanTarget, meanQ, bcLoss };
+  }
+
+  /** ∂loss/∂z of R scored rows (critic.dcand) into the bias and tuned-embedding gradients of their tracks (candIdx). */
+  private accumulateRowGradients(critic: ItemCritic, R: number): void {
+    const x = this.plan.engine.x, d = this.catalog.d;
+    if (this.bias) {
+      x.copy_2d_f32(R, 1, critic.dcand.ptr + d * 4, critic.Z, this.rowStage!.ptr, 1);
+      this.bias.accumulate(R, this.candIdx!.ptr, this.rowStage!.ptr);
+    }
+    if (this.embeddings) {
+      // in chunks that fit the table's staging (maxRows = maxB·K rows per accumulate)
+      for (let r0 = 0; r0 < R; r0 += this.embeddings.maxRows) {
+        const n = Math.min(this.embeddings.maxRows, R - r0);
+        x.copy_2d_f32(n, d, critic.dcand.ptr + r0 * critic.Z * 4, critic.Z, this.rowStage!.ptr, d);
+        this.embeddings.accumulate(n, this.candIdx!.ptr + r0 * 4, this.rowStage!.ptr);
+      }
+    }
+  }
+
+  /** The actor's offline step (see updateOffline): TD3+BC with the supervised list-wise head. */
+  private updateActorOffline(states: States, batch: TransitionBatch, B: number, P: number): { objective: number; bcLoss: number } {
+    const c = this.config, K = this.K, A = this.A, x = this.plan.engine.x, d = this.catalog.d;
+    const critic = this.critic as ItemCritic, Z = critic.Z;
+    this.loadStates(states, B);
+    this.actor.forward(B);
+    critic.forward(B, "value");
+    const u = critic.u.f32(), w = this.actor.output.f32();
+    // DDPG term, normalised by mean |Q| as TD3+BC does so α weighs the same whatever Q's scale
+    let objective = 0, absQ = 0;
+    for (let b = 0; b < B; b++) {
+      for (let k = 0, g = 1; k < K; k++, g *= c.listGamma) {
+        let dot = u[b * Z + Z - 1];
+        for (let j = 0; j < A; j++) dot += u[b * Z + j] * w[(b * K + k) * A + j];
+        const v = critic.value(dot);
+        objective += g * v;
+        absQ += Math.abs(g * v);
+      }
+    }
+    objective /= B;
+    const lambda = 1 / Math.max(absQ / B, 1e-6);
+    // supervised head: slot k's scores w_k · [e | b] over the state's P rows (critic.cand's first A columns)
+    const cand = critic.cand, R = B * K * P;
+    for (let b = 0; b < B; b++) {
+      for (let k = 0; k < K; k++) x.copy_2d_f32(P, A, cand.ptr + b * P * Z * 4, Z, this.bcCand!.ptr + (b * K + k) * P * A * 4, A);
+    }
+    x.rowdot_forward_f32(B * K, P, A, this.actor.output.ptr, this.bcCand!.ptr, this.bcLogits!.ptr);
+    const t = this.bcTargets!.f32(), logits = this.bcLogits!.f32(), rowsIdx = this.candIdx!.i32(), idx = this.bcIdx!.i32();
+    t.fill(0, 0, R);
+    let kept = 0;
+    for (let b = 0; b < B; b++) {
+      for (let k = 0; k < K; k++) {
+        const o = (b * K + k) * P;
+        for (let p = 0; p < P; p++) {
+          idx[o + p] = rowsIdx[b * P + p];
+          // padding rows and duplicates of the logged tracks never count as candidates
+          if (p >= K && (this.wSlotOff[b * P + p] === 0)) logits[o + p] = -Infinity;
+        }
+        // other slots' logged tracks are not this slot's negatives
+        for (let j = 0; j < K; j++) if (j !== k) logits[o + j] = -Infinity;
+        if (batch.rewards![b * K + k] > 0) {
+          t[o + k] = 1;
+          kept++;
+        }
+      }
+    }
+    const dlogits = this.bcDlogits!;
+    const bcLoss = kept > 0 ? x.softmax_xent_backward_f32(B * K, P, this.bcLogits!.ptr, this.bcTargets!.ptr, c.bcWeight / Math.max(kept, 1), dlogits.ptr) / Math.max(kept, 1) : 0;
+    // masked logits have zero gradient; dW (B·K, A) = Σ_p dz · cand, into the actor's dout
+    this.actorOpt.zeroGrad();
+    const dw = this.actor.dout.f32();
+    x.fill_f32(B * K * A, this.actor.dout.ptr, 0);
+    x.rowdot_backward_f32(B * K, P, A, this.actor.output.ptr, this.bcCand!.ptr, dlogits.ptr, this.actor.dout.ptr, this.bcDcand!.ptr);
+    for (let b = 0; b < B; b++) {
+      for (let k = 0, g = 1; k < K; k++, g *= c.listGamma) {
+        let dot = u[b * Z + Z - 1];
+        for (let j = 0; j < A; j++) dot += u[b * Z + j] * w[(b * K + k) * A + j];
+        const v = critic.value(dot), slope = critic.logistic ? v * (1 - v) : 1;
+        for (let j = 0; j < A; j++) dw[(b * K + k) * A + j] -= (lambda * g * slope * u[b * Z + j]) / B;
+      }
+    }
+    this.actor.backward(B);
+    this.actorOpt.step();
+    if (this.bias && kept > 0) {
+      // the supervised head's gradient into the bias column of its rows
+      x.copy_2d_f32(R, 1, this.bcDcand!.ptr + d * 4, A, this.bcStage!.ptr, 1);
+      for (let r0 = 0; r0 < R; r0 += this.bias.maxRows) {
+        const n = Math.min(this.bias.maxRows, R - r0);
+        this.bias.accumulate(n, this.bcIdx!.ptr + r0 * 4, this.bcStage!.ptr + r0 * 4);
+      }
+      this.bias.step(this.criticOpt.t, { lr: c.criticLr });
+    }
+    return { objective, bcLoss };
   }
 
   /**

@@ -78,6 +78,7 @@ export function modelProblem(h: unknown, file: BinFile): string {
       if (!file.has(s) || file.info(s).type !== "f32" || file.info(s).length !== id.V) return `section "${s}" must hold ${id.V} f32 values (one bias per track)`;
     }
   }
+  if (file.has("recommendable") && (file.info("recommendable").type !== "u8" || file.info("recommendable").length !== id.V)) return `section "recommendable" must hold ${id.V} u8 flags`;
   if (h.adam.criticSteps !== undefined && !isInt(h.adam.criticSteps, 0, Number.MAX_SAFE_INTEGER)) return "header adam.criticSteps is not a count";
   const t = h.trainer;
   if (t === undefined) return "";
@@ -121,7 +122,7 @@ export function modelProblem(h: unknown, file: BinFile): string {
     if (o.evalEvery !== undefined && !isInt(o.evalEvery, 0, 1 << 30)) return `meta.train.evalEvery ${o.evalEvery}: expected a count`;
     if (o.evalEpisodes !== undefined && !isInt(o.evalEpisodes, 1, 1 << 20)) return `meta.train.evalEpisodes ${o.evalEpisodes}: expected a positive count`;
   }
-  if (m.env !== undefined && m.env !== "lird" && m.env !== "listener") return `meta.env ${JSON.stringify(m.env)} is not lird or listener`;
+  if (m.env !== undefined && m.env !== "lird" && m.env !== "listener" && m.env !== "logged") return `meta.env ${JSON.stringify(m.env)} is not lird, listener or logged`;
   if (m.steps !== undefined && !isInt(m.steps, 1, 1 << 20)) return `meta.steps ${m.steps}: expected a positive integer`;
   if (m.seed !== undefined && !isInt(m.seed, 0, 0xffffffff)) return `meta.seed ${m.seed}: expected a u32`;
   if (m.training !== undefined && !Array.isArray(m.training)) return "meta.training is not a list of episodes";

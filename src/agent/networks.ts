@@ -385,8 +385,8 @@ export class ItemCritic {
     }, maxBatch);
     this.cand = plan.f32(`${name}.cand`, "io", maxBatch * maxP * this.Z);
     this.qbar = plan.f32(`${name}.qbar`, "activation", maxBatch * maxP);
-    this.dqbar = plan.f32(`${name}.dqbar`, "activation", maxBatch * K);
-    this.dcand = plan.f32(`${name}.dcand`, "activation", maxBatch * K * this.Z);
+    this.dqbar = plan.f32(`${name}.dqbar`, "activation", maxBatch * maxP);
+    this.dcand = plan.f32(`${name}.dcand`, "activation", maxBatch * maxP * this.Z);
   }
 
   /** u(s) (maxBatch, Z) after forward. */
@@ -454,10 +454,19 @@ export class ItemCritic {
 
   /** The same from ∂loss/∂q̄ (B, K) of each listed track, written into `dqbar` first. */
   backwardSlots(B: number): void {
-    const K = this.dims.K, x = this.group.plan.engine.x;
+    const K = this.dims.K;
     if (this.P !== K) throw new Error(`critic: backward needs the K = ${K} listed tracks scored, not ${this.P} candidates`);
+    this.backwardRows(B);
+  }
+
+  /**
+   * From ∂loss/∂q̄ (B, P) of the P candidate rows last scored, written into `dqbar` first:
+   * accumulate the parameter gradients and write ∂loss/∂z (B, P, Z) into `dcand`.
+   */
+  backwardRows(B: number): void {
+    const x = this.group.plan.engine.x;
     x.fill_f32(B * this.Z, this.head.dout.ptr, 0);
-    x.rowdot_backward_f32(B, K, this.Z, this.head.output.ptr, this.cand.ptr, this.dqbar.ptr, this.head.dout.ptr, this.dcand.ptr);
+    x.rowdot_backward_f32(B, this.P, this.Z, this.head.output.ptr, this.cand.ptr, this.dqbar.ptr, this.head.dout.ptr, this.dcand.ptr);
     const din = this.encoder.doutPtr();
     this.head.backward(B, this.encoder.outputPtr(), { input: din === null ? null : { ptr: din } });
     if (din !== null) this.encoder.backward(B);

@@ -9,6 +9,7 @@
 
 import { Rng, type RngState } from "../rng.js";
 import type { Environment } from "../rl/env.js";
+import { LoggedTransitions, type LoggedBatch } from "../rl/logged.js";
 import { ReplayBuffer, type ReplayBatch, type ReplayState } from "../rl/replay.js";
 import { GaussianNoise, OUNoise, type ExplorationNoise, type NoiseKind, type NoiseState } from "../rl/noise.js";
 import type { EpisodeMetrics } from "../core/episode.js";
@@ -76,14 +77,24 @@ export class Trainer {
   private readonly exploreRng: Rng;
   private readonly exploration: Exploration;
   private readonly batch: ReplayBatch;
+  /** Learning from logged sessions: the transitions and their reused batch (null online). */
+  private readonly logged: LoggedTransitions | null;
+  private readonly loggedBatch: LoggedBatch | null;
   private readonly list: Int32Array;
   private readonly state: States;
 
-  constructor(readonly agent: DdpgAgent, readonly env: Environment, options: Partial<TrainOptions> = {}) {
+  /**
+   * `env`: an Environment to act in (DDPG online), or LoggedTransitions to learn from what
+   * listeners did (offline: each episode is maxSteps updates of DdpgAgent.updateOffline on
+   * batches drawn from the log; no acting, no exploration, no replay).
+   */
+  constructor(readonly agent: DdpgAgent, readonly env: Environment | LoggedTransitions, options: Partial<TrainOptions> = {}) {
     const o: TrainOptions = { ...TRAIN_DEFAULTS, ...options, noise: { ...TRAIN_DEFAULTS.noise, ...options.noise } };
     const { N, K, batch } = agent.config;
     if (o.warmup < 0) o.warmup = batch;
     if (env.N !== N || env.K !== K) throw new Error(`Trainer: the environment has N = ${env.N}, K = ${env.K}; the agent N = ${N}, K = ${K}`);
+    this.logged = env instanceof LoggedTransitions ? env : null;
+    this.loggedBatch = this.logged ? this.logged.createBatch(batch) : null;
     if (!(Number.isInteger(o.maxSteps) && o.maxSteps >= 1)) throw new Error(`Trainer: maxSteps must be a positive integer, got ${o.maxSteps}`);
     if (!(Number.isInteger(o.updatesPerStep) && o.updatesPerStep >= 0)) throw new Error(`Trainer: updatesPerStep must be an integer ≥ 0, got ${o.updatesPerStep}`);
     if (o.replayCapacity < batch) throw new Error(`Trainer: replay capacity ${o.replayCapacity} is below the batch size ${batch}`);
@@ -107,7 +118,9 @@ export class Trainer {
 
   /** Run one episode: act with noise, store transitions, update; returns its metrics. */
   runEpisode(): EpisodeMetrics {
-    const { agent, env, replay, noise, options: o } = this;
+    if (this.logged) return this.runLoggedEpisode(this.logged, this.loggedBatch!);
+    const { agent, replay, noise, options: o } = this;
+    const env = this.env as Environment;
     const batchSize = agent.config.batch;
     noise.reset();
     copyState(env.reset(this.rng), this.state);
@@ -147,12 +160,41 @@ export class Trainer {
       updates,
       noise: noise.sigma(),
     };
-    if (o.evalEvery > 0 && this.episode % o.evalEvery === 0) {
+    if (o.evalEvery > 0 && this.episode % o.evalEvery === 0 && !this.logged) {
       const e = this.evaluate(o.evalEpisodes);
       m.evalPredictedQ = e.predictedQ;
       m.evalReturn = e.measuredReturn;
     }
     return m;
+  }
+
+  /**
+   * Offline: maxSteps updates on batches drawn from the log. The episode's reward is the mean
+   * logged list reward of its batches (what the listeners' own lists earned: a property of the
+   * data, not of the agent); its losses and Q are the updates'.
+   */
+  private runLoggedEpisode(log: LoggedTransitions, batch: LoggedBatch): EpisodeMetrics {
+    const { agent, options: o } = this;
+    let reward = 0, sumQ = 0, sumLoss = 0, sumObj = 0, actorSteps = 0;
+    for (let t = 0; t < o.maxSteps; t++) {
+      log.sampleInto(this.replayRng, batch);
+      const m = agent.updateOffline(batch, this.exploreRng);
+      for (let b = 0; b < batch.B; b++) reward += batch.reward[b] / batch.B;
+      sumLoss += m.criticLoss;
+      sumQ += m.meanQ;
+      if (!Number.isNaN(m.actorObjective)) {
+        sumObj += m.actorObjective;
+        actorSteps++;
+      }
+      this.totalSteps++;
+      this.totalUpdates++;
+    }
+    this.episode++;
+    return {
+      episode: this.episode, steps: o.maxSteps, reward: reward / o.maxSteps,
+      meanQ: sumQ / o.maxSteps, criticLoss: sumLoss / o.maxSteps, actorObjective: actorSteps > 0 ? sumObj / actorSteps : NaN,
+      updates: o.maxSteps, noise: 0,
+    };
   }
 
   /**
@@ -163,7 +205,9 @@ export class Trainer {
    * only its own random stream: training continues exactly as without it.
    */
   evaluate(episodes: number): { predictedQ: number; measuredReturn: number; episodes: number } {
-    const { agent, env, options: o } = this;
+    const { agent, options: o } = this;
+    if (this.logged) throw new Error("Trainer.evaluate: learning from logged sessions has no environment to act in");
+    const env = this.env as Environment;
     const gamma = agent.config.gamma, rng = new Rng(0x5eed0e7a ^ o.seed);
     const qs: number[] = [], rs: number[] = [];
     let sumQ = 0, sumG = 0, n = 0;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { runBenchmarks } from "../../bench/run.js";
 import { formatTable } from "../../bench/harness.js";
-import { DEFAULT_SPLIT, NETWORKS, presetConfig, datasetSummary, embed, evaluateCommand, generate, prepare, recommend, train, type NetworkChoice } from "./pipeline.js";
+import { DEFAULT_SPLIT, NETWORKS, presetConfig, type TrainEnv, datasetSummary, embed, evaluateCommand, generate, prepare, recommend, train, type NetworkChoice } from "./pipeline.js";
 import { DDPG_DEFAULTS, LISTWISE_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
 import { SOURCE_NAMES } from "../eval/sources.js";
 import { checkResume, type ResumeSetting } from "./resume.js";
@@ -104,7 +104,7 @@ program
   .addOption(choiceOption("--kind <kind>", "item2vec (skip-gram over the training sessions), features (the tracks' audio features, projected to --dim) or hybrid (item2vec, with features mapped into its space for tracks played fewer than --min-count times)", EMBEDDING_KINDS, "hybrid" as EmbeddingKind))
   .addOption(intOption("--dim <d>", "embedding width", { min: 1, max: 256 }, 32))
   .addOption(intOption("--epochs <n>", "item2vec epochs", { min: 1, max: 1000 }, 5))
-  .addOption(intOption("--min-count <n>", "tracks played fewer times take the feature (or unknown) fallback", { min: 1, max: 1_000_000_000 }, 5))
+  .addOption(intOption("--min-count <n>", "tracks played fewer times in the training split take the feature (or unknown) fallback; 1 gives every track played in training its own vector", { min: 1, max: 1_000_000_000 }, 1))
   .addOption(intOption("--split-seed <n>", "seed of the 70/30 session split (shared by train and evaluate)", SEED, DEFAULT_SPLIT.seed))
   .addOption(intOption("--seed <n>", "random seed", SEED, 0))
   .addOption(defaultText(new Option("--csv <path>", "also export the embeddings as CSV (track_id, e0..)"), "none"))
@@ -113,12 +113,13 @@ program
   .action(async (o: { dataset: string; out: string; kind: EmbeddingKind; dim: number; epochs: number; minCount: number; splitSeed: number; seed: number; csv?: string; json?: boolean }) => {
     const t0 = Date.now();
     const b = await embed({ dataset: o.dataset, out: o.out, kind: o.kind, d: o.dim, epochs: o.epochs, minCount: o.minCount, seed: o.seed, split: { ...DEFAULT_SPLIT, seed: o.splitSeed }, csv: o.csv });
-    const res = { out: o.out, kind: b.kind, method: b.method, V: b.V, d: b.d, counts: b.counts, seconds: (Date.now() - t0) / 1000 };
+    const res = { out: o.out, kind: b.kind, method: b.method, V: b.V, d: b.d, counts: b.counts, fallback_share_of_training_plays: b.fallbackPlays, warnings: b.warnings, seconds: (Date.now() - t0) / 1000 };
+    for (const w of b.warnings) process.stderr.write(`warning: ${w}\n`);
     print(o.json, res, `wrote ${o.out}: ${b.V} tracks × ${b.d} (${b.method}); vectors from item2vec ${b.counts.item2vec}, from features ${b.counts.features}, unknown ${b.counts.unknown}; ${res.seconds.toFixed(1)} s`);
   });
 
 interface TrainFlags {
-  dataset: string; embeddings: string; out: string; env: "lird" | "listener"; episodes: number; steps: number; networks: NetworkChoice;
+  dataset: string; embeddings: string; out: string; env: TrainEnv; episodes: number; steps: number; networks: NetworkChoice;
   seed: number; noise: number; noiseKind?: "gaussian" | "ou"; resume?: string; checkpointEvery: number; json?: boolean;
   [configFlag: string]: unknown;
 }
@@ -143,7 +144,7 @@ const trainCommand = program
   .option("--dataset <path>", "dataset cache", `${WS}/dataset.bin`)
   .option("--embeddings <path>", "embeddings file from 'encore embed'", `${WS}/embeddings.bin`)
   .option("--out <path>", "model file to write (also the checkpoint)", `${WS}/model.encore`)
-  .addOption(choiceOption("--env <env>", "lird (the LIRD offline simulator built from the training sessions) or listener (the ground-truth listener; synthetic data only)", ["lird", "listener"] as const, "lird"))
+  .addOption(choiceOption("--env <env>", "lird (the LIRD offline simulator built from the training sessions), listener (the ground-truth listener; synthetic data only) or logged (learn offline from the training sessions' logged transitions: what listeners played next and kept; an episode is --steps updates)", ["lird", "listener", "logged"] as const, "lird"))
   .addOption(intOption("--episodes <n>", "episodes in total (with --resume: the total to reach)", { min: 1, max: 1_000_000 }, 200))
   .addOption(intOption("--steps <n>", "steps per episode", { min: 1, max: 1000 }, 10))
   .addOption(choiceOption("--networks <name>", "listwise (encore's: skip-aware history pools → 64 → 64 → K L2-normalised weight vectors with a per-track bias; an item critic re-ranking the actor's and the candidate sources' tracks; TD3 when --gamma > 0), original (the original project's: GRU actor 32 → K·d, GRU critic 10 → 32 → 16 → 1) or w1 (the larger benchmark networks: actor and critic MLPs 256 → 256 over the flattened history)", ["listwise", "original", "w1"] as const, "listwise"));
@@ -172,6 +173,7 @@ trainCommand
       config,
       train: { noise: { kind: o.noiseKind ?? "gaussian", sigma: o.noise, sigmaMin: o.noise, decay: 1 }, temperature: o.temperature as number, evalEvery: o.evalEvery as number },
       resume: o.resume, checkpointEvery: o.checkpointEvery, command: commandLine(),
+      onWarning: (text) => process.stderr.write(`warning: ${text}\n`),
       onEpisode: (m, done, total) => {
         if (o.json) process.stdout.write(JSON.stringify(m) + "\n");
         progress.update(done, `reward ${formatFigure(m.reward)} Q ${formatFigure(m.meanQ)} loss ${formatFigure(m.criticLoss)}`);
@@ -186,6 +188,7 @@ trainCommand
         return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
       };
       process.stdout.write(`wrote ${r.model} after ${r.metrics.length} episodes (${formatSeconds(r.seconds)}${r.resumedFrom !== undefined ? `, resumed at episode ${r.resumedFrom}` : ""}); mean of the last ${last.length} episodes: reward ${formatFigure(mean((m) => m.reward))}, Q ${formatFigure(mean((m) => m.meanQ))}, critic loss ${formatFigure(mean((m) => m.criticLoss))}\n`);
+      if (r.excluded > 0) process.stdout.write(`${r.excluded} tracks are left out of recommendation: never played in the training sessions and without audio features, nothing is known about them\n`);
     }
   });
 
@@ -198,7 +201,7 @@ async function checkResumeFlags(o: TrainFlags, config: Partial<DdpgConfig>): Pro
   const given = (name: string): boolean => trainCommand.getOptionValueSource(name) === "cli";
   const stored = meta.train as { noise?: { sigma?: number; kind?: string } } | undefined;
   const networks = (Object.keys(NETWORKS) as NetworkChoice[]).find((n) => JSON.stringify({ actor: NETWORKS[n].actor, critic: NETWORKS[n].critic }) === JSON.stringify({ actor: h.config.actor, critic: h.config.critic }));
-  const preset = presetConfig(o.networks, {});
+  const preset = presetConfig(o.networks, {}, o.env);
   const settings: ResumeSetting[] = [
     { flag: "--env", given: given("env"), value: o.env, stored: meta.env },
     { flag: "--steps", given: given("steps"), value: o.steps, stored: meta.steps },
@@ -265,16 +268,19 @@ program
 
 program
   .command("demo")
-  .description("the whole job on built-in synthetic data: generate, embed, train, evaluate against the baselines, write the report")
-  .option("--dir <dir>", "working folder", `${WS}/demo`)
+  .description("the whole job on built-in synthetic data (or on real MSSD files with --mssd): generate, embed, train, evaluate against the baselines, write the report")
+  .addOption(defaultText(new Option("--dir <dir>", "working folder"), `${WS}/demo, or ${WS}/demo-mssd with --mssd`))
+  .addOption(defaultText(new Option("--mssd <dir>", "run on the real MSSD files in this folder (log_*.csv[.gz] and tf_*.csv[.gz]): item2vec embeddings, learning from the logged sessions, the offline protocols"), "the built-in synthetic data"))
   .addOption(intOption("--sessions <n>", "synthetic sessions", { min: 100, max: 10_000_000 }, 10_000))
-  .addOption(intOption("--episodes <n>", "training episodes", { min: 1, max: 1_000_000 }, 8000))
+  .addOption(defaultText(intOption("--episodes <n>", "training episodes", { min: 1, max: 1_000_000 }), "8000 online on synthetic data; 100 of 20 updates with --mssd"))
   .addOption(intOption("--seed <n>", "random seed", SEED, 0))
+  .addOption(intOption("--split-seed <n>", "seed of the 70/30 session split", SEED, DEFAULT_SPLIT.seed))
   .option("--json", "print the report as JSON")
-  .addHelpText("after", "\nExample:\n  npx encore demo        (about a minute on 2 cores; open .encore/demo/report/report.html afterwards)\n")
-  .action(async (o: { dir: string; sessions: number; episodes: number; seed: number; json?: boolean }) => {
+  .addHelpText("after", "\nExamples:\n  npx encore demo                        (about a minute on 2 cores; open .encore/demo/report/report.html afterwards)\n  npx encore demo --mssd path/to/mssd    (real MSSD files; .encore/demo-mssd/report/report.html)\n")
+  .action(async (o: { dir?: string; mssd?: string; sessions: number; episodes?: number; seed: number; splitSeed: number; json?: boolean }) => {
     const { runDemo } = await import("./demo.js");
-    const r = await runDemo({ ...o, command: commandLine(), log: (s) => process.stderr.write(s + "\n") });
+    const dir = o.dir ?? (o.mssd !== undefined ? `${WS}/demo-mssd` : `${WS}/demo`);
+    const r = await runDemo({ ...o, dir, command: commandLine(), log: (s) => process.stderr.write(s + "\n") });
     if (o.json) process.stdout.write(JSON.stringify(r.report, null, 2) + "\n");
     else process.stdout.write(formatReport(r.report) + `\n\nreport: ${r.files.html}\n`);
   });

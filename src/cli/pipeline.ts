@@ -21,7 +21,9 @@ import { Trainer, type TrainOptions } from "../agent/train.js";
 import { applyModel, checkModel, decodeModel, encodeModel, sourceSessionsOf, type DecodedModel, type ModelIdentity } from "../agent/checkpoint.js";
 import { DdpgPolicy } from "../agent/policy.js";
 import { DivergenceGuard, agentParams } from "../agent/guard.js";
-import { LirdSimulator } from "../rl/lird.js";
+import { LirdSimulator, LIRD_MIN_SPREAD, lirdRewardSpread } from "../rl/lird.js";
+import { LoggedTransitions } from "../rl/logged.js";
+import type { Environment } from "../rl/env.js";
 import { ListenerEnv, LISTENER_ENV_DEFAULTS } from "../rl/listener-env.js";
 import { evaluate, subsampleSessions, type ProtocolId } from "../eval/protocols.js";
 import { ItemKnnPolicy, PopularPolicy, RandomPolicy, trainingPlayCounts } from "../eval/baselines.js";
@@ -185,7 +187,10 @@ export interface EmbedOptions {
   csv?: string;
 }
 
-export async function embed(o: EmbedOptions): Promise<BuiltEmbeddings> {
+/** Above this share of the training plays, a fallback vector is named in a warning. */
+export const FALLBACK_WARN_SHARE = 0.2;
+
+export async function embed(o: EmbedOptions): Promise<BuiltEmbeddings & { fallbackPlays: { features: number; unknown: number }; warnings: string[] }> {
   const { dataset } = loadDataset(o.dataset);
   const split = splitOf(dataset, o.split);
   const built = await buildEmbeddings(dataset, {
@@ -196,7 +201,24 @@ export async function embed(o: EmbedOptions): Promise<BuiltEmbeddings> {
   mkdirSync(dirname(o.out), { recursive: true });
   await saveEmbeddings(o.out, { ...built, options }, dataset.vocab);
   if (o.csv) await exportEmbeddingsCsv(o.csv, built.E, built.d, dataset.vocab);
-  return built;
+  // which vectors the training plays land on: the learned one, or a fallback (features mapped
+  // into the item2vec space, or the one shared unknown vector)
+  let plays = 0, features = 0, unknown = 0;
+  for (let i = 0; i < split.train.length; i++) {
+    const s = split.train[i];
+    for (let r = dataset.sessionOffsets[s]; r < dataset.sessionOffsets[s + 1]; r++) {
+      const p = built.path[dataset.tracks[r]];
+      plays++;
+      if (p === 1) features++;
+      else if (p === 2) unknown++;
+    }
+  }
+  const fallbackPlays = { features: plays ? features / plays : 0, unknown: plays ? unknown / plays : 0 };
+  const warnings: string[] = [];
+  const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  if (o.kind !== "features" && fallbackPlays.unknown > FALLBACK_WARN_SHARE) warnings.push(`the shared unknown vector stands for ${pct(fallbackPlays.unknown)} of the training plays (${built.counts.unknown} tracks played fewer than --min-count ${o.minCount} times, without audio features): those tracks are indistinguishable; a lower --min-count gives each its own vector`);
+  if (o.kind !== "features" && fallbackPlays.features > FALLBACK_WARN_SHARE) warnings.push(`vectors mapped from audio features stand for ${pct(fallbackPlays.features)} of the training plays (${built.counts.features} tracks played fewer than --min-count ${o.minCount} times)`);
+  return { ...built, fallbackPlays, warnings };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -220,17 +242,26 @@ export const NETWORKS: Record<NetworkChoice, Partial<DdpgConfig>> = {
  * every second critic update, and target smoothing noise 0.05 per component of the
  * (unit-norm) weight vectors, clipped at 0.5 (Fujimoto et al. 2018).
  */
-export function presetConfig(networks: NetworkChoice, over: Partial<DdpgConfig>): Partial<DdpgConfig> {
+export function presetConfig(networks: NetworkChoice, over: Partial<DdpgConfig>, env?: TrainEnv): Partial<DdpgConfig> {
   const c: Partial<DdpgConfig> = { ...NETWORKS[networks], ...over };
+  if (env === "logged" && c.critic?.kind === "item") {
+    // On logged sessions the candidate sources' evidence ranks; the embedding-similarity start
+    // that suits the listener's taste misleads there (measured on validation cuts of the real
+    // slice's training sessions; README: Results), and candidates not played next weigh 0.3
+    return { negWeight: 0.3, ...c, critic: { ...c.critic, tasteInit: over.critic?.tasteInit ?? 0 } };
+  }
   if (c.critic?.kind === "item" && (c.gamma ?? 0) > 0) return { twin: true, policyDelay: 2, targetNoise: 0.05, ...c };
   return c;
 }
+
+/** Where training learns: the LIRD offline simulator, the ground-truth listener (synthetic data), or the logged sessions themselves. */
+export type TrainEnv = "lird" | "listener" | "logged";
 
 export interface TrainCommandOptions {
   dataset: string;
   embeddings: string;
   out: string;
-  env: "lird" | "listener";
+  env: TrainEnv;
   episodes: number;
   /** Steps per episode (the environment's episode length). */
   steps: number;
@@ -242,6 +273,8 @@ export interface TrainCommandOptions {
   checkpointEvery: number;
   command: string;
   onEpisode?: (m: EpisodeMetrics, done: number, total: number) => void;
+  /** Something the user should know (e.g. a simulator that barely tells lists apart). */
+  onWarning?: (text: string) => void;
 }
 
 interface Loaded {
@@ -295,6 +328,8 @@ function identityOf(emb: LoadedEmbeddings): ModelIdentity {
 
 export interface TrainResult {
   model: string;
+  /** Tracks left out of recommendation: never played in the training sessions and without audio features. */
+  excluded: number;
   metrics: EpisodeMetrics[];
   seconds: number;
   resumedFrom?: number;
@@ -303,7 +338,7 @@ export interface TrainResult {
 export async function train(o: TrainCommandOptions): Promise<TrainResult> {
   const t0 = Date.now();
   const { dataset, logs, emb, split } = await loadAll(o.dataset, o.embeddings);
-  const config = presetConfig(o.networks, o.config);
+  const config = presetConfig(o.networks, o.config, o.env);
   let history: EpisodeMetrics[] = [];
   let resumed: DecodedModel | null = null;
   // a resumed run continues exactly: hyperparameters, environment and training options come
@@ -313,7 +348,7 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
   if (o.resume) {
     resumed = decodeModel(await readFileNamed(o.resume), o.resume);
     const m = resumed.header.meta ?? {};
-    if (m.env !== "lird" && m.env !== "listener") throw new Error(`${o.resume}: not a training checkpoint of 'encore train' (no environment recorded)`);
+    if (m.env !== "lird" && m.env !== "listener" && m.env !== "logged") throw new Error(`${o.resume}: not a training checkpoint of 'encore train' (no environment recorded)`);
     Object.assign(config, resumed.header.config);
     history = (m.training as EpisodeMetrics[] | undefined) ?? [];
     envKind = m.env;
@@ -325,10 +360,20 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
   const tr = trainingSessionsOf(dataset, sp.train);
   const agent = await agentFor(emb, config, { train: tr });
   agent.initialize(new Rng(seed));
-  if (agent.bias) agent.setTrackBias(biasFromPlays(trainingPlayCounts(tr)));
-  const env = envKind === "listener"
-    ? listenerEnvFor(dataset, logs, steps)
-    : new LirdSimulator(buildSamples(dataset, splitOf(dataset, split).train, { N: agent.config.N, K: agent.config.K }), { V: emb.V, d: emb.d, E: emb.E }, { episodeLength: steps });
+  const plays = trainingPlayCounts(tr);
+  if (agent.bias) agent.setTrackBias(biasFromPlays(plays));
+  // tracks with no usable signal: never played in training and no audio features (the unknown vector)
+  const excluded = agent.config.rerank > 0 ? agent.setRecommendable(Uint8Array.from(plays, (c, t) => (c > 0 || dataset.featureRow[t] >= 0 ? 1 : 0))) : 0;
+  const { N, K } = agent.config;
+  let env: Environment | LoggedTransitions;
+  if (envKind === "listener") env = listenerEnvFor(dataset, logs, steps);
+  else if (envKind === "logged") env = new LoggedTransitions(buildSamples(dataset, sp.train, { N, K }), agent.config.listGamma);
+  else {
+    const sim = new LirdSimulator(buildSamples(dataset, sp.train, { N, K }), { V: emb.V, d: emb.d, E: emb.E }, { episodeLength: steps });
+    const spread = lirdRewardSpread(sim, new Rng(seed));
+    if (spread.sd < LIRD_MIN_SPREAD) o.onWarning?.(`the LIRD simulator barely tells lists apart here: over ${spread.lists} random lists its reward has standard deviation ${spread.sd.toPrecision(2)} (range ${spread.min.toFixed(4)}..${spread.max.toFixed(4)}; below ${LIRD_MIN_SPREAD}, training learns little); --env logged learns from the sessions themselves`);
+    env = sim;
+  }
   const trainer = new Trainer(agent, env, { ...trainOptions, seed, maxSteps: steps });
   const identity = identityOf(emb);
   if (resumed) {
@@ -353,7 +398,7 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
     }
   }
   await writeFileAtomic(o.out, encodeModel(agent, identity, trainer, meta()));
-  return { model: o.out, metrics: history, seconds: (Date.now() - t0) / 1000, resumedFrom: resumed ? start : undefined };
+  return { model: o.out, excluded, metrics: history, seconds: (Date.now() - t0) / 1000, resumedFrom: resumed ? start : undefined };
 }
 
 /** The training sessions of a split, as the baselines and candidate sources fit them. */
