@@ -37,6 +37,14 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
     const e = JSON.parse(ok("embed", "--json", "--epochs", "2"));
     expect(e.V).toBe(p.tracks);
     expect(e.counts.item2vec + e.counts.features + e.counts.unknown).toBe(p.tracks);
+    expect(e.warnings).toEqual([]);
+    // a min-count most tracks miss: their vectors come from audio features, and embed warns
+    const cold = run("embed", "--json", "--epochs", "1", "--min-count", "20", "--out", "cold.bin");
+    expect(cold.code, cold.stderr).toBe(0);
+    const coldJson = JSON.parse(cold.stdout), share = coldJson.fallback_share_of_training_plays.features;
+    expect(share).toBeGreaterThan(0.2);
+    expect(coldJson.warnings).toHaveLength(1);
+    expect(cold.stderr).toContain(`warning: vectors mapped from audio features stand for ${(100 * share).toFixed(1)}% of the training plays (${coldJson.counts.features} tracks played fewer than --min-count 20 times)`);
     // JSON lines, one per episode
     const lines = ok("train", "--json", "--env", "listener", "--steps", "4", "--episodes", "12", "--batch", "16").trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((m) => m.episode)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
@@ -48,6 +56,14 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
     // … exactly as an uninterrupted run of 15 episodes with the same seed
     const straight = ok("train", "--json", "--env", "listener", "--steps", "4", "--episodes", "15", "--batch", "16", "--out", "straight.encore").trim().split("\n").map((l) => JSON.parse(l));
     expect(more).toEqual(straight.slice(12));
+    // learning from the logged sessions (the default --env): an episode is --steps updates
+    const logged = ok("train", "--json", "--steps", "5", "--episodes", "3", "--batch", "16", "--out", "logged.encore").trim().split("\n").map((l) => JSON.parse(l));
+    expect(logged.map((m) => m.updates)).toEqual([5, 5, 5]);
+    for (const m of logged) expect(Number.isFinite(m.criticLoss) && Number.isFinite(m.meanQ)).toBe(true);
+    const refused = run("train", "--gamma", "0.9", "--episodes", "1", "--out", "refused.encore");
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/--env logged learns each logged list's own reward .* it needs --gamma 0/);
+    expect(existsSync(join(dir, "refused.encore"))).toBe(false);
     const report = JSON.parse(ok("evaluate", "--json", "--seeds", "0", "--max-sessions", "100", "--episodes", "20", "--bootstrap", "200"));
     expect(report.protocols.map((x: { protocol: string }) => x.protocol)).toEqual(["original", "next-tracks", "online"]);
     expect(report.training).toHaveLength(15);
@@ -123,7 +139,7 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
       for (const o of options) if (/^(-\w, )?--[a-z-]+ [<[]/.test(o) && !o.startsWith("--history")) expect(o, `${c}: ${o}`).toMatch(/\(default: [^)]+\)/);
     }
     const train = ok("train", "--help").replace(/\s+/g, " ");
-    for (const v of ["listwise (", "original (", "w1 (", "gaussian (", "ou (", "lird (", "listener ("]) expect(train).toContain(v);
+    for (const v of ["listwise (", "original (", "w1 (", "gaussian (", "ou (", "lird (", "listener (", "logged ("]) expect(train).toContain(v);
     const evaluate = ok("evaluate", "--help").replace(/\s+/g, " ");
     for (const v of ["original (", "next-tracks (", "online ("]) expect(evaluate).toContain(v);
     expect(evaluate).toContain("(default: all three on synthetic data, original,next-tracks on MSSD)");

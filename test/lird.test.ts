@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { Rng } from "../src/rng.js";
 import { advanceState, checkList } from "../src/rl/env.js";
 import { keptStates } from "../src/core/state.js";
-import { LirdSimulator, type LirdOptions, type LirdSamples, type EmbeddingTable } from "../src/rl/lird.js";
+import { LirdSimulator, LIRD_MIN_SPREAD, lirdRewardSpread, type LirdOptions, type LirdSamples, type EmbeddingTable } from "../src/rl/lird.js";
 import { advanceKeptReference, advanceReference, lirdReference, listReward, rows, type RefOptions, type RefSample } from "./reference/lird.js";
 
 // Tolerance of the simulator's f64 arithmetic (over f32 embeddings) against the f64 reference:
@@ -377,5 +377,25 @@ describe("LirdSimulator episodes", () => {
     expect(() => new LirdSimulator(samples, { ...emb, d: 4 })).toThrow(/embedding matrix has 120 floats, expected V·d/);
     expect(() => new LirdSimulator(samples, emb, { alpha: 1.5 })).toThrow(/alpha must be in \[0, 1\]/);
     expect(() => new LirdSimulator(samples, emb, { episodeLength: 0 })).toThrow(/episodeLength/);
+  });
+});
+
+describe("lirdRewardSpread (the warning of `encore train --env lird`)", () => {
+  // Real item2vec vectors share a common direction, and MSSD's reward-pattern groups hold
+  // thousands of samples: every group's mean state and action point the same way, so the
+  // simulator pays nearly the same reward for any list. Embeddings that are a common offset plus
+  // small noise reproduce that; centred embeddings with rewards tied to them do not.
+  it("is below LIRD_MIN_SPREAD when the groups' means coincide, above it when they differ", () => {
+    const rng = new Rng(11);
+    const { xs, emb } = randomSet(rng, 4000, 10, 3, 300, 8);
+    const offset = new Float32Array(emb.E.length);
+    for (let i = 0; i < offset.length; i++) offset[i] = 1 + 0.02 * emb.E[i];
+    const flat = lirdRewardSpread(new LirdSimulator(toSamples(10, 3, xs), { ...emb, E: offset }), new Rng(1));
+    const varied = lirdRewardSpread(new LirdSimulator(toSamples(10, 3, xs), emb), new Rng(1));
+    console.log(`LIRD reward over random lists: common-direction embeddings sd ${flat.sd.toExponential(2)} (${flat.min.toFixed(4)}..${flat.max.toFixed(4)}), centred ${varied.sd.toExponential(2)} (${varied.min.toFixed(4)}..${varied.max.toFixed(4)})`);
+    expect(flat.lists).toBe(1000);
+    expect(flat.sd).toBeLessThan(LIRD_MIN_SPREAD);
+    expect(varied.sd).toBeGreaterThan(LIRD_MIN_SPREAD);
+    expect(flat.min).toBeLessThanOrEqual(flat.max);
   });
 });

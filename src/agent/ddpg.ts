@@ -27,6 +27,13 @@
 //   4. targets  with the actor step: θ' ← τθ + (1 − τ)θ' for the actor, critics and bias.
 // With twin = false, policyDelay = 1, targetNoise = 0 this is DDPG; with twin, policyDelay 2 and
 // targetNoise > 0 it is TD3: clipped double-Q, target policy smoothing and delayed updates.
+//
+// Learning from logged sessions (updateOffline, `encore train --env logged`): no simulator; the
+// batch is what listeners did (state, the K tracks played next, their keep flags). The critic
+// scores the logged tracks (targets: their keep flags) beside the candidates the agent would
+// have proposed (targets 0, weighted by negWeight: not played next), and the actor minimises
+// bcWeight · CE − Q(s, π(s)) / mean|Q| (TD3+BC, Fujimoto & Gu 2021), CE being a softmax of each
+// slot's scores over the state's candidates toward the logged track when it was kept.
 
 import type { MemoryPlan, ParamGroup, Region } from "../engine/plan.js";
 import { TopK } from "../engine/topk.js";

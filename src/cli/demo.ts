@@ -16,6 +16,8 @@ import type { EvaluationReport } from "../eval/types.js";
 export interface DemoOptions {
   dir: string;
   sessions: number;
+  /** Synthetic catalog size. Default 10,000. */
+  tracks?: number;
   /** Training episodes (default: 8,000 online on synthetic data; 100 of 20 updates on MSSD). */
   episodes?: number;
   seed: number;
@@ -51,7 +53,7 @@ export async function runDemo(o: DemoOptions): Promise<{ report: EvaluationRepor
     return r;
   };
   const data = join(o.dir, "data"), cache = join(o.dir, "dataset.bin"), emb = join(o.dir, "embeddings.bin"), model = join(o.dir, "model.encore");
-  const g = await stage("generate", () => generate({ dir: data, sessions: o.sessions, tracks: 10_000, seed: o.seed, gzip: false }));
+  const g = await stage("generate", () => generate({ dir: data, sessions: o.sessions, tracks: o.tracks ?? 10_000, seed: o.seed, gzip: false }));
   const p = await stage("prepare", () => prepare({ logs: [join(data, g.log)], trackFeatures: [join(data, g.tf)], cache, filters: {}, lenient: false }));
   const s = datasetSummary(p.dataset);
   o.log(`  ${s.sessions} sessions, ${s.rows} plays, ${s.tracks} tracks, skip rate ${(100 * s.skip_rate).toFixed(1)}%`);

@@ -140,11 +140,11 @@ const TRAIN_CONFIG: { key: keyof DdpgConfig; option: Option }[] = [
 
 const trainCommand = program
   .command("train")
-  .description("train the list-wise DDPG agent (episodes × steps) against a simulator")
+  .description("train the list-wise DDPG agent (episodes × steps): from the logged sessions, against the LIRD simulator or against the ground-truth listener")
   .option("--dataset <path>", "dataset cache", `${WS}/dataset.bin`)
   .option("--embeddings <path>", "embeddings file from 'encore embed'", `${WS}/embeddings.bin`)
   .option("--out <path>", "model file to write (also the checkpoint)", `${WS}/model.encore`)
-  .addOption(choiceOption("--env <env>", "lird (the LIRD offline simulator built from the training sessions), listener (the ground-truth listener; synthetic data only) or logged (learn offline from the training sessions' logged transitions: what listeners played next and kept; an episode is --steps updates)", ["lird", "listener", "logged"] as const, "lird"))
+  .addOption(choiceOption("--env <env>", "logged (learn offline from the training sessions' logged transitions: what listeners played next and kept; an episode is --steps updates; any data), listener (online against the ground-truth listener; synthetic data only) or lird (the original's LIRD offline simulator built from the training sessions; warns when its reward barely varies)", ["logged", "listener", "lird"] as const, "logged"))
   .addOption(intOption("--episodes <n>", "episodes in total (with --resume: the total to reach)", { min: 1, max: 1_000_000 }, 200))
   .addOption(intOption("--steps <n>", "steps per episode", { min: 1, max: 1000 }, 10))
   .addOption(choiceOption("--networks <name>", "listwise (encore's: skip-aware history pools → 64 → 64 → K L2-normalised weight vectors with a per-track bias; an item critic re-ranking the actor's and the candidate sources' tracks; TD3 when --gamma > 0), original (the original project's: GRU actor 32 → K·d, GRU critic 10 → 32 → 16 → 1) or w1 (the larger benchmark networks: actor and critic MLPs 256 → 256 over the flattened history)", ["listwise", "original", "w1"] as const, "listwise"));
@@ -272,12 +272,13 @@ program
   .addOption(defaultText(new Option("--dir <dir>", "working folder"), `${WS}/demo, or ${WS}/demo-mssd with --mssd`))
   .addOption(defaultText(new Option("--mssd <dir>", "run on the real MSSD files in this folder (log_*.csv[.gz] and tf_*.csv[.gz]): item2vec embeddings, learning from the logged sessions, the offline protocols"), "the built-in synthetic data"))
   .addOption(intOption("--sessions <n>", "synthetic sessions", { min: 100, max: 10_000_000 }, 10_000))
+  .addOption(intOption("--tracks <n>", "synthetic catalog size", { min: 100, max: 4_000_000 }, 10_000))
   .addOption(defaultText(intOption("--episodes <n>", "training episodes", { min: 1, max: 1_000_000 }), "8000 online on synthetic data; 100 of 20 updates with --mssd"))
   .addOption(intOption("--seed <n>", "random seed", SEED, 0))
   .addOption(intOption("--split-seed <n>", "seed of the 70/30 session split", SEED, DEFAULT_SPLIT.seed))
   .option("--json", "print the report as JSON")
   .addHelpText("after", "\nExamples:\n  npx encore demo                        (about a minute on 2 cores; open .encore/demo/report/report.html afterwards)\n  npx encore demo --mssd path/to/mssd    (real MSSD files; .encore/demo-mssd/report/report.html)\n")
-  .action(async (o: { dir?: string; mssd?: string; sessions: number; episodes?: number; seed: number; splitSeed: number; json?: boolean }) => {
+  .action(async (o: { dir?: string; mssd?: string; sessions: number; tracks: number; episodes?: number; seed: number; splitSeed: number; json?: boolean }) => {
     const { runDemo } = await import("./demo.js");
     const dir = o.dir ?? (o.mssd !== undefined ? `${WS}/demo-mssd` : `${WS}/demo`);
     const r = await runDemo({ ...o, dir, command: commandLine(), log: (s) => process.stderr.write(s + "\n") });

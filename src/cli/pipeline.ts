@@ -356,6 +356,9 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
     seed = m.seed as number;
     trainOptions = m.train as Partial<TrainOptions>;
   }
+  if (envKind === "logged" && ((config.gamma ?? 0) !== 0 || config.rerank === 0 || config.critic?.kind !== "item")) {
+    throw new Error(`--env logged learns each logged list's own reward with the listwise networks' item critic and re-ranking: it needs --gamma 0, --rerank > 0 and --networks listwise (got --gamma ${config.gamma ?? 0}, --rerank ${config.rerank ?? 0}, --networks ${o.networks})`);
+  }
   const sp = splitOf(dataset, split);
   const tr = trainingSessionsOf(dataset, sp.train);
   const agent = await agentFor(emb, config, { train: tr });
