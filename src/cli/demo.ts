@@ -43,15 +43,20 @@ export function mssdFiles(dir: string): { logs: string[]; tf: string[] } {
   return { logs, tf };
 }
 
+/** Runs a named stage and logs how long it took. */
+function stager(log: (line: string) => void) {
+  return async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    const t = Date.now();
+    const r = await f();
+    log(`${name} done in ${formatSeconds((Date.now() - t) / 1000)}`);
+    return r;
+  };
+}
+
 export async function runDemo(o: DemoOptions): Promise<{ report: EvaluationReport; files: { json: string; html: string } }> {
   if (o.mssd !== undefined) return runMssdDemo(o, o.mssd);
   const t0 = Date.now();
-  const stage = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
-    const t = Date.now();
-    const r = await f();
-    o.log(`${name} done in ${formatSeconds((Date.now() - t) / 1000)}`);
-    return r;
-  };
+  const stage = stager(o.log);
   const data = join(o.dir, "data"), cache = join(o.dir, "dataset.bin"), emb = join(o.dir, "embeddings.bin"), model = join(o.dir, "model.encore");
   const g = await stage("generate", () => generate({ dir: data, sessions: o.sessions, tracks: o.tracks ?? 10_000, seed: o.seed, gzip: false }));
   const p = await stage("prepare", () => prepare({ logs: [join(data, g.log)], trackFeatures: [join(data, g.tf)], cache, filters: {}, lenient: false }));
@@ -82,12 +87,7 @@ export async function runDemo(o: DemoOptions): Promise<{ report: EvaluationRepor
 /** The whole job on real MSSD files (see the file header). */
 async function runMssdDemo(o: DemoOptions, dir: string): Promise<{ report: EvaluationReport; files: { json: string; html: string } }> {
   const t0 = Date.now();
-  const stage = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
-    const t = Date.now();
-    const r = await f();
-    o.log(`${name} done in ${formatSeconds((Date.now() - t) / 1000)}`);
-    return r;
-  };
+  const stage = stager(o.log);
   const files = mssdFiles(dir);
   const cache = join(o.dir, "dataset.bin"), emb = join(o.dir, "embeddings.bin"), model = join(o.dir, "model.encore");
   const p = await stage("prepare", () => prepare({ logs: files.logs, trackFeatures: files.tf, cache, filters: {}, lenient: false }));
@@ -96,6 +96,7 @@ async function runMssdDemo(o: DemoOptions, dir: string): Promise<{ report: Evalu
   const split = { ...DEFAULT_SPLIT, seed: o.splitSeed ?? DEFAULT_SPLIT.seed };
   const e = await stage("embed", () => embed({ dataset: cache, out: emb, kind: "item2vec", d: 32, epochs: 10, minCount: 1, seed: o.seed, split }));
   o.log(`  ${e.method}: ${e.counts.item2vec} item2vec, ${e.counts.features} from features, ${e.counts.unknown} unknown (tracks never played in the training split)`);
+  for (const w of e.warnings) o.log(`warning: ${w}`);
   const episodes = o.episodes ?? 100;
   const progress = new Progress("train", episodes);
   await stage("train", () => train({
