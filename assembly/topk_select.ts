@@ -1,5 +1,5 @@
 // Top-k selection: per-query bounded heaps, their thresholds, the insert path, and the final sort
-// and distinct resolution. The scan kernels (assembly/topk.ts; a future int8 scan the same way)
+// and distinct resolution. The scan kernels (assembly/topk_scan.ts; the int8 scan the same way)
 // compute scores however they like and talk to the selection only through this file:
 //
 //   selectBytes(Q, G, k, distinct)         bytes of the selection's part of the workspace

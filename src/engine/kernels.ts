@@ -83,7 +83,7 @@ export interface EngineExports {
                hs: number, saved: number, dhs: number, dx: number, dwx: number, dwh: number,
                dbx: number, dbh: number, dh0: number, act: number, ws: number): void;
 
-  // assembly/topk.ts (scan) + assembly/topk_select.ts (selection)
+  // assembly/topk.ts (entry points) + topk_scan.ts (scan) + topk_select.ts (selection)
   /** Workspace bytes (exact in f64; topk_f32 accepts at most 2^31 − 1). */
   topk_workspace_bytes(Q: number, G: number, k: number, D: number, distinct: number): number;
   /** bias: per-track b (N) f32 or 0 for none; qbias: per-query weights (Q) f32, read when bias != 0. */

@@ -1,4 +1,4 @@
-// Host wrapper of the top-k scoring kernel (assembly/topk.ts, assembly/topk_select.ts): how a
+// Host wrapper of the top-k scoring kernels (assembly/topk.ts, topk_scan.ts, topk_select.ts): how a
 // recommendation list is built from the actor's K weight vectors per listener (Zhao et al. 2018,
 // LIRD: score_k(i) = w_k · e_i, slot k takes the best track not already chosen and not already
 // heard), optionally with a per-track bias: score_k(i) = w_k · e_i + qb[k] · b[i].
