@@ -39,7 +39,7 @@
 // 16 bytes [row 0 dims 4j..4j+3 | row 1 … | row 2 … | row 3 …]: one v128 per block, so a dot
 // product of a block with a query block repeated 4 times gives each row's partial sum in its own
 // lane (no horizontal reduction). The rows past N in the last group are 0. Builds:
-//   SIMD128: codes widened to i16 (extend_low/high: rows 0–1, 2–3), i32x4.dot_i16x8_s against the
+//   SIMD128: codes widened to i16 as they load (load8x8_s: rows 0–1, 2–3), i32x4.dot_i16x8_s against the
 //            query block as i16 [q0 q1 q2 q3 q0 q1 q2 q3], QMAX = 127; one pairwise add at the end.
 //   relaxed, where the engine computes it soundly (topk_i8_dot_ok, probed once by the host and
 //            recorded in the descriptor; otherwise the relaxed build takes the i16 path too):
@@ -448,14 +448,15 @@ function prepareQueries(meta: usize, D: i32, W: usize, Q: i32, dot: bool): bool 
   let px = x, pw = w;
   const end = x + (<usize>nb << 4);
   while (px < end) {
-    const v = v128.load(px);
     if (ASC_FEATURE_RELAXED_SIMD && dot) {
+      const v = v128.load(px);
       a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v, v128.load(pw), a0);
       if (T > 1) a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v, v128.load(pw, 16), a1);
       if (T > 2) a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v, v128.load(pw, 32), a2);
       if (T > 3) a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v, v128.load(pw, 48), a3);
     } else {
-      const xl = i16x8.extend_low_i8x16_s(v), xh = i16x8.extend_high_i8x16_s(v);
+      // rows 0–1 and 2–3 widened to i16 as they load (one instruction each, no shuffles)
+      const xl = v128.load8x8_s(px), xh = v128.load8x8_s(px, 8);
       const c0 = v128.load(pw);
       a0 = i32x4.add(a0, i32x4.dot_i16x8_s(xl, c0)); b0 = i32x4.add(b0, i32x4.dot_i16x8_s(xh, c0));
       if (T > 1) {

@@ -350,6 +350,21 @@ describe("int8 top-k split over two threads", () => {
   });
 });
 
+describe("read_u8 (the memory floor's bare read)", () => {
+  it("XORs every byte of the range once, whatever the length (multiples of 64)", () => {
+    const rng = new Rng(41);
+    const bytes = new Uint8Array(one.engine.memory.buffer, one.catalog.ptr, 64 * 1000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = rng.int(256);
+    for (const n of [0, 64, 128, 192, 64 * 17, 64 * 1000]) {
+      const lanes = new Int32Array(4);
+      const w = new Int32Array(one.engine.memory.buffer, one.catalog.ptr, n / 4);
+      for (let i = 0; i < w.length; i++) lanes[i & 3] ^= w[i];
+      expect(one.engine.x.read_u8(one.catalog.ptr, n)).toBe(lanes[0] ^ lanes[1] ^ lanes[2] ^ lanes[3]);
+    }
+    expect(() => one.engine.x.read_u8(one.catalog.ptr, 65)).toThrow(/read_u8: n must be a non-negative multiple of 64/);
+  });
+});
+
 describe("CatalogI8 and runI8 host checks", () => {
   it("refuses a copy never built, built from another catalog, or a TopK without the int8 workspace", async () => {
     const plan = new MemoryPlan();

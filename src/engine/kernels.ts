@@ -120,6 +120,10 @@ export interface EngineExports {
                excl: number, X: number, distinct: number, r0: number, r1: number,
                cand_idx: number, cand_score: number, ws: number, bias: number, qbias: number): void;
 
+  // assembly/memread.ts
+  /** XOR of the n bytes at p (n a multiple of 64), read once as four streams: the memory floor of a scan. */
+  read_u8(p: number, n: number): number;
+
   // assembly/sgns.ts
   sgns_workspace_bytes(D: number): number;
   sgns_step_f32(P: number, centers: number, contexts: number, negs: number, K: number,
