@@ -14,8 +14,7 @@ import { describe, expect, beforeAll, afterAll } from "vitest";
 import { fc, test } from "@fast-check/vitest";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { crc32 as crcContainer, decode, encode, type SectionArray } from "../src/io/binfile.js";
-import { crc32 as crcCache } from "../src/data/bytes.js";
+import { crc32, decode, encode, type SectionArray } from "../src/io/binfile.js";
 import { decodeModel, applyModel, MODEL_MAGIC, MODEL_VERSION } from "../src/agent/checkpoint.js";
 import { decodeEmbeddings, type LoadedEmbeddings } from "../src/embed/format.js";
 import { decodeDatasetCache } from "../src/data/cache.js";
@@ -101,14 +100,14 @@ function refixContainer(b: Uint8Array): Uint8Array {
   const x = b.slice(), v = new DataView(x.buffer);
   v.setUint32(16, x.length, true);
   v.setUint32(20, 0, true);
-  v.setUint32(x.length - 4, crcContainer(x.subarray(0, x.length - 4)), true);
+  v.setUint32(x.length - 4, crc32(x.subarray(0, x.length - 4)), true);
   return x;
 }
 
 function refixCache(b: Uint8Array): Uint8Array {
   if (b.length < 24) return b;
   const x = b.slice();
-  new DataView(x.buffer).setUint32(x.length - 4, crcCache(x.subarray(0, x.length - 4)), true);
+  new DataView(x.buffer).setUint32(x.length - 4, crc32(x.subarray(0, x.length - 4)), true);
   return x;
 }
 

@@ -21,7 +21,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync, createReadStream } from "node:fs";
 import { resolve } from "node:path";
 import { FileSet, readError } from "../io/atomic.js";
-import { crc32 } from "./bytes.js";
+import { crc32 } from "../io/binfile.js"; // the one CRC-32 (slicing-by-8)
 import { MssdCacheError } from "./errors.js";
 import { buildDataset, MssdDataset, resolveDatasetOptions, type BuildOptions, type DatasetOptions, type ResolvedDatasetOptions } from "./dataset.js";
 import { TrackVocab } from "./vocab.js";
