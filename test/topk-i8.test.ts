@@ -133,7 +133,7 @@ beforeAll(async () => {
 });
 afterAll(async () => { await two.engine.close(); });
 
-describe("int8 copy of a catalog", () => {
+describe("int8 copy of a catalog", { timeout: 120_000 }, () => {
   it("the relaxed dot is probed: never on SIMD128; on the relaxed build as this engine computes it", () => {
     if (ENGINE_SIMD === "simd128") expect(one.copy.relaxedDot).toBe(false);
     else console.log(`relaxed build: relaxed_dot_i8x16_i7x16_add_s ${one.copy.relaxedDot ? "exact (its path is tested too)" : "not exact here (the i16 path only)"}`);
@@ -180,7 +180,7 @@ describe("int8 copy of a catalog", () => {
   });
 });
 
-describe("int8 top-k gives the f32 top-k, bit for bit", () => {
+describe("int8 top-k gives the f32 top-k, bit for bit", { timeout: 120_000 }, () => {
   it("random normal catalogs: N and D over odd sizes, 1–16 queries, groups, k, exclusions, distinct, bias", () => {
     const rng = new Rng(2024);
     let filled = 0;
@@ -328,7 +328,7 @@ describe("int8 top-k gives the f32 top-k, bit for bit", () => {
   });
 });
 
-describe("int8 top-k split over two threads", () => {
+describe("int8 top-k split over two threads", { timeout: 120_000 }, () => {
   it("gives the one-thread f32 result, bit for bit, across part boundaries", () => {
     const rng = new Rng(31);
     for (const [N, D, Q] of [[20_000, 32, 3], [5003, 17, 8], [4099, 33, 16], [64, 5, 2]] as const) {
@@ -350,7 +350,7 @@ describe("int8 top-k split over two threads", () => {
   });
 });
 
-describe("read_u8 (the memory floor's bare read)", () => {
+describe("read_u8 (the memory floor's bare read)", { timeout: 120_000 }, () => {
   it("XORs every byte of the range once, whatever the length (multiples of 64)", () => {
     const rng = new Rng(41);
     const bytes = new Uint8Array(one.engine.memory.buffer, one.catalog.ptr, 64 * 1000);
@@ -365,7 +365,7 @@ describe("read_u8 (the memory floor's bare read)", () => {
   });
 });
 
-describe("CatalogI8 and runI8 host checks", () => {
+describe("CatalogI8 and runI8 host checks", { timeout: 120_000 }, () => {
   it("refuses a copy never built, built from another catalog, or a TopK without the int8 workspace", async () => {
     const plan = new MemoryPlan();
     const plain = new TopK(plan, { ...CAP, int8: false }, "p.topk");
