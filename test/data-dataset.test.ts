@@ -341,6 +341,10 @@ describe("dataset cache", () => {
     version.writeUInt32LE(crc32(version.subarray(0, version.length - 4)), version.length - 4);
     writeFileSync(path, version);
     expect(() => readDatasetCache(path)).toThrow(new RegExp(`format version ${CACHE_VERSION + 1}, this reader understands ${CACHE_VERSION}`));
+    const older = Buffer.from(good);
+    older.writeUInt32LE(2, 8); // where a version-2 cache (its own layout) kept its version
+    writeFileSync(path, older);
+    expect(() => readDatasetCache(path)).toThrow(/a dataset cache of an older format \(version 2\); run 'encore prepare' again/);
     writeFileSync(path, "not a cache");
     expect(() => readDatasetCache(path)).toThrow(/not a dataset cache/);
     writeFileSync(path, good.subarray(0, 20)); // the right magic, then too short for the container

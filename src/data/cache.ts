@@ -148,6 +148,12 @@ export function decodeDatasetCache(buf: Uint8Array, name: string): { dataset: Ms
   const bad = (reason: string): never => {
     throw new MssdCacheError(name, reason);
   };
+  // Version 2 caches had their own layout under the same magic, their version where the
+  // container keeps its layout version: name them as what they are.
+  if (buf.length >= 12 && MAGIC.split("").every((c, i) => buf[i] === c.charCodeAt(0)) && buf[7] === 0
+      && new DataView(buf.buffer, buf.byteOffset, 12).getUint32(8, true) === 2) {
+    bad(`a dataset cache of an older format (version 2); run 'encore prepare' again to rebuild it`);
+  }
   let file: ReturnType<typeof decode>;
   try {
     file = decode(buf, { expectMagic: MAGIC, expectVersion: CACHE_VERSION, name });
