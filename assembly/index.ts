@@ -7,6 +7,8 @@ export * from "./dense";
 export * from "./loss";
 export * from "./optim";
 export * from "./topk";
+export * from "./topk_i8";
+export * from "./memread";
 export * from "./gru";
 export * from "./sgns";
 export * from "./gather";

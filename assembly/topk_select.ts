@@ -1,5 +1,5 @@
 // Top-k selection: per-query bounded heaps, their thresholds, the insert path, and the final sort
-// and distinct resolution. The scan kernels (assembly/topk.ts; a future int8 scan the same way)
+// and distinct resolution. The scan kernels (assembly/topk_scan.ts; the int8 scan the same way)
 // compute scores however they like and talk to the selection only through this file:
 //
 //   selectBytes(Q, G, k, distinct)         bytes of the selection's part of the workspace
@@ -280,4 +280,27 @@ export function selectMerge(T: i32, cand_idx: usize, cand_score: usize): void {
       }
     }
   }
+}
+
+/** Bytes selectSave writes. */
+export const SEL_CONTEXT_BYTES: i32 = 64;
+
+/**
+ * Save the call context (Sel) to ctx (SEL_CONTEXT_BYTES): a scan that keeps two selections at
+ * once (the int8 scan: approximate bounds and exact re-ranked scores) switches between them
+ * with selectSave / selectLoad.
+ */
+export function selectSave(ctx: usize): void {
+  store<usize>(ctx, Sel.thr, 0); store<usize>(ctx, Sel.meta, 4); store<usize>(ctx, Sel.hs, 8);
+  store<usize>(ctx, Sel.hi, 12); store<usize>(ctx, Sel.set, 16); store<i32>(ctx, Sel.S, 20);
+  store<usize>(ctx, Sel.excl, 24); store<i32>(ctx, Sel.X, 28); store<i32>(ctx, Sel.Q, 32);
+  store<i32>(ctx, Sel.G, 36); store<i32>(ctx, Sel.base, 40);
+}
+
+/** Restore a context saved by selectSave. */
+export function selectLoad(ctx: usize): void {
+  Sel.thr = load<usize>(ctx, 0); Sel.meta = load<usize>(ctx, 4); Sel.hs = load<usize>(ctx, 8);
+  Sel.hi = load<usize>(ctx, 12); Sel.set = load<usize>(ctx, 16); Sel.S = load<i32>(ctx, 20);
+  Sel.excl = load<usize>(ctx, 24); Sel.X = load<i32>(ctx, 28); Sel.Q = load<i32>(ctx, 32);
+  Sel.G = load<i32>(ctx, 36); Sel.base = load<i32>(ctx, 40);
 }

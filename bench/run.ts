@@ -10,6 +10,7 @@ import * as elementwise from "./elementwise.bench.js";
 import * as optim from "./optim.bench.js";
 import * as mlp from "./mlp.bench.js";
 import * as topk from "./topk.bench.js";
+import * as topkI8 from "./topk-i8.bench.js";
 import * as gru from "./gru.bench.js";
 import * as csv from "./csv.bench.js";
 import * as sgns from "./sgns.bench.js";
@@ -23,6 +24,7 @@ const SUITES: Suite[] = [
   { name: "optim", cases: optim.cases },
   { name: "mlp", cases: mlp.cases },
   { name: "topk", cases: topk.cases },
+  { name: "topk-i8", cases: topkI8.cases },
   { name: "gru", cases: gru.cases },
   { name: "csv", cases: csv.cases },
   { name: "sgns", cases: sgns.cases },

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, writeFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as zlib from "node:zlib";
-import { BinFileError, crc32, decode, encode, CONTAINER_VERSION, type BinFileContent } from "../src/io/binfile.js";
+import { BinFileError, crc32, decode, encode, encodeChunks, CONTAINER_VERSION, type BinFileContent } from "../src/io/binfile.js";
 import { readBinFile, writeBinFile, writeFileAtomic } from "../src/io/atomic.js";
 import { Rng } from "../src/rng.js";
 import { ReplayBuffer } from "../src/rl/replay.js";
@@ -24,6 +24,7 @@ function sample(): BinFileContent {
       ids: Int32Array.from({ length: 5 }, () => rng.int(1000) - 500),
       empty: new Float32Array(0),
       hashes: Uint32Array.of(0, 1, 0xffffffff, 0xdeadbeef),
+      bits: Uint16Array.of(0, 1, 0xffff, 0x8001, 7),
       state: Float64Array.of(Math.PI, -0, 1e-300, Number.MAX_VALUE),
     },
   };
@@ -79,6 +80,7 @@ describe("binfile encode/decode", () => {
     }
     expect(Object.is(f.f64("state")[1], -0)).toBe(true);
     expect(f.u32("hashes")[2]).toBe(0xffffffff);
+    expect(Array.from(f.u16("bits"))).toEqual([0, 1, 0xffff, 0x8001, 7]);
     // Fixed header fields as documented.
     const v = new DataView(bytes.buffer);
     expect(new TextDecoder().decode(bytes.subarray(0, 8))).toBe("ENCTEST\0");
@@ -86,6 +88,18 @@ describe("binfile encode/decode", () => {
     expect(v.getUint32(12, true)).toBe(3);
     expect(v.getUint32(16, true)).toBe(bytes.length);
     expect(v.getUint32(bytes.length - 4, true)).toBe(crc32(bytes.subarray(0, bytes.length - 4)));
+  });
+
+  it("encodeChunks streams the same bytes: the sections as views of their arrays, the CRC-32 last", () => {
+    const c = sample();
+    const chunks = encodeChunks(c);
+    const joined = new Uint8Array(chunks.reduce((n, x) => n + x.length, 0));
+    let at = 0;
+    for (const x of chunks) { joined.set(x, at); at += x.length; }
+    expect(Array.from(joined)).toEqual(Array.from(encode(c)));
+    const w = (c.sections as Record<string, Float32Array>).weights;
+    expect(chunks.some((x) => x.buffer === w.buffer && x.byteOffset === w.byteOffset)).toBe(true);
+    expect(chunks[chunks.length - 1].length).toBe(4);
   });
 
   it("decodes from an unaligned buffer (copies) and accepts a list of versions", () => {

@@ -15,6 +15,7 @@ import { splitSessions } from "../src/data/split.js";
 import { buildSamples, type SessionRows } from "../src/data/samples.js";
 import { loadOrBuildDataset, readDatasetCache, CACHE_VERSION } from "../src/data/cache.js";
 import { MssdCacheError } from "../src/data/errors.js";
+import { crc32 } from "../src/io/binfile.js";
 
 const LOG = REAL_LOG, TF = REAL_TF;
 const haveReal = HAVE_REAL_LOG && HAVE_REAL_TF;
@@ -330,17 +331,24 @@ describe("dataset cache", () => {
     expect((await loadOrBuildDataset(inputs, {}, { path, fingerprint: "content" })).cache).toBe("hit");
 
     writeFileSync(path, good.subarray(0, good.length - 100));
-    await expect(loadOrBuildDataset(inputs, {}, { path, onInvalid: "error" })).rejects.toThrow(/checksum mismatch/);
+    await expect(loadOrBuildDataset(inputs, {}, { path, onInvalid: "error" })).rejects.toThrow(new RegExp(`truncated: ${good.length - 100} bytes, the file says ${good.length}`));
     const magic = Buffer.from(good);
     magic[0] = 0x58;
     writeFileSync(path, magic);
     expect(() => readDatasetCache(path)).toThrow(/bad magic/);
     const version = Buffer.from(good);
-    version.writeUInt32LE(CACHE_VERSION + 1, 8);
+    version.writeUInt32LE(CACHE_VERSION + 1, 12); // the cache's format version, in the container's header
+    version.writeUInt32LE(crc32(version.subarray(0, version.length - 4)), version.length - 4);
     writeFileSync(path, version);
-    expect(() => readDatasetCache(path)).toThrow(new RegExp(`version ${CACHE_VERSION + 1}, expected ${CACHE_VERSION}`));
+    expect(() => readDatasetCache(path)).toThrow(new RegExp(`format version ${CACHE_VERSION + 1}, this reader understands ${CACHE_VERSION}`));
+    const older = Buffer.from(good);
+    older.writeUInt32LE(2, 8); // where a version-2 cache (its own layout) kept its version
+    writeFileSync(path, older);
+    expect(() => readDatasetCache(path)).toThrow(/a dataset cache of an older format \(version 2\); run 'encore prepare' again/);
     writeFileSync(path, "not a cache");
-    expect(() => readDatasetCache(path)).toThrow(/too short/);
+    expect(() => readDatasetCache(path)).toThrow(/not a dataset cache/);
+    writeFileSync(path, good.subarray(0, 20)); // the right magic, then too short for the container
+    expect(() => readDatasetCache(path)).toThrow(/truncated/);
     expect((await loadOrBuildDataset(inputs, {}, { path })).cache).toBe("rebuilt");
     // No temp files left behind.
     expect(readdir(dir).filter((f) => f.includes(".tmp"))).toEqual([]);

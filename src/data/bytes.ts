@@ -274,18 +274,4 @@ export function hashBytesSeeded(buf: Uint8Array, start: number, end: number, see
   return h >>> 0;
 }
 
-const CRC_TABLE = new Int32Array(256);
-for (let n = 0; n < 256; n++) {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  CRC_TABLE[n] = c;
-}
-
-/** CRC-32 (IEEE, as in gzip and PNG); pass the previous result to continue over more bytes. */
-export function crc32(bytes: Uint8Array, prev = 0): number {
-  let c = ~prev;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
-}
-
 export const ASCII = new TextEncoder();

@@ -1,7 +1,9 @@
 // Binary cache of a built MssdDataset, so a second run skips parsing. The file records the
 // inputs it came from (resolved path and size, or a CRC-32 of the content) and the resolved
-// options; a changed input or option rebuilds it. Checked on load (magic, version, byte
-// order, CRC-32 of the whole file, section bounds, and the content's own consistency).
+// options; a changed input or option rebuilds it. It is the shared container (src/io/binfile.ts:
+// magic "ENCMSSD", versioned, sectioned, CRC-32 of the whole file), written as a stream of its
+// chunks (no whole-file buffer) and checked on load by the container (magic, versions, length,
+// checksum, directory) and here (the header's shape and the content's own consistency).
 //
 // The cache holds nothing that varies between runs on the same inputs, so the same inputs
 // and options give a byte-identical file. The inputs' modification times, which the default
@@ -10,25 +12,20 @@
 // are written as one all-or-nothing set (src/io/atomic.ts FileSet): temporaries first, the old
 // sidecar removed, then the cache and the sidecar renamed in that order.
 //
-// Layout (little-endian, the platform order of typed arrays; other orders are refused):
-//   [0, 8)    magic "ENCMSSD\0"
-//   [8, 12)   u32 format version (CACHE_VERSION)
-//   [12, 16)  u32 byte-order mark 0x01020304
-//   [16, 20)  u32 metadata length L
-//   [20, 20+L) metadata JSON: { key, report, sections: [{ name, offset, bytes }] }
-//   then each section's raw typed-array bytes at its offset (8-byte aligned)
-//   last 4 bytes: u32 CRC-32 of everything before them
+// Header: { key, report } (JSON; infinite options written as strings). Sections, in this order:
+// vocabArena u8, vocabOffsets i32, sessionOffsets i32, sessionLength i32, tracks i32, flags u16,
+// playCount i32, skipCount i32, featureRow i32, features f32.
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync, createReadStream } from "node:fs";
 import { resolve } from "node:path";
 import { FileSet, readError } from "../io/atomic.js";
-import { crc32 } from "./bytes.js";
+import { BinFileError, crc32, decode, encodeChunks, type SectionArray } from "../io/binfile.js";
 import { MssdCacheError } from "./errors.js";
 import { buildDataset, MssdDataset, resolveDatasetOptions, type BuildOptions, type DatasetOptions, type ResolvedDatasetOptions } from "./dataset.js";
 import { TrackVocab } from "./vocab.js";
 
-export const CACHE_VERSION = 2;
-const MAGIC = new Uint8Array([0x45, 0x4e, 0x43, 0x4d, 0x53, 0x53, 0x44, 0x00]); // "ENCMSSD\0"
-const BOM = 0x01020304;
+/** 3: the shared container (2 was the cache's own). */
+export const CACHE_VERSION = 3;
+const MAGIC = "ENCMSSD";
 
 export interface InputFingerprint {
   path: string;
@@ -93,10 +90,6 @@ function reviver(_k: string, v: unknown): unknown {
   return v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v;
 }
 
-function pad8(n: number): number {
-  return (n + 7) & ~7;
-}
-
 function assertLittleEndian(): void {
   if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error("the dataset cache supports little-endian platforms only");
 }
@@ -105,61 +98,24 @@ function assertLittleEndian(): void {
 export async function writeDatasetCache(path: string, ds: MssdDataset, key: CacheKey, mtimeMs: number[] = []): Promise<void> {
   assertLittleEndian();
   const { arena, offsets } = ds.vocab.toBytes();
-  const arrays: Record<SectionName, ArrayBufferView> = {
+  const arrays: Record<SectionName, SectionArray> = {
     vocabArena: arena, vocabOffsets: offsets, sessionOffsets: ds.sessionOffsets, sessionLength: ds.sessionLength,
     tracks: ds.tracks, flags: ds.flags, playCount: ds.playCount, skipCount: ds.skipCount, featureRow: ds.featureRow, features: ds.features,
   };
-  // Offsets depend on the metadata length, which depends on the offsets: lay out relative
-  // to the data start, then fix the data start from the final metadata.
-  const rel: { name: SectionName; offset: number; bytes: number }[] = [];
-  let at = 0;
-  for (const s of SECTIONS) {
-    rel.push({ name: s.name, offset: at, bytes: arrays[s.name].byteLength });
-    at = pad8(at + arrays[s.name].byteLength);
-  }
-  const dataBytes = at;
-  let dataStart = 0, metaBytes: Uint8Array;
-  for (;;) {
-    const sections = rel.map((s) => ({ ...s, offset: s.offset + dataStart }));
-    metaBytes = new TextEncoder().encode(JSON.stringify({ key, report: ds.report, sections }, replacer));
-    const need = pad8(20 + metaBytes.length);
-    if (need === dataStart) break;
-    dataStart = need;
-  }
-  const head = new Uint8Array(dataStart);
-  head.set(MAGIC, 0);
-  const dv = new DataView(head.buffer);
-  dv.setUint32(8, CACHE_VERSION, true);
-  dv.setUint32(12, BOM, true);
-  dv.setUint32(16, metaBytes.length, true);
-  head.set(metaBytes, 20);
-
-  let crc = 0;
+  const header = JSON.parse(JSON.stringify({ key, report: ds.report }, replacer)) as unknown;
+  const chunks = encodeChunks({ magic: MAGIC, version: CACHE_VERSION, header, sections: SECTIONS.map((s) => [s.name, arrays[s.name]] as const) });
+  const last = chunks[chunks.length - 1];
+  const crc = new DataView(last.buffer, last.byteOffset, 4).getUint32(0, true);
   const set = new FileSet();
   try {
-    // Sections are written straight from their arrays (no whole-file buffer).
+    // The sections are written straight from their arrays (no whole-file buffer).
     await set.file(path, async (tmp) => {
       const fd = openSync(tmp, "wx");
       try {
-        let written = 0;
-        const put = (b: Uint8Array): void => {
-          crc = crc32(b, crc);
+        for (const b of chunks) {
           let o = 0;
           while (o < b.length) o += writeSync(fd, b, o, b.length - o);
-          written += b.length;
-        };
-        put(head);
-        const zeros = new Uint8Array(8);
-        for (const s of SECTIONS) {
-          const a = arrays[s.name];
-          put(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-          const p = pad8(a.byteLength) - a.byteLength;
-          if (p) put(zeros.subarray(0, p));
         }
-        if (written !== dataStart + dataBytes) throw new Error(`wrote ${written} bytes, expected ${dataStart + dataBytes}`);
-        const tail = new Uint8Array(4);
-        new DataView(tail.buffer).setUint32(0, crc, true);
-        writeSync(fd, tail);
       } finally {
         closeSync(fd);
       }
@@ -184,9 +140,7 @@ export function readDatasetCache(path: string): { dataset: MssdDataset; key: Cac
   return decodeDatasetCache(buf, path);
 }
 
-type Meta = { key: CacheKey; report: MssdDataset["report"]; sections: { name: SectionName; offset: number; bytes: number }[] };
-
-const ELEMENT: Record<string, number> = { u8: 1, u16: 2, i32: 4, f32: 4 };
+type Meta = { key: CacheKey; report: MssdDataset["report"] };
 
 /** Checks and decodes cache bytes; every error is an MssdCacheError naming `name`. */
 export function decodeDatasetCache(buf: Uint8Array, name: string): { dataset: MssdDataset; key: CacheKey } {
@@ -194,40 +148,37 @@ export function decodeDatasetCache(buf: Uint8Array, name: string): { dataset: Ms
   const bad = (reason: string): never => {
     throw new MssdCacheError(name, reason);
   };
-  if (buf.length < 24) bad(`too short (${buf.length} bytes) to be a dataset cache`);
-  for (let i = 0; i < 8; i++) if (buf[i] !== MAGIC[i]) bad("not a dataset cache (bad magic bytes)");
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const version = dv.getUint32(8, true);
-  if (version !== CACHE_VERSION) bad(`cache format version ${version}, expected ${CACHE_VERSION}`);
-  if (dv.getUint32(12, true) !== BOM) bad("bad byte-order mark");
-  const stored = dv.getUint32(buf.length - 4, true);
-  const actual = crc32(buf.subarray(0, buf.length - 4));
-  if (stored !== actual) bad(`checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupted or truncated`);
-  const metaLen = dv.getUint32(16, true);
-  if (20 + metaLen > buf.length - 4) bad("metadata runs past the end of the file");
+  // Version 2 caches had their own layout under the same magic, their version where the
+  // container keeps its layout version: name them as what they are.
+  if (buf.length >= 12 && MAGIC.split("").every((c, i) => buf[i] === c.charCodeAt(0)) && buf[7] === 0
+      && new DataView(buf.buffer, buf.byteOffset, 12).getUint32(8, true) === 2) {
+    bad(`a dataset cache of an older format (version 2); run 'encore prepare' again to rebuild it`);
+  }
+  let file: ReturnType<typeof decode>;
+  try {
+    file = decode(buf, { expectMagic: MAGIC, expectVersion: CACHE_VERSION, name });
+  } catch (e) {
+    if (!(e instanceof BinFileError)) throw e;
+    // the container names the file first; the cache error adds it again
+    const reason = e.message.startsWith(`${name}: `) ? e.message.slice(name.length + 2) : e.message;
+    return bad(e.code === "magic" ? `not a dataset cache (bad magic bytes: ${reason})` : e.code === "version" ? `cache ${reason}` : reason);
+  }
   let meta: Meta;
   try {
-    meta = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(20, 20 + metaLen)), reviver);
+    meta = JSON.parse(JSON.stringify(file.header), reviver) as Meta;
   } catch (e) {
     return bad(`unreadable metadata (${(e as Error).message})`);
   }
   const shape = metaProblem(meta);
   if (shape) bad(`metadata ${shape}`);
-  const get = (sec: SectionName, type: string): ArrayBufferView => {
-    const s = meta.sections.find((x) => x.name === sec);
-    if (!s) return bad(`missing section ${sec}`);
-    if (!(Number.isInteger(s.offset) && Number.isInteger(s.bytes) && s.bytes >= 0 && s.offset >= 20 + metaLen && s.offset + s.bytes <= buf.length - 4)) bad(`section ${sec} out of bounds`);
-    if (s.bytes % ELEMENT[type] !== 0) bad(`section ${sec} holds ${s.bytes} bytes, not a whole number of ${type} values`);
-    const copy = buf.buffer.slice(buf.byteOffset + s.offset, buf.byteOffset + s.offset + s.bytes) as ArrayBuffer;
-    switch (type) {
-      case "u8": return new Uint8Array(copy);
-      case "u16": return new Uint16Array(copy);
-      case "i32": return new Int32Array(copy);
-      default: return new Float32Array(copy);
-    }
-  };
-  const a = {} as Record<SectionName, ArrayBufferView>;
-  for (const s of SECTIONS) a[s.name] = get(s.name, s.type);
+  const a = {} as Record<SectionName, SectionArray>;
+  for (const s of SECTIONS) {
+    if (!file.has(s.name)) bad(`missing section ${s.name}`);
+    const arr = file.get(s.name);
+    const type = file.info(s.name).type;
+    if (type !== s.type) bad(`section ${s.name} holds ${type} values, expected ${s.type}`);
+    a[s.name] = arr;
+  }
   try {
     const options = resolveDatasetOptions(meta.key.options);
     if (JSON.stringify(options, replacer) !== JSON.stringify(meta.key.options, replacer)) throw new Error("options are not in resolved form");
@@ -250,7 +201,6 @@ function metaProblem(m: Meta): string {
   if (!obj(m)) return "is not an object";
   if (!obj(m.key) || !Array.isArray(m.key.logs) || !Array.isArray(m.key.trackFeatures) || !obj(m.key.options)) return "lacks its key (logs, trackFeatures, options)";
   for (const f of [...m.key.logs, ...m.key.trackFeatures]) if (!obj(f) || typeof f.path !== "string" || !Number.isInteger(f.size)) return "has a bad input fingerprint";
-  if (!Array.isArray(m.sections) || !m.sections.every(obj)) return "lacks its section table";
   const r = m.report as unknown as Record<string, unknown>;
   if (!obj(r) || !Array.isArray(r.logs) || !Array.isArray(r.trackFiles) || !obj(r.dropped) || !obj(r.tracksDropped)) return "lacks its report";
   if (typeof r.sessionsRead !== "number" || typeof r.tracksRead !== "number") return "report lacks its counts";
@@ -259,10 +209,6 @@ function metaProblem(m: Meta): string {
   const d = r.dropped as Record<string, unknown>;
   for (const k of ["length", "incomplete", "trackFilter", "duplicates"]) if (typeof d[k] !== "number") return `report lacks dropped.${k}`;
   return "";
-}
-
-function hex(x: number): string {
-  return "0x" + x.toString(16).padStart(8, "0");
 }
 
 async function fingerprint(path: string, how: "stat" | "content"): Promise<InputFingerprint> {

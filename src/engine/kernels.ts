@@ -83,7 +83,7 @@ export interface EngineExports {
                hs: number, saved: number, dhs: number, dx: number, dwx: number, dwh: number,
                dbx: number, dbh: number, dh0: number, act: number, ws: number): void;
 
-  // assembly/topk.ts (scan) + assembly/topk_select.ts (selection)
+  // assembly/topk.ts (entry points) + topk_scan.ts (scan) + topk_select.ts (selection)
   /** Workspace bytes (exact in f64; topk_f32 accepts at most 2^31 − 1). */
   topk_workspace_bytes(Q: number, G: number, k: number, D: number, distinct: number): number;
   /** bias: per-track b (N) f32 or 0 for none; qbias: per-query weights (Q) f32, read when bias != 0. */
@@ -99,6 +99,30 @@ export interface EngineExports {
   /** Merges T parts' candidates (T, H) into topk_f32's outputs (Q, k); ws ≥ topk_workspace_bytes(Q, G, k, 1, distinct). */
   topk_merge_f32(Q: number, G: number, k: number, distinct: number, T: number, cand_idx: number,
                  cand_score: number, out_idx: number, out_score: number, ws: number): void;
+
+  // assembly/topk_i8.ts: the same results from an int8 copy of the catalog (quantize_catalog_i8)
+  /** Bytes of the codes of an N × D catalog (groups of 4 rows, D padded to a multiple of 4). */
+  catalog_i8_bytes(N: number, D: number): number;
+  /** Bytes of the per-dimension data (scales, residual bounds, maxima, scratch). */
+  catalog_i8_meta_bytes(D: number): number;
+  /** Quantise E (N, D) into codes and meta; lists rows with a NaN or an infinity in special (at most maxSpecial); returns their count. */
+  quantize_catalog_i8(E: number, N: number, D: number, codes: number, meta: number, special: number, maxSpecial: number): number;
+  /** Workspace bytes of topk_i8 / topk_part_i8 (exact in f64; at most 2^31 − 1 accepted). */
+  topk_i8_workspace_bytes(Q: number, G: number, k: number, D: number, distinct: number): number;
+  /** 1 when this engine computes i32x4.relaxed_dot_i8x16_i7x16_add_s exactly (relaxed build only; pass -127, 126, 1000). */
+  topk_i8_dot_ok(a: number, b: number, c: number): number;
+  /** topk_f32's result from the int8 copy whose descriptor (codes, meta, special, count, relaxed dot: 5 i32) is at cat. */
+  topk_i8(E: number, cat: number, N: number, D: number, W: number, Q: number, G: number, k: number,
+          excl: number, X: number, distinct: number, out_idx: number, out_score: number, ws: number,
+          bias: number, qbias: number): void;
+  /** topk_i8 over rows [r0, r1) (r0 a multiple of 4) into a part's candidates, merged by topk_merge_f32. */
+  topk_part_i8(E: number, cat: number, N: number, D: number, W: number, Q: number, G: number, k: number,
+               excl: number, X: number, distinct: number, r0: number, r1: number,
+               cand_idx: number, cand_score: number, ws: number, bias: number, qbias: number): void;
+
+  // assembly/memread.ts
+  /** XOR of the n bytes at p (n a multiple of 64), read once as four streams: the memory floor of a scan. */
+  read_u8(p: number, n: number): number;
 
   // assembly/sgns.ts
   sgns_workspace_bytes(D: number): number;

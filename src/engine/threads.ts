@@ -29,7 +29,7 @@
 // src/engine/node-threads.ts for Node and webThreads() below for browsers.
 
 /** The kernels a worker can run (their order defines the op codes of the protocol). */
-export const THREAD_KERNELS = ["gemm_f32_nn", "gemm_f32_nt", "gemm_f32_tn", "topk_part_f32", "sgns_step_f32"] as const;
+export const THREAD_KERNELS = ["gemm_f32_nn", "gemm_f32_nt", "gemm_f32_tn", "topk_part_f32", "sgns_step_f32", "topk_part_i8"] as const;
 export type ThreadKernel = (typeof THREAD_KERNELS)[number];
 
 export const MAX_ARGS = 20;

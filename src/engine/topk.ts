@@ -1,4 +1,4 @@
-// Host wrapper of the top-k scoring kernel (assembly/topk.ts, assembly/topk_select.ts): how a
+// Host wrapper of the top-k scoring kernels (assembly/topk.ts, topk_scan.ts, topk_select.ts): how a
 // recommendation list is built from the actor's K weight vectors per listener (Zhao et al. 2018,
 // LIRD: score_k(i) = w_k · e_i, slot k takes the best track not already chosen and not already
 // heard), optionally with a per-track bias: score_k(i) = w_k · e_i + qb[k] · b[i].
@@ -26,6 +26,15 @@
 //   with no valid track left (k larger than the tracks available) get index -1 and score NaN.
 //   k = 0 reads nothing.
 //
+// int8 (either build scans with i16 dot products; the relaxed build's 7-bit relaxed dot is an
+// opt-in, CatalogI8.preferRelaxedDot): a CatalogI8 holds an int8 copy of a catalog (a quarter of its bytes, symmetric
+// per-dimension scales), built at load by build() from the f32 catalog in wasm memory (files do
+// not carry it). TopK.runI8(copy, …) scans the copy with integer dot products, bounds each row's
+// quantisation error per query, and re-ranks the rows that can still reach the top exactly in f32
+// (assembly/topk_i8.ts): its results are run()'s, bit for bit — ties, NaN rows, exclusions, the
+// bias and distinct groups included. A TopK that runs it needs `int8: true` in its capacity (a
+// larger workspace). Rebuild the copy whenever the f32 catalog changes: runI8 cannot see that.
+//
 // No `node:` imports: this runs in browsers and edge runtimes too.
 
 import type { Engine } from "./engine.js";
@@ -49,6 +58,110 @@ export interface TopKCapacity {
    * candidates for the j-th vector of a group. Default maxQ; 0 when distinct is never used.
    */
   maxDistinctGroup?: number;
+  /** Size the workspace for runI8 too (the int8 catalog scan); default false. */
+  int8?: boolean;
+}
+
+export interface CatalogI8Capacity {
+  /** Most catalog rows (N). */
+  maxN: number;
+  /** Largest embedding size (D). */
+  maxD: number;
+  /**
+   * Most rows holding a NaN or an infinity the copy lists (each scored exactly by every call);
+   * a catalog with more builds no usable copy and runI8 then runs the f32 scan. Default 4096.
+   */
+  maxSpecial?: number;
+}
+
+/**
+ * An int8 copy of an f32 catalog in wasm memory (assembly/topk_i8.ts: codes in groups of 4 rows,
+ * per-dimension scales and residual bounds, the list of rows with a NaN or an infinity). Regions
+ * are registered on the plan before Engine.load; build() fills them from a catalog after it.
+ */
+export class CatalogI8 {
+  readonly codeRegion: Region;
+  readonly metaRegion: Region;
+  readonly specialRegion: Region;
+  /** The 5-i32 descriptor topk_i8 reads: codes, meta, special, special count, relaxed dot (1) or i16 (0). */
+  readonly descriptorRegion: Region;
+  readonly cap: Readonly<Required<CatalogI8Capacity>>;
+  /** What the last build() quantised: catalog address, rows, size, and the special rows' count. */
+  catalog = -1;
+  N = 0;
+  D = 0;
+  specialRows = 0;
+  /**
+   * Whether this engine computed i32x4.relaxed_dot_i8x16_i7x16_add_s exactly when probed at bind()
+   * (relaxed build only; always false on SIMD128).
+   */
+  relaxedDot = false;
+  /**
+   * Scan with that relaxed dot (set before build(); used only where relaxedDot is true). Off by
+   * default: the lowering is the engine's and may differ between its compiler tiers — Node 20's
+   * V8 was measured computing 2·dot without the accumulator in its baseline tier (Liftoff) and
+   * exactly in its optimising one, so a probe cannot vouch for the tier a hot kernel runs in.
+   * Turn it on only where every tier is known sound (e.g. V8 run with --no-liftoff).
+   */
+  preferRelaxedDot = false;
+  private x: EngineExports | null = null;
+  private memory: WebAssembly.Memory | null = null;
+
+  constructor(plan: MemoryPlan, capacity: CatalogI8Capacity, readonly name = "catalogI8") {
+    checkInt(`${name} capacity maxN`, capacity.maxN, 0, I32_MAX);
+    checkInt(`${name} capacity maxD`, capacity.maxD, 1, I32_MAX);
+    const maxSpecial = capacity.maxSpecial ?? 4096;
+    checkInt(`${name} capacity maxSpecial`, maxSpecial, 0, I32_MAX);
+    this.cap = { ...capacity, maxSpecial };
+    this.codeRegion = plan.region(`${name}.codes`, "data", (x) => {
+      const bytes = x.catalog_i8_bytes(capacity.maxN, capacity.maxD);
+      if (bytes > I32_MAX) throw new Error(`${name}: the int8 copy of ${capacity.maxN} x ${capacity.maxD} exceeds 2 GiB`);
+      return bytes;
+    });
+    this.metaRegion = plan.region(`${name}.meta`, "data", (x) => x.catalog_i8_meta_bytes(capacity.maxD));
+    this.specialRegion = plan.i32(`${name}.special`, "data", Math.max(1, maxSpecial));
+    this.descriptorRegion = plan.i32(`${name}.descriptor`, "data", 5);
+  }
+
+  /** Attach to the engine the plan was loaded into (once, after Engine.load). */
+  bind(engine: Engine): this {
+    if (engine.plan !== this.codeRegion.plan) throw new Error(`${this.name}: bind() needs the engine loaded from this copy's memory plan`);
+    this.x = engine.x;
+    this.memory = engine.memory;
+    // values passed in, never constants: see topk_i8_dot_ok
+    this.relaxedDot = engine.x.topk_i8_dot_ok(-127, 126, 1000) === 1;
+    return this;
+  }
+
+  /** Whether the last build() gave a copy runI8 can scan (at most maxSpecial special rows). */
+  get usable(): boolean {
+    return this.catalog >= 0 && this.specialRows <= this.cap.maxSpecial;
+  }
+
+  /**
+   * Quantise the catalog E (N, D) f32 at byte address `catalog` into this copy (one pass to find
+   * each dimension's largest |value|, one to write the codes and measure the residuals). Returns
+   * the count of rows holding a NaN or an infinity.
+   */
+  build(catalog: number, N: number, D: number): number {
+    const x = this.x, memory = this.memory;
+    if (x === null || memory === null) throw new Error(`${this.name}: call bind(engine) after Engine.load before build()`);
+    checkInt(`${this.name}: catalog rows N (capacity maxN ${this.cap.maxN})`, N, 0, this.cap.maxN);
+    checkInt(`${this.name}: D (capacity maxD ${this.cap.maxD})`, D, 1, this.cap.maxD);
+    if (!Number.isInteger(catalog) || catalog < 0 || catalog % 4 !== 0) {
+      throw new Error(`${this.name}: catalog must be a 4-byte aligned byte address in wasm memory, got ${catalog}`);
+    }
+    if (catalog + N * D * 4 > memory.buffer.byteLength) {
+      throw new Error(`${this.name}: catalog (${N} x ${D} f32 at ${catalog}) ends past the engine memory (${memory.buffer.byteLength} bytes)`);
+    }
+    for (const r of [this.codeRegion, this.metaRegion, this.specialRegion, this.descriptorRegion]) checkDisjoint(catalog, N * D * 4, r);
+    const ns = x.quantize_catalog_i8(catalog, N, D, this.codeRegion.ptr, this.metaRegion.ptr, this.specialRegion.ptr, this.cap.maxSpecial);
+    const d = this.descriptorRegion.i32();
+    d[0] = this.codeRegion.ptr; d[1] = this.metaRegion.ptr; d[2] = this.specialRegion.ptr; d[3] = Math.min(ns, this.cap.maxSpecial);
+    d[4] = this.relaxedDot && this.preferRelaxedDot ? 1 : 0;
+    this.catalog = catalog; this.N = N; this.D = D; this.specialRows = ns;
+    return ns;
+  }
 }
 
 const I32_MAX = 2147483647;
@@ -107,7 +220,7 @@ export class TopK {
     checkInt(`${name} capacity maxX`, c.maxX, 0, I32_MAX);
     const group = c.maxDistinctGroup ?? c.maxQ;
     checkInt(`${name} capacity maxDistinctGroup`, group, 0, c.maxQ);
-    this.cap = { ...c, maxDistinctGroup: group };
+    this.cap = { ...c, maxDistinctGroup: group, int8: c.int8 ?? false };
 
     this.queryRegion = plan.f32(`${name}.queries`, "io", c.maxQ * c.maxD);
     this.exclusionRegion = plan.i32(`${name}.exclusions`, "io", c.maxG * c.maxX);
@@ -120,7 +233,8 @@ export class TopK {
     const Gw = m > 0 ? Math.ceil(c.maxQ / m) : 1;
     const Qw = m > 0 ? Gw * m : c.maxQ;
     this.workspaceRegion = plan.region(`${name}.workspace`, "scratch", (x, ctx) => {
-      const bytes = x.topk_workspace_bytes(Qw, Gw, c.maxK, c.maxD, m > 0 ? 1 : 0);
+      const bytes = c.int8 ? x.topk_i8_workspace_bytes(Qw, Gw, c.maxK, c.maxD, m > 0 ? 1 : 0)
+        : x.topk_workspace_bytes(Qw, Gw, c.maxK, c.maxD, m > 0 ? 1 : 0);
       if (bytes > I32_MAX) throw new Error(`${name}: the workspace for maxQ ${c.maxQ}, maxK ${c.maxK}, maxD ${c.maxD}, maxDistinctGroup ${m} exceeds 2 GiB; lower the capacities`);
       this.workspaceStride = Math.ceil(bytes / 16) * 16;
       return this.workspaceStride * ctx.threads;
@@ -165,6 +279,26 @@ export class TopK {
    * for none; with it, query q's scores add queryBias[q]·b[i] (fill `queryBias` first).
    */
   run(catalog: number, N: number, D: number, Q: number, G: number, k: number, X = 0, distinct = false, bias = 0): void {
+    this.exec(null, catalog, N, D, Q, G, k, X, distinct, bias);
+  }
+
+  /**
+   * run()'s result, bit for bit, from the int8 copy of the same catalog (copy.build(catalog, N, D)
+   * after the catalog's last change): the same arguments, plus the copy. A copy that is not usable
+   * (more special rows than its capacity) runs the f32 scan. Needs `int8: true` in the capacity.
+   */
+  runI8(copy: CatalogI8, catalog: number, N: number, D: number, Q: number, G: number, k: number, X = 0, distinct = false, bias = 0): void {
+    if (!(copy instanceof CatalogI8)) throw new Error(`topk: runI8 needs a CatalogI8, got ${String(copy)}`);
+    if (!this.cap.int8) throw new Error(`${this.name}: runI8 needs a TopK built with int8: true in its capacity (its workspace is larger)`);
+    if (copy.catalog < 0) throw new Error(`topk: the int8 copy '${copy.name}' was never built (call build(catalog, N, D) first)`);
+    if (copy.catalog !== catalog || copy.N !== N || copy.D !== D) {
+      throw new Error(`topk: the int8 copy '${copy.name}' was built from ${copy.N} x ${copy.D} at ${copy.catalog}, not this call's ${N} x ${D} at ${catalog}`);
+    }
+    if (copy.codeRegion.plan !== this.queryRegion.plan) throw new Error(`topk: the int8 copy '${copy.name}' lives in another engine's memory`);
+    this.exec(copy.usable ? copy : null, catalog, N, D, Q, G, k, X, distinct, bias);
+  }
+
+  private exec(copy: CatalogI8 | null, catalog: number, N: number, D: number, Q: number, G: number, k: number, X: number, distinct: boolean, bias: number): void {
     const x = this.x, memory = this.memory;
     if (x === null || memory === null) throw new Error(`${this.name}: call bind(engine) after Engine.load before run()`);
     const c = this.cap;
@@ -200,7 +334,7 @@ export class TopK {
       checkDisjoint(bias, N * 4, this.indexRegion, "bias");
       checkDisjoint(bias, N * 4, this.scoreRegion, "bias");
     }
-    const need = x.topk_workspace_bytes(Q, G, k, D, distinct ? 1 : 0);
+    const need = copy ? x.topk_i8_workspace_bytes(Q, G, k, D, distinct ? 1 : 0) : x.topk_workspace_bytes(Q, G, k, D, distinct ? 1 : 0);
     if (need > this.workspaceStride) {
       throw new Error(`topk: this call needs ${need} workspace bytes, the region has ${this.workspaceStride} per thread (capacities too small)`);
     }
@@ -217,18 +351,23 @@ export class TopK {
     const qbias = bias !== 0 ? this.queryBiasRegion.ptr : 0;
     this.lastParts = T < 2 || k === 0 || Q === 0 ? 1 : T;
     if (T < 2 || k === 0 || Q === 0) {
-      x.topk_f32(catalog, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X,
-        distinct ? 1 : 0, this.indexRegion.ptr, this.scoreRegion.ptr, this.workspaceRegion.ptr, bias, qbias);
+      if (copy) {
+        x.topk_i8(catalog, copy.descriptorRegion.ptr, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X,
+          distinct ? 1 : 0, this.indexRegion.ptr, this.scoreRegion.ptr, this.workspaceRegion.ptr, bias, qbias);
+      } else {
+        x.topk_f32(catalog, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X,
+          distinct ? 1 : 0, this.indexRegion.ptr, this.scoreRegion.ptr, this.workspaceRegion.ptr, bias, qbias);
+      }
       return;
     }
-    this.runParts(T, catalog, N, D, Q, G, k, X, distinct ? 1 : 0, bias, qbias);
+    this.runParts(T, catalog, N, D, Q, G, k, X, distinct ? 1 : 0, bias, qbias, copy ? copy.descriptorRegion.ptr : 0);
   }
 
   // The split call: T contiguous row ranges (boundaries multiples of 16 rows), thread t scanning
   // range t into candidate block t on workspace t; thread 0 (this one) takes the first range while
   // the workers run, then merges.
   private runParts(T: number, catalog: number, N: number, D: number, Q: number, G: number, k: number, X: number,
-                   distinct: number, bias: number, qbias: number): void {
+                   distinct: number, bias: number, qbias: number, cat: number): void {
     const x = this.x!, pool = this.pool!;
     const H = x.topk_candidates(Q, G, k, distinct);
     const ci = this.candidateIndexRegion.ptr, cs = this.candidateScoreRegion.ptr, ws = this.workspaceRegion.ptr;
@@ -236,15 +375,23 @@ export class TopK {
     const bound = (t: number): number => (t >= T ? N : Math.floor((N * t) / T / 16) * 16);
     for (let t = T - 1; t >= 1; t--) {
       const a = pool.args(t - 1);
-      a[0] = catalog; a[1] = N; a[2] = D; a[3] = this.queryRegion.ptr; a[4] = Q; a[5] = G; a[6] = k;
-      a[7] = this.exclusionRegion.ptr; a[8] = X; a[9] = distinct; a[10] = bound(t); a[11] = bound(t + 1);
-      a[12] = ci + t * H * 4; a[13] = cs + t * H * 4; a[14] = ws + t * this.workspaceStride; a[15] = bias; a[16] = qbias;
-      pool.start(t - 1, "topk_part_f32", 17);
+      // topk_part_i8 takes the copy's descriptor after the catalog, the other arguments one later
+      const o = cat ? 1 : 0;
+      a[0] = catalog; if (cat) a[1] = cat;
+      a[1 + o] = N; a[2 + o] = D; a[3 + o] = this.queryRegion.ptr; a[4 + o] = Q; a[5 + o] = G; a[6 + o] = k;
+      a[7 + o] = this.exclusionRegion.ptr; a[8 + o] = X; a[9 + o] = distinct; a[10 + o] = bound(t); a[11 + o] = bound(t + 1);
+      a[12 + o] = ci + t * H * 4; a[13 + o] = cs + t * H * 4; a[14 + o] = ws + t * this.workspaceStride; a[15 + o] = bias; a[16 + o] = qbias;
+      pool.start(t - 1, cat ? "topk_part_i8" : "topk_part_f32", 17 + o);
     }
     let error: unknown = null;
     try {
-      x.topk_part_f32(catalog, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X, distinct,
-        0, bound(1), ci, cs, ws, bias, qbias);
+      if (cat) {
+        x.topk_part_i8(catalog, cat, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X, distinct,
+          0, bound(1), ci, cs, ws, bias, qbias);
+      } else {
+        x.topk_part_f32(catalog, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X, distinct,
+          0, bound(1), ci, cs, ws, bias, qbias);
+      }
     } catch (e) {
       error = e;
     }

@@ -11,7 +11,7 @@
 //       28     4  M: number of sections
 //       32     J  directory JSON, UTF-8: {"header": <caller's JSON>, "sections": [{"name",
 //                 "type", "offset", "length"}, ...]}, offset in bytes from the data start D,
-//                 length in elements, type one of f32 i32 u8 u32 f64
+//                 length in elements, type one of f32 i32 u8 u16 u32 f64
 //        …        zero padding to D = alignUp(32 + J, 16)
 //        D        section payloads in directory order, each starting 16-byte aligned in the
 //                 file (so a file read into an aligned buffer gives zero-copy typed views and
@@ -28,13 +28,14 @@ export const CONTAINER_VERSION = 1;
 const FIXED = 32;
 const ALIGN = 16;
 
-export type SectionArray = Float32Array | Int32Array | Uint8Array | Uint32Array | Float64Array;
-export type SectionType = "f32" | "i32" | "u8" | "u32" | "f64";
+export type SectionArray = Float32Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | Float64Array;
+export type SectionType = "f32" | "i32" | "u8" | "u16" | "u32" | "f64";
 
 const TYPES: Record<SectionType, { size: number; make: (b: ArrayBuffer, off: number, len: number) => SectionArray; ctor: { new (n: number): SectionArray } & { name: string } }> = {
   f32: { size: 4, make: (b, o, n) => new Float32Array(b, o, n), ctor: Float32Array },
   i32: { size: 4, make: (b, o, n) => new Int32Array(b, o, n), ctor: Int32Array },
   u8: { size: 1, make: (b, o, n) => new Uint8Array(b, o, n), ctor: Uint8Array },
+  u16: { size: 2, make: (b, o, n) => new Uint16Array(b, o, n), ctor: Uint16Array },
   u32: { size: 4, make: (b, o, n) => new Uint32Array(b, o, n), ctor: Uint32Array },
   f64: { size: 8, make: (b, o, n) => new Float64Array(b, o, n), ctor: Float64Array },
 };
@@ -43,6 +44,7 @@ export function sectionType(a: SectionArray): SectionType {
   if (a instanceof Float32Array) return "f32";
   if (a instanceof Int32Array) return "i32";
   if (a instanceof Uint8Array) return "u8"; // includes Node's Buffer
+  if (a instanceof Uint16Array) return "u16";
   if (a instanceof Uint32Array) return "u32";
   if (a instanceof Float64Array) return "f64";
   throw new Error(`binfile: unsupported section array type ${Object.prototype.toString.call(a)}`);
@@ -130,8 +132,12 @@ export function crc32(bytes: Uint8Array, crc: number = 0): number {
 
 // ---------------------------------------------------------------- encode
 
-/** Serialise to a new byte array. */
-export function encode(content: BinFileContent): Uint8Array {
+/**
+ * The container as byte chunks in file order: the fixed header and directory, each section as a
+ * view of its own array (not copied) with the zero padding before it, and last the 4-byte CRC-32.
+ * For writers that stream a large file instead of building it in memory; encode() joins them.
+ */
+export function encodeChunks(content: BinFileContent): Uint8Array[] {
   const who = "binfile.encode";
   if (!littleEndian()) throw new Error(`${who}: this platform is big-endian; the format stores little-endian arrays`);
   checkMagic(content.magic, who);
@@ -156,21 +162,40 @@ export function encode(content: BinFileContent): Uint8Array {
   const D = alignUp(FIXED + jsonBytes.length, ALIGN);
   const L = D + dataLen + 4;
   if (L > Number.MAX_SAFE_INTEGER) throw new Error(`${who}: file of ${L} bytes is too large`);
-  const out = new Uint8Array(L);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) out[i] = i < content.magic.length ? content.magic.charCodeAt(i) : 0;
+  const head = new Uint8Array(D);
+  const view = new DataView(head.buffer);
+  for (let i = 0; i < 8; i++) head[i] = i < content.magic.length ? content.magic.charCodeAt(i) : 0;
   view.setUint32(8, CONTAINER_VERSION, true);
   view.setUint32(12, content.version, true);
   view.setUint32(16, L % 0x100000000, true);
   view.setUint32(20, Math.floor(L / 0x100000000), true);
   view.setUint32(24, jsonBytes.length, true);
   view.setUint32(28, dir.length, true);
-  out.set(jsonBytes, FIXED);
+  head.set(jsonBytes, FIXED);
+  const chunks: Uint8Array[] = [head];
+  let at = 0;
   for (let s = 0; s < dir.length; s++) {
     const a = list[s][1];
-    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), D + dir[s].offset);
+    if (dir[s].offset > at) chunks.push(new Uint8Array(dir[s].offset - at));
+    chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    at = dir[s].offset + a.byteLength;
   }
-  view.setUint32(L - 4, crc32(out.subarray(0, L - 4)), true);
+  let crc = 0;
+  for (const c of chunks) crc = crc32(c, crc);
+  const tail = new Uint8Array(4);
+  new DataView(tail.buffer).setUint32(0, crc, true);
+  chunks.push(tail);
+  return chunks;
+}
+
+/** Serialise to a new byte array. */
+export function encode(content: BinFileContent): Uint8Array {
+  const chunks = encodeChunks(content);
+  let L = 0;
+  for (const c of chunks) L += c.length;
+  const out = new Uint8Array(L);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
   return out;
 }
 
@@ -209,6 +234,7 @@ export class BinFile {
   f32(name: string): Float32Array { return this.typed(name, "f32") as Float32Array; }
   i32(name: string): Int32Array { return this.typed(name, "i32") as Int32Array; }
   u8(name: string): Uint8Array { return this.typed(name, "u8") as Uint8Array; }
+  u16(name: string): Uint16Array { return this.typed(name, "u16") as Uint16Array; }
   u32(name: string): Uint32Array { return this.typed(name, "u32") as Uint32Array; }
   f64(name: string): Float64Array { return this.typed(name, "f64") as Float64Array; }
 
