@@ -16,7 +16,7 @@
 // actor's K weight vectors for the last N tracks, each scored against every track embedding,
 // slot k taking the best track not chosen before and not in the history.
 
-import { Engine, type EngineBuilds, type EngineOptions, type WasmSource } from "./engine/engine.js";
+import { compileSource, Engine, type EngineBuilds, type EngineOptions, type WasmSource } from "./engine/engine.js";
 import { MemoryPlan } from "./engine/plan.js";
 import { DdpgAgent, type DdpgConfig } from "./agent/ddpg.js";
 import { Trainer, type TrainOptions } from "./agent/train.js";
@@ -45,6 +45,8 @@ export { Engine } from "./engine/engine.js";
 // The engine's builds and threads: Engine.load(engineBuilds(folder), plan, { threads, threadWorker: webThreads(url) }).
 export { engineBuilds, relaxedSimdSupported, type EngineBuilds, type EngineOptions, type SimdBuild } from "./engine/engine.js";
 export { webThreads, type ThreadSpawner } from "./engine/threads.js";
+// The HTTP recommend API (`encore serve`, the example Worker): fetch handler and its pieces.
+export { API_MAX_BODY, apiError, handleApi, healthResponse, readLimited, recommendResponse, type ApiResponse } from "./api.js";
 
 /** Where a model, embeddings or JSON file comes from: bytes, a Blob (e.g. a picked File), a Response, or a URL to fetch. */
 export type DataSource = ArrayBufferLike | ArrayBufferView | Blob | Response | Promise<Response> | URL | string;
@@ -71,18 +73,8 @@ export async function readBytes(source: DataSource, what = "input"): Promise<Uin
 }
 
 /** Compile the engine once, to share one WebAssembly.Module between several recommenders and trainers. */
-export async function compileEngine(wasm: WasmSource): Promise<WebAssembly.Module> {
-  if (wasm instanceof WebAssembly.Module) return wasm;
-  const w = wasm instanceof URL || typeof wasm === "string" ? fetchOk(wasm, "wasm") : await wasm;
-  const response = await w;
-  // Streaming compilation overlaps download and compile; it needs the application/wasm type.
-  if (typeof Response !== "undefined" && response instanceof Response) {
-    if (typeof WebAssembly.compileStreaming === "function" && response.headers.get("content-type")?.split(";")[0].trim() === "application/wasm") {
-      return WebAssembly.compileStreaming(response);
-    }
-    return WebAssembly.compile((await readBytes(response, "wasm")) as BufferSource);
-  }
-  return WebAssembly.compile((await readBytes(response as DataSource, "wasm")) as BufferSource);
+export function compileEngine(wasm: WasmSource): Promise<WebAssembly.Module> {
+  return compileSource(wasm); // the one place the engine is compiled (src/engine/engine.ts)
 }
 
 async function fetchOk(url: URL | string, what: string): Promise<Response> {
@@ -179,14 +171,17 @@ export interface RecommenderOptions {
   model: DataSource;
   /** The embeddings file the model was trained with (it must carry the track ids). */
   embeddings: DataSource | LoadedEmbeddings;
+  /** How errors name the model file (default: its URL, or "model"). */
+  modelName?: string;
 }
 
 /** Load the engine, a model and its embeddings into a ready recommender (checks that they belong together). */
 export async function createRecommender(o: RecommenderOptions): Promise<Recommender> {
-  const [emb, modelBytes] = await Promise.all([loadEmbeddings(o.embeddings), readBytes(o.model, "model")]);
-  const model = decodeModel(modelBytes, typeof o.model === "string" ? o.model : "model");
-  const agent = await agentOn(o.wasm, emb, model.header.config, o.engine, sourceSessionsOf(model, typeof o.model === "string" ? o.model : "model"));
-  checkModel(model, agent, identityOf(emb), typeof o.model === "string" ? o.model : "model");
+  const name = o.modelName ?? (typeof o.model === "string" ? o.model : "model");
+  const [emb, modelBytes] = await Promise.all([loadEmbeddings(o.embeddings), readBytes(o.model, o.modelName ?? "model")]);
+  const model = decodeModel(modelBytes, name);
+  const agent = await agentOn(o.wasm, emb, model.header.config, o.engine, sourceSessionsOf(model, name));
+  checkModel(model, agent, identityOf(emb), name);
   applyModel(model, agent);
   return recommenderOf(agent, emb, model.header);
 }
