@@ -102,7 +102,11 @@ let noticed = false;
 
 function envSimd(): string | undefined {
   const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return p?.env?.ENCORE_SIMD || undefined;
+  try {
+    return p?.env?.ENCORE_SIMD || undefined;
+  } catch {
+    return undefined; // Deno without --allow-env throws on reading the environment: no override then
+  }
 }
 
 /** The simd choice from the option, else ENCORE_SIMD, else auto; an Error for anything else. */
