@@ -25,9 +25,9 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** What the build reads: folders (every file under them) and single files. */
-export const INPUTS = ["assembly", "src", "bench", "test/reference", "asconfig.json", "package.json", "package-lock.json"];
+export const INPUTS = ["assembly", "src", "bench", "test/reference", "asconfig.json", "package.json", "package-lock.json", "scripts/bundle.mjs"];
 /** What the build writes; any of them missing means a build is needed. */
-export const OUTPUTS = ["build/encore.wasm", "build/encore.relaxed.wasm", "build/encore.shared.wasm", "build/encore.relaxed.shared.wasm", "build/encore.debug.wasm", "build/js/src/cli/main.js", "build/js/src/index.js", "build/js/bench/run.js"];
+export const OUTPUTS = ["build/encore.wasm", "build/encore.relaxed.wasm", "build/encore.shared.wasm", "build/encore.relaxed.shared.wasm", "build/encore.debug.wasm", "build/js/src/cli/main.js", "build/js/src/index.js", "build/js/bench/run.js", "build/encore.mjs"];
 export const STAMP = "build/.inputs.sha256";
 
 function files(root, rel) {

@@ -12,22 +12,21 @@
 //   await t.run(50, (m) => draw(m.reward));   // yields to the event loop between episodes
 //   const bytes = t.saveModel();               // a model file, loadable by createRecommender and the CLI
 //
-// The recommender is the same computation as `encore recommend` (src/cli/pipeline.ts): the
-// actor's K weight vectors for the last N tracks, each scored against every track embedding,
-// slot k taking the best track not chosen before and not in the history.
+// The recommender is what `encore recommend` and `encore serve` run (they open it through
+// src/cli/library.ts): the model loaded by src/load.ts, which the CLI's training and evaluation
+// use too, the engine compiled by src/engine/engine.ts whatever the source. Its HTTP API
+// (src/api.ts) is exported for Workers and fetch-style servers.
 
-import { Engine, type EngineBuilds, type EngineOptions, type WasmSource } from "./engine/engine.js";
-import { MemoryPlan } from "./engine/plan.js";
+import { compileSource, type EngineBuilds, type EngineOptions, type WasmSource } from "./engine/engine.js";
 import { DdpgAgent, type DdpgConfig } from "./agent/ddpg.js";
 import { Trainer, type TrainOptions } from "./agent/train.js";
-import { applyModel, checkModel, decodeModel, encodeModel, sourceSessionsOf, type ModelHeader, type ModelIdentity } from "./agent/checkpoint.js";
+import { decodeModel, encodeModel, type ModelHeader } from "./agent/checkpoint.js";
+import { agentOn, identityOf, listenerCatalog, loadAgent } from "./load.js";
 import { decodeEmbeddings, type LoadedEmbeddings } from "./embed/format.js";
 import { ListenerModel, type SynthModelOptions } from "./data/synth.js";
 import { ListenerEnv } from "./rl/listener-env.js";
 import { Rng } from "./rng.js";
 import { historyState, type HistoryItem } from "./core/history.js";
-import type { SourceSessions } from "./core/candidates.js";
-import { fitSources } from "./eval/sources.js";
 import { allocStates } from "./core/state.js";
 import type { EpisodeMetrics } from "./core/episode.js";
 import { slotScales, type SlotScale } from "./core/score-scale.js";
@@ -45,6 +44,8 @@ export { Engine } from "./engine/engine.js";
 // The engine's builds and threads: Engine.load(engineBuilds(folder), plan, { threads, threadWorker: webThreads(url) }).
 export { engineBuilds, relaxedSimdSupported, type EngineBuilds, type EngineOptions, type SimdBuild } from "./engine/engine.js";
 export { webThreads, type ThreadSpawner } from "./engine/threads.js";
+// The HTTP recommend API (`encore serve`, the example Worker): fetch handler and its pieces.
+export { API_MAX_BODY, apiError, handleApi, healthResponse, readLimited, recommendResponse, type ApiResponse } from "./api.js";
 
 /** Where a model, embeddings or JSON file comes from: bytes, a Blob (e.g. a picked File), a Response, or a URL to fetch. */
 export type DataSource = ArrayBufferLike | ArrayBufferView | Blob | Response | Promise<Response> | URL | string;
@@ -71,18 +72,8 @@ export async function readBytes(source: DataSource, what = "input"): Promise<Uin
 }
 
 /** Compile the engine once, to share one WebAssembly.Module between several recommenders and trainers. */
-export async function compileEngine(wasm: WasmSource): Promise<WebAssembly.Module> {
-  if (wasm instanceof WebAssembly.Module) return wasm;
-  const w = wasm instanceof URL || typeof wasm === "string" ? fetchOk(wasm, "wasm") : await wasm;
-  const response = await w;
-  // Streaming compilation overlaps download and compile; it needs the application/wasm type.
-  if (typeof Response !== "undefined" && response instanceof Response) {
-    if (typeof WebAssembly.compileStreaming === "function" && response.headers.get("content-type")?.split(";")[0].trim() === "application/wasm") {
-      return WebAssembly.compileStreaming(response);
-    }
-    return WebAssembly.compile((await readBytes(response, "wasm")) as BufferSource);
-  }
-  return WebAssembly.compile((await readBytes(response as DataSource, "wasm")) as BufferSource);
+export function compileEngine(wasm: WasmSource): Promise<WebAssembly.Module> {
+  return compileSource(wasm); // the one place the engine is compiled (src/engine/engine.ts)
 }
 
 async function fetchOk(url: URL | string, what: string): Promise<Response> {
@@ -104,27 +95,8 @@ export async function loadEmbeddings(source: DataSource | LoadedEmbeddings, name
   return emb;
 }
 
-function isBuilds(x: EngineSource): x is EngineBuilds {
-  return typeof x === "object" && x !== null && "simd128" in x && !(x instanceof WebAssembly.Module) && !ArrayBuffer.isView(x) && !(x instanceof ArrayBuffer);
-}
-
 function isLoadedEmbeddings(x: unknown): x is LoadedEmbeddings {
   return typeof x === "object" && x !== null && (x as LoadedEmbeddings).E instanceof Float32Array && "vocabHash" in x;
-}
-
-function identityOf(emb: LoadedEmbeddings): ModelIdentity {
-  return { vocabHash: emb.vocabHash, embeddingHash: emb.embeddingHash, V: emb.V, d: emb.d };
-}
-
-/** A DDPG agent on a fresh engine whose catalog region holds the embeddings (its candidate sources fitted on `sessions`). */
-async function agentOn(wasm: EngineSource, emb: LoadedEmbeddings, config: Partial<DdpgConfig>, engine?: EngineOptions, sessions?: SourceSessions | null): Promise<DdpgAgent> {
-  const plan = new MemoryPlan();
-  const catalog = plan.f32("catalog", "data", emb.V * emb.d);
-  const sources = sessions ? fitSources(config.sources ?? [], sessions) : [];
-  const agent = new DdpgAgent(plan, { region: catalog, V: emb.V, d: emb.d }, config, { sources, sourceSessions: sessions ?? undefined });
-  await Engine.load(isBuilds(wasm) ? wasm : await compileEngine(wasm), plan, engine);
-  catalog.f32().set(emb.E);
-  return agent;
 }
 
 /** One recommended track. */
@@ -179,16 +151,16 @@ export interface RecommenderOptions {
   model: DataSource;
   /** The embeddings file the model was trained with (it must carry the track ids). */
   embeddings: DataSource | LoadedEmbeddings;
+  /** How errors name the model file (default: its URL, or "model"). */
+  modelName?: string;
 }
 
 /** Load the engine, a model and its embeddings into a ready recommender (checks that they belong together). */
 export async function createRecommender(o: RecommenderOptions): Promise<Recommender> {
-  const [emb, modelBytes] = await Promise.all([loadEmbeddings(o.embeddings), readBytes(o.model, "model")]);
-  const model = decodeModel(modelBytes, typeof o.model === "string" ? o.model : "model");
-  const agent = await agentOn(o.wasm, emb, model.header.config, o.engine, sourceSessionsOf(model, typeof o.model === "string" ? o.model : "model"));
-  checkModel(model, agent, identityOf(emb), typeof o.model === "string" ? o.model : "model");
-  applyModel(model, agent);
-  return recommenderOf(agent, emb, model.header);
+  const name = o.modelName ?? (typeof o.model === "string" ? o.model : "model");
+  const [emb, modelBytes] = await Promise.all([loadEmbeddings(o.embeddings), readBytes(o.model, o.modelName ?? "model")]);
+  const { agent, header } = await loadAgent(o.wasm, emb, modelBytes, name, { engine: o.engine });
+  return recommenderOf(agent, emb, header);
 }
 
 function recommenderOf(agent: DdpgAgent, emb: LoadedEmbeddings, header: ModelHeader): Recommender {
@@ -290,15 +262,11 @@ export async function createTrainer(o: TrainerOptions): Promise<BrowserTrainer> 
   const spec = await listenerSpecOf(o.listener);
   const listener = new ListenerModel({ ...spec.model, seed: spec.seed });
   const vocab = emb.vocab!;
-  const catalog = new Int32Array(emb.V);
-  for (let t = 0; t < emb.V; t++) {
-    catalog[t] = listener.trackIndex(vocab.id(t));
-    if (catalog[t] < 0) throw new Error(`createTrainer: track ${vocab.id(t)} of the embeddings is not in the listener's catalog (seed ${spec.seed}): not the synthetic data set these embeddings came from`);
-  }
+  const catalog = listenerCatalog(listener, emb.V, (t) => vocab.id(t), (id) => `createTrainer: track ${id} of the embeddings is not in the listener's catalog (seed ${spec.seed}): not the synthetic data set these embeddings came from`);
   const steps = o.steps ?? TRAINER_DEFAULTS.steps;
   const seed = o.seed ?? 0;
   const config = { ...TRAINER_DEFAULTS.config, ...o.config };
-  const agent = await agentOn(o.wasm, emb, config, o.engine);
+  const agent = await agentOn(o.wasm, emb, config, { engine: o.engine });
   agent.initialize(new Rng(seed));
   const env = new ListenerEnv(listener, { catalog, steps, N: agent.config.N, K: agent.config.K });
   const trainer = new Trainer(agent, env, { ...o.train, seed, maxSteps: steps });

@@ -1,10 +1,13 @@
 // Seeded pseudo-random numbers for everything in encore that is random: initialisation,
 // sampling, exploration noise, data generation, splits and bootstraps. The same seed gives
-// the same sequence on every platform (32-bit integer arithmetic only, no Math.random).
+// the same sequence on every platform (32-bit integer arithmetic only, no Math.random; the
+// normals' log, sin and cos from src/dmath.ts, which every engine computes alike).
 //
 // Generator: xoshiro128** 1.1 (Blackman & Vigna, https://prng.di.unimi.it/), state seeded
 // by SplitMix32 so that nearby seeds give unrelated streams. The state is four u32 words and
 // can be saved and restored exactly (checkpoints resume the same stream).
+
+import { cosTurns, log as dlog, sinTurns } from "./dmath.js";
 
 /** A generator's exact state: xoshiro128** words and the cached Box–Muller normal (null: none). */
 export interface RngState {
@@ -87,9 +90,10 @@ export class Rng {
     let u = 0;
     do u = this.float(); while (u === 0);
     const v = this.float();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    // dmath: the same bits in every engine (Math.log/sin/cos differ in their last bit across engines)
+    const r = Math.sqrt(-2 * dlog(u));
+    this.spare = r * sinTurns(v);
+    return r * cosTurns(v);
   }
 
   /** In-place Fisher–Yates shuffle. */

@@ -58,13 +58,13 @@ afterAll(async () => {
 });
 
 /** A raw request (no URL normalisation by the client), for the server's path checks. */
-function get(path: string, method = "GET"): Promise<{ status: number; type: string; body: string }> {
+function get(path: string, method = "GET"): Promise<{ status: number; type: string; body: string; isolation: unknown[] }> {
   return new Promise((ok, fail) => {
     const req = request({ host: "127.0.0.1", port: server.port, path, method }, (res) => {
       let body = "";
       res.setEncoding("latin1");
       res.on("data", (c: string) => (body += c));
-      res.on("end", () => ok({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), body }));
+      res.on("end", () => ok({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), body, isolation: [res.headers["cross-origin-opener-policy"], res.headers["cross-origin-embedder-policy"]] }));
     });
     req.on("error", fail);
     req.end();
@@ -99,6 +99,7 @@ describe("web build and server", () => {
     expect((await get("/..%2fpackage.json")).status).toBe(403);
     expect((await get("/%E0%A4%A")).status).toBe(400);
     expect((await get("/", "POST")).status).toBe(405);
+    expect(index.isolation).toEqual(["same-origin", "require-corp"]);
     await expect(serveStatic({ dir: join(work, "absent") })).rejects.toThrow(/absent: no such folder to serve/);
   });
 
@@ -160,6 +161,10 @@ describe.skipIf(missing)("demo page in headless Chromium", () => {
     expect(got.map((r) => r.trackId)).toEqual(node.map((r) => r.track_id));
     got.forEach((r, k) => expect(Math.abs(r.score - node[k].score), `score ${k}`).toBeLessThanOrEqual(1e-6 * Math.abs(node[k].score)));
   }
+
+  it("is cross-origin isolated (the server's COOP/COEP headers): SharedArrayBuffer exists", async () => {
+    expect(await page.evaluate(() => [crossOriginIsolated, typeof SharedArrayBuffer])).toEqual([true, "function"]);
+  });
 
   it("loads the demo model, takes a history from the search box, recommends what Node does, on the page and in the Worker", async () => {
     await expect.poll(() => page.locator("#status").textContent()).toContain("engine ready");

@@ -42,6 +42,7 @@ import type { CandidateSource, SourceSessions } from "../core/candidates.js";
 import { Adam, hardUpdate, softUpdate } from "../nn/adam.js";
 import { SparseRows } from "../nn/sparse.js";
 import type { Rng } from "../rng.js";
+import { log, log1p } from "../dmath.js"; // not Math.log/log1p: training gives the same bits in every engine
 import { Actor, Critic, ItemCritic, type NetworkSpec, type StateInput } from "./networks.js";
 
 export interface DdpgConfig {
@@ -650,7 +651,7 @@ export class DdpgAgent {
         for (let p = 0; p < P; p++) {
           const t = cand[b * P + p], o = (b * P + p) * F + si * FEATURES_PER_SOURCE;
           const sc = src.score(t);
-          feat[o] = Math.log1p(sc > 0 ? sc : 0);
+          feat[o] = log1p(sc > 0 ? sc : 0);
           feat[o + 1] = Math.floor(rank[t] / 64) === s ? 1 / (rank[t] % 64) : 0;
         }
       }
@@ -833,7 +834,7 @@ export class DdpgAgent {
         const q = critic.qbar.f32(), dq = critic.dqbar.f32();
         for (let i = 0; i < B * K; i++) {
           const p = critic.value(q[i]), r = slots[i];
-          l -= r * Math.log(Math.max(p, 1e-12)) + (1 - r) * Math.log(Math.max(1 - p, 1e-12));
+          l -= r * log(Math.max(p, 1e-12)) + (1 - r) * log(Math.max(1 - p, 1e-12));
           dq[i] = (p - r) / (B * K);
         }
         l /= K;
@@ -1221,11 +1222,14 @@ export class DdpgAgent {
 export function biasFromPlays(counts: ArrayLike<number>): Float32Array {
   const V = counts.length, out = new Float32Array(V);
   let mean = 0, sq = 0;
-  for (let t = 0; t < V; t++) mean += Math.log1p(counts[t]);
+  for (let t = 0; t < V; t++) mean += log1p(counts[t]);
   mean /= V;
-  for (let t = 0; t < V; t++) sq += (Math.log1p(counts[t]) - mean) ** 2;
+  for (let t = 0; t < V; t++) {
+    const e = log1p(counts[t]) - mean;
+    sq += e * e;
+  }
   const sd = Math.sqrt(sq / V);
-  if (sd > 0) for (let t = 0; t < V; t++) out[t] = (Math.log1p(counts[t]) - mean) / sd;
+  if (sd > 0) for (let t = 0; t < V; t++) out[t] = (log1p(counts[t]) - mean) / sd;
   return out;
 }
 
@@ -1233,7 +1237,7 @@ export function biasFromPlays(counts: ArrayLike<number>): Float32Array {
 function gumbel(rng: Rng): number {
   let u = rng.float();
   while (u <= 0) u = rng.float();
-  return -Math.log(-Math.log(u));
+  return -log(-log(u));
 }
 
 function checkIndices(a: Int32Array, n: number, V: number, what: string): void {

@@ -41,6 +41,7 @@
 
 import type { MemoryPlan, ParamGroup, Region } from "../engine/plan.js";
 import type { Rng } from "../rng.js";
+import { logistic } from "../dmath.js";
 import type { Activation } from "../nn/activation.js";
 import { Mlp } from "../nn/mlp.js";
 import { Gru } from "../nn/gru.js";
@@ -428,7 +429,7 @@ export class ItemCritic {
 
   /** An item's value from its score u · z (σ(score) for the logistic critic). */
   value(score: number): number {
-    return this.spec.link === "logistic" ? 1 / (1 + Math.exp(-score)) : score;
+    return this.spec.link === "logistic" ? logistic(score) : score; // dmath: the same bits in every engine
   }
 
   /** Q of B lists scored with P = K: Σ_k Γ^k q̄[b, k], into `out` (B). */

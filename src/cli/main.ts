@@ -3,8 +3,6 @@
 // arguments or files; --verbose adds the stack trace.
 import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
-import { runBenchmarks } from "../../bench/run.js";
-import { formatTable } from "../../bench/harness.js";
 import { DEFAULT_SPLIT, NETWORKS, presetConfig, type TrainEnv, datasetSummary, embed, evaluateCommand, generate, prepare, recommend, train, type NetworkChoice } from "./pipeline.js";
 import { DDPG_DEFAULTS, LISTWISE_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
 import { SOURCE_NAMES } from "../eval/sources.js";
@@ -294,24 +292,43 @@ program
   .option("--quick", "shorter timing, less precise (default: full timing)")
   .addHelpText("after", "\nExamples:\n  npx encore bench\n  npx encore bench --filter gemm --json\n")
   .action(async (opts: { json?: boolean; filter?: string; quick?: boolean }) => {
-    const results = await runBenchmarks({ json: opts.json, filter: opts.filter, quick: opts.quick });
-    process.stdout.write((opts.json ? JSON.stringify(results, null, 2) : formatTable(results)) + "\n");
+    // The benchmarks are their own entry (build/js/bench/run.js): their baselines use the test
+    // references, which the CLI itself never loads (their multi-thread rows take ENCORE_BENCH_THREADS, default 2).
+    const { spawn } = await import("node:child_process");
+    const { fileURLToPath } = await import("node:url");
+    const entry = fileURLToPath(new URL("../../bench/run.js", import.meta.url));
+    const args = [...(opts.json ? ["--json"] : []), ...(opts.filter !== undefined ? ["--filter", opts.filter] : []), ...(opts.quick ? ["--quick"] : [])];
+    const code = await new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, [entry, ...args], { stdio: "inherit" });
+      child.on("error", reject);
+      child.on("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+    });
+    if (code !== 0) throw new Error(`the benchmarks exited with status ${code}`);
   });
 
 program
   .command("serve")
-  .description("serve the browser demo page (built by 'npm run build:web') on this machine and print its address")
+  .description("serve the browser demo page (built by 'npm run build:web') and, given a model, the HTTP recommend API (POST /api/recommend, GET /api/health); print the address")
   .option("--dir <dir>", "folder to serve", "build/web")
+  .addOption(defaultText(new Option("--model <path>", "model file: answer POST /api/recommend with it (needs --embeddings)"), "no API, the page only"))
+  .addOption(defaultText(new Option("--embeddings <path>", "the model's embeddings file (with track ids)"), "none"))
+  .addOption(intOption("--max-body <bytes>", "largest API request body; larger ones get 413", { min: 256, max: 64 * 1024 * 1024 }, 64 * 1024))
   .addOption(intOption("--port <n>", "port (0: any free port)", { min: 0, max: 65_535 }, 0))
   .option("--host <host>", "interface to listen on", "127.0.0.1")
-  .option("--json", "print the address as one JSON line {\"url\", \"dir\"} (default: a sentence)")
-  .addHelpText("after", "\nExamples:\n  npx encore demo && npm run build:web && npx encore serve\n  npx encore serve --port 8080\n")
-  .action(async (o: { dir: string; port: number; host: string; json?: boolean }) => {
+  .option("--json", "print the address as one JSON line {\"url\", \"dir\", \"api\"} (default: a sentence)")
+  .addHelpText("after", "\nExamples:\n  npx encore demo && npm run build:web && npx encore serve\n  npx encore serve --model .encore/demo/model.encore --embeddings .encore/demo/embeddings.bin --port 8080\n  curl -s localhost:8080/api/recommend -d '{\"history\": [\"t_…\", …], \"k\": 3}'\n")
+  .action(async (o: { dir: string; model?: string; embeddings?: string; maxBody: number; port: number; host: string; json?: boolean }) => {
     const { existsSync } = await import("node:fs");
-    if (!existsSync(join(o.dir, "index.html"))) throw new Error(`${join(o.dir, "index.html")}: no page to serve (run 'npm run build:web' first)`);
+    if ((o.model === undefined) !== (o.embeddings === undefined)) throw new Error("--model and --embeddings go together (the API needs both)");
+    const page = existsSync(join(o.dir, "index.html"));
+    if (!page && !o.model) throw new Error(`${join(o.dir, "index.html")}: no page to serve (run 'npm run build:web' first)`);
+    const { openRecommender } = await import("./library.js");
+    const recommender = o.model ? await openRecommender(o.model, o.embeddings!) : undefined;
     const { serveStatic } = await import("../web/serve.js");
-    const s = await serveStatic(o);
-    process.stdout.write(o.json ? JSON.stringify({ url: s.url, dir: o.dir }) + "\n" : `serving ${o.dir} at ${s.url}  (Ctrl-C to stop)\n`);
+    const s = await serveStatic({ dir: page ? o.dir : null, recommender, maxBody: o.maxBody, port: o.port, host: o.host });
+    const api = recommender ? `${s.url}api/recommend` : null;
+    const text = `serving ${page ? o.dir : "no page"} at ${s.url}${api ? `, POST ${api}` : ""}  (Ctrl-C to stop)`;
+    process.stdout.write(o.json ? JSON.stringify({ url: s.url, dir: page ? o.dir : null, api }) + "\n" : text + "\n");
     await new Promise<void>((resolve) => {
       const stop = (): void => void s.close().then(resolve);
       process.once("SIGINT", stop);

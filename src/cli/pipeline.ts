@@ -14,11 +14,9 @@ import { buildSamples } from "../data/samples.js";
 import { buildEmbeddings, type BuiltEmbeddings, type EmbeddingKind } from "../embed/build.js";
 import { exportEmbeddingsCsv, loadEmbeddings, saveEmbeddings } from "../embed/file.js";
 import type { LoadedEmbeddings } from "../embed/format.js";
-import { Engine } from "../engine/engine.js";
-import { MemoryPlan } from "../engine/plan.js";
 import { DdpgAgent, biasFromPlays, LISTWISE_NETWORKS, ORIGINAL_NETWORKS, W1_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
 import { Trainer, type TrainOptions } from "../agent/train.js";
-import { applyModel, checkModel, decodeModel, encodeModel, sourceSessionsOf, type DecodedModel, type ModelIdentity } from "../agent/checkpoint.js";
+import { applyModel, checkModel, decodeModel, encodeModel, type DecodedModel } from "../agent/checkpoint.js";
 import { DdpgPolicy } from "../agent/policy.js";
 import { DivergenceGuard, agentParams } from "../agent/guard.js";
 import { LirdSimulator, LIRD_MIN_SPREAD, lirdRewardSpread } from "../rl/lird.js";
@@ -28,16 +26,17 @@ import { ListenerEnv, LISTENER_ENV_DEFAULTS } from "../rl/listener-env.js";
 import { evaluate, subsampleSessions, type ProtocolId } from "../eval/protocols.js";
 import { ItemKnnPolicy, PopularPolicy, RandomPolicy, trainingPlayCounts } from "../eval/baselines.js";
 import { fitMarkov, fitSknn, fitVsknn } from "../eval/session-baselines.js";
-import { compactSessions, fitSources } from "../eval/sources.js";
+import { compactSessions } from "../eval/sources.js";
 import type { SourceSessions } from "../core/candidates.js";
 import type { TrainingSessions } from "../eval/baselines.js";
 import { configOfTraining, trainingReferencesFrom } from "../report/summary.js";
-import { slotScales } from "../core/score-scale.js";
 import { ORIGINAL_FIGURES, type EpisodeMetrics, type EvaluationReport } from "../eval/types.js";
 import { Rng } from "../rng.js";
-import { historyState, type HistoryItem } from "../core/history.js";
-import { allocStates } from "../core/state.js";
+import type { HistoryItem } from "../core/history.js";
 import { engineModule } from "./wasm.js";
+import { openRecommender } from "./library.js";
+import { agentOn, identityOf, listenerCatalog, loadAgent } from "../load.js";
+import type { ScoredTrack } from "../index.js";
 
 /** What `encore generate` writes beside the CSV files, so later steps can rebuild the ground-truth listener. */
 export interface SynthManifest {
@@ -297,33 +296,20 @@ export function listenerEnvFor(dataset: MssdDataset, logs: string[], steps: numb
   const manifest = logs.length === 1 ? findSynthManifest(logs[0]) : null;
   if (!manifest) throw new Error("the listener environment needs synthetic data from 'encore generate' (its synth.json beside the log); use --env lird on real MSSD data");
   const model = listenerModelOf(manifest);
-  const catalog = new Int32Array(dataset.trackCount);
-  for (let t = 0; t < catalog.length; t++) {
-    catalog[t] = model.trackIndex(dataset.vocab.id(t));
-    if (catalog[t] < 0) throw new Error(`track ${dataset.vocab.id(t)} of the dataset is not in the generator's catalog (was synth.json overwritten?)`);
-  }
+  const catalog = listenerCatalog(model, dataset.trackCount, (t) => dataset.vocab.id(t), (id) => `track ${id} of the dataset is not in the generator's catalog (was synth.json overwritten?)`);
   return new ListenerEnv(model, { catalog, steps });
 }
 
 /**
  * An agent on a fresh engine whose catalog holds the embeddings; its candidate sources
  * (config.sources) fitted on `train` (the training split, or the sessions a model file carries).
+ * The library's agentOn (src/load.ts) on this process's engine build.
  */
 export async function agentFor(emb: { E: Float32Array; V: number; d: number }, config: Partial<DdpgConfig>, options: { maxActBatch?: number; train?: TrainingSessions | SourceSessions } = {}): Promise<DdpgAgent> {
-  const plan = new MemoryPlan();
-  const catalog = plan.f32("catalog", "data", emb.V * emb.d);
   const names = config.sources ?? [];
   if (names.length > 0 && !options.train) throw new Error(`the model re-ranks with candidate sources (${names.join(", ")}) fitted on training sessions: a dataset is needed`);
-  const sourceSessions = names.length > 0 ? compactSessions(options.train!) : undefined;
-  const sources = sourceSessions ? fitSources(names, sourceSessions) : [];
-  const agent = new DdpgAgent(plan, { region: catalog, V: emb.V, d: emb.d }, config, { maxActBatch: options.maxActBatch ?? 128, sources, sourceSessions });
-  await Engine.load(engineModule(), plan);
-  catalog.f32().set(emb.E);
-  return agent;
-}
-
-function identityOf(emb: LoadedEmbeddings): ModelIdentity {
-  return { vocabHash: emb.vocabHash, embeddingHash: emb.embeddingHash, V: emb.V, d: emb.d };
+  const sessions = names.length > 0 ? compactSessions(options.train!) : null;
+  return agentOn(engineModule(), emb, config, { sessions, maxActBatch: options.maxActBatch ?? 128 });
 }
 
 export interface TrainResult {
@@ -409,15 +395,9 @@ export function trainingSessionsOf(ds: MssdDataset, train: ArrayLike<number>): T
   return { V: ds.trackCount, sessionOffsets: ds.sessionOffsets, tracks: ds.tracks, flags: ds.flags, sessions: train };
 }
 
-/** Load a trained model for the embeddings it was trained with: a ready agent (its candidate sources fitted again on the sessions the file carries). */
+/** Load a trained model for the embeddings it was trained with: a ready agent (the library's loadAgent, src/load.ts, on this process's engine build). */
 export async function loadModel(modelPath: string, emb: LoadedEmbeddings): Promise<{ agent: DdpgAgent; header: DecodedModel["header"] }> {
-  const model = decodeModel(await readFileNamed(modelPath), modelPath);
-  const agent = await agentFor(emb, model.header.config, { train: sourceSessionsOf(model, modelPath) ?? undefined }).catch((e: Error) => {
-    throw new Error(`${modelPath}: ${e.message}`, { cause: e });
-  });
-  checkModel(model, agent, identityOf(emb), modelPath);
-  applyModel(model, agent);
-  return { agent, header: model.header };
+  return loadAgent(engineModule(), emb, await readFileNamed(modelPath), modelPath, { maxActBatch: 128 });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -510,20 +490,20 @@ export interface Recommendation {
   eligible?: number;
 }
 
+/** `encore recommend`: the library's recommender (src/cli/library.ts), each score with its slot's scale when the model scores with w · e. */
 export async function recommend(o: { model: string; embeddings: string; history: HistoryItem[] }): Promise<Recommendation[]> {
-  const emb = await loadEmbeddings(o.embeddings);
-  if (!emb.vocab) throw new Error(`${o.embeddings}: saved without track ids; re-run 'encore embed' to get a file that can map ids`);
-  const { agent } = await loadModel(o.model, emb);
-  const { N, K } = agent.config;
-  const state = historyState(o.history, N, (id) => emb.vocab!.indexOf(id), allocStates(1, N), "--history");
-  const out = new Int32Array(K);
-  agent.recommend(state, 1, out);
-  const scores = agent.lastScores.slice(0, K);
+  const rec = await openRecommender(o.model, o.embeddings);
+  let list: ScoredTrack[];
+  try {
+    list = rec.recommend(o.history);
+  } catch (e) {
+    throw new Error((e as Error).message.replace(/^recommend:/, "--history:"), { cause: e });
+  }
   // without re-ranking, each slot's score w_k · e on its own slot's scale (src/core/score-scale.ts);
   // with it, the scores are the critic's item values, already in rank order
-  const scales = agent.config.rerank > 0 ? null : slotScales(agent.weights(state, 1), K, emb.d, emb.E, emb.V, state.tracks, out, scores);
-  return Array.from(out, (t, k) => ({
-    rank: k + 1, track_id: emb.vocab!.id(t), score: scores[k],
+  const scales = rec.scoreScales(o.history);
+  return list.map((r, k) => ({
+    rank: k + 1, track_id: r.trackId, score: r.score,
     ...(scales ? { slot_rank: scales[k].rank, slot_min: scales[k].min, slot_max: scales[k].max, eligible: scales[k].eligible } : {}),
   }));
 }

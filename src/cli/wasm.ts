@@ -5,7 +5,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { fileURLToPath } from "node:url";
-import { BUILD_FILES, Engine, relaxedSimdSupported, type SimdBuild } from "../engine/engine.js";
+import { BUILD_FILES, compileBytesSync, Engine, relaxedSimdSupported, type SimdBuild } from "../engine/engine.js";
 import { nodeThreads } from "../engine/node-threads.js";
 
 // src/cli compiles to build/js/src/cli/, and the release wasm is build/encore.wasm; run from the
@@ -50,7 +50,7 @@ const modules = new Map<string, WebAssembly.Module>();
 function compiled(file: string): WebAssembly.Module {
   let m = modules.get(file);
   if (!m) {
-    m = new WebAssembly.Module(readFileSync(buildDir() + file));
+    m = compileBytesSync(readFileSync(buildDir() + file));
     modules.set(file, m);
   }
   return m;

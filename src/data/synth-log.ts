@@ -13,6 +13,7 @@
 // (seed, i). Pure TypeScript, no `node:` imports.
 
 import { Rng } from "../rng.js";
+import { log, pow } from "../dmath.js"; // the same draws in every engine
 import { CONTEXT_TYPES, LOG_COLUMNS, TF_COLUMNS } from "./schema.js";
 import { F, ListenerModel, ListenerState, mixSeed, sampleCumulative, uuidFrom } from "./synth.js";
 
@@ -184,7 +185,7 @@ export class SessionSimulator {
         }
       }
       // Pause before play, then the clock gives hour and date of this play.
-      second += pause === 0 ? rng.float() * 2 : pause === 1 ? 3 + 20 * -Math.log(1 - rng.float()) : pause === 2 ? 60 + 240 * rng.float() : 0;
+      second += pause === 0 ? rng.float() * 2 : pause === 1 ? 3 + 20 * -log(1 - rng.float()) : pause === 2 ? 60 + 240 * rng.float() : 0;
       while (second >= 86400) { second -= 86400; day++; }
       s.hour[p] = Math.floor(second / 3600);
       s.day[p] = day;
@@ -202,7 +203,7 @@ export class SessionSimulator {
       m.observe(listener, track, skipped);
       // Skip depth, like the real data: skip_2 ⇒ skip_3; skip_1 | skip_2 rises from 69% at position 1 to ~83%.
       let cls: number;
-      if (skipped) cls = rng.float() < 0.83 - 0.14 * Math.pow(0.5, p) ? CLASS_S1 : CLASS_S2;
+      if (skipped) cls = rng.float() < 0.83 - 0.14 * pow(0.5, p) ? CLASS_S1 : CLASS_S2;
       else cls = rng.float() < 0.272 ? CLASS_S3 : rng.float() < 0.946 ? CLASS_DONE : CLASS_NONE;
       const end = sampleCumulative(END_BY_CLASS[cls], rng.float());
       const duration = m.features[track * F]; // seconds

@@ -8,7 +8,8 @@
 // skip, advance the listener.
 //
 // Pure TypeScript, no `node:` imports (runs in browsers). The CSV text lives in synth-log.ts, the
-// file writing in synth-write.ts.
+// file writing in synth-write.ts. Exponentials, logs and powers come from src/dmath.ts, so every
+// JavaScript engine draws the same catalog, listeners and skips.
 //
 // Skip model (logistic, all terms documented in SynthModelOptions):
 //   logit p(skip) = intercept + context[c] + shuffle·[is_shuffle] + bias + mood
@@ -20,6 +21,7 @@
 //   u ← u + driftNoise · ε/√D, ε uniform with unit variance per component;  mood ← φ·mood + √(1 − φ²)·moodSd·N(0, 1).
 
 import { Rng } from "../rng.js";
+import { exp, log, logistic, pow, tanh } from "../dmath.js";
 import { CONTEXT_TYPES } from "./schema.js";
 
 export type ContextType = (typeof CONTEXT_TYPES)[number];
@@ -196,8 +198,12 @@ export function mixSeed(a: number, b: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+function square(x: number): number {
+  return x * x;
+}
+
 function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
+  return logistic(x);
 }
 
 function normalizeInPlace(v: Float64Array, off: number, n: number): void {
@@ -270,7 +276,7 @@ export class ListenerModel {
 
     // Genre assignment: sizes ∝ (g+1)^-a, every genre gets at least one track.
     const sizeCum = new Float64Array(G);
-    for (let g = 0, s = 0; g < G; g++) sizeCum[g] = s += Math.pow(g + 1, -o.genreSizeExponent);
+    for (let g = 0, s = 0; g < G; g++) sizeCum[g] = s += pow(g + 1, -o.genreSizeExponent);
     const genres = (this.genres = new Int32Array(T));
     for (let i = 0; i < T; i++) genres[i] = i < G ? i : sampleCumulative(sizeCum, rng.float());
     rng.shuffle(genres);
@@ -292,16 +298,16 @@ export class ListenerModel {
     let total = 0;
     for (let r = 0; r < T; r++) {
       rank[order[r]] = r;
-      total += pop[order[r]] = Math.pow(r + 1, -o.zipfExponent);
+      total += pop[order[r]] = pow(r + 1, -o.zipfExponent);
     }
     let meanLog = 0;
-    for (let i = 0; i < T; i++) meanLog += Math.log((pop[i] /= total));
+    for (let i = 0; i < T; i++) meanLog += log((pop[i] /= total));
     meanLog /= T;
     let varLog = 0;
-    for (let i = 0; i < T; i++) varLog += (Math.log(pop[i]) - meanLog) ** 2;
+    for (let i = 0; i < T; i++) varLog += square(log(pop[i]) - meanLog);
     const sdLog = Math.sqrt(varLog / T) || 1;
     this.popZ = new Float64Array(T);
-    for (let i = 0; i < T; i++) this.popZ[i] = (Math.log(pop[i]) - meanLog) / sdLog;
+    for (let i = 0; i < T; i++) this.popZ[i] = (log(pop[i]) - meanLog) / sdLog;
     this.globalCum = new Float64Array(T);
     for (let i = 0, s = 0; i < T; i++) this.globalCum[i] = s += pop[i];
 
@@ -439,7 +445,7 @@ export class ListenerModel {
     if (!(position >= 1)) throw new Error(`skipProbability: position must be ≥ 1, got ${position}`);
     return (
       o.intercept + CONTEXT_OFFSETS[s.context] + (s.shuffle ? o.shuffleEffect : 0) + s.bias + s.mood -
-      o.positionEffect * Math.pow(o.positionDecay, position - 1) -
+      o.positionEffect * pow(o.positionDecay, position - 1) -
       o.matchWeight * this.tasteMatch(s, track) - o.popularityWeight * this.popZ[track]
     );
   }
@@ -459,7 +465,7 @@ export class ListenerModel {
     if (!(position >= 1)) throw new Error(`skipProbabilities: position must be ≥ 1, got ${position}`);
     const base =
       o.intercept + CONTEXT_OFFSETS[s.context] + (s.shuffle ? o.shuffleEffect : 0) + s.bias + s.mood -
-      o.positionEffect * Math.pow(o.positionDecay, position - 1);
+      o.positionEffect * pow(o.positionDecay, position - 1);
     for (let i = 0; i < T; i++) {
       let dot = 0;
       for (let k = 0; k < D; k++) dot += u[k] * v[i * D + k];
@@ -529,7 +535,7 @@ function buildFeatures(m: ListenerModel, rng: Rng, signal: number): Float64Array
     let mu = 0, sd = 0;
     for (let i = 0; i < T; i++) mu += z[i * FACTORS + f];
     mu /= T;
-    for (let i = 0; i < T; i++) sd += (z[i * FACTORS + f] - mu) ** 2;
+    for (let i = 0; i < T; i++) sd += square(z[i * FACTORS + f] - mu);
     sd = Math.sqrt(sd / T) || 1;
     for (let i = 0; i < T; i++) z[i * FACTORS + f] = (z[i * FACTORS + f] - mu) / sd;
   }
@@ -545,9 +551,9 @@ function buildFeatures(m: ListenerModel, rng: Rng, signal: number): Float64Array
     const x = (f: number, sign = 1): number => a * sign * z[zi + f] + b * rng.normal();
     const row = out.subarray(i * F, (i + 1) * F);
     let c = 0;
-    row[c++] = clamp(Math.exp(5.37 + 0.2 * rng.normal() + 0.08 * Math.abs(rng.normal()) ** 2), 30, 900); // duration (s)
-    row[c++] = 2018 - clamp(Math.round(Math.exp(0.7 + 2.1 * x(ERA)) - 1), 0, 68); // release_year (median age 1, 10% older than 30 years)
-    row[c++] = clamp(100 - 9 * Math.pow(m.popularityRank[i] / T, 1.5) + 0.05 * rng.normal(), 90, 100); // us_popularity_estimate
+    row[c++] = clamp(exp(5.37 + 0.2 * rng.normal() + 0.08 * square(rng.normal())), 30, 900); // duration (s)
+    row[c++] = 2018 - clamp(Math.round(exp(0.7 + 2.1 * x(ERA)) - 1), 0, 68); // release_year (median age 1, 10% older than 30 years)
+    row[c++] = clamp(100 - 9 * pow(m.popularityRank[i] / T, 1.5) + 0.05 * rng.normal(), 90, 100); // us_popularity_estimate
     row[c++] = sigmoid(-2.2 + 2.2 * (0.6 * x(ORGANIC) - 0.4 * x(ENERGY))); // acousticness
     const rhythm = x(RHYTHM);
     const tight = (w: number): number => Math.sqrt(w) * rhythm + Math.sqrt(1 - w) * rng.normal();
@@ -561,7 +567,7 @@ function buildFeatures(m: ListenerModel, rng: Rng, signal: number): Float64Array
     row[c++] = sigmoid(-13.8 + 7.6 * x(INSTR)); // instrumentalness
     row[c++] = rng.int(12); // key
     row[c++] = sigmoid(-1.9 + 0.75 * (0.5 * x(SPEECH) + 0.87 * rng.normal())); // liveness
-    row[c++] = -Math.exp(1.8 - 0.41 * (0.8 * energy + 0.6 * rng.normal())); // loudness (dB)
+    row[c++] = -exp(1.8 - 0.41 * (0.8 * energy + 0.6 * rng.normal())); // loudness (dB)
     const organic = x(ORGANIC);
     row[c++] = sigmoid(0.5 - 1.1 * (0.9 * organic + 0.44 * rng.normal())); // mechanism
     row[c++] = x(MOOD) + 0.18 > 0 ? 1 : 0; // mode (1 major; real 57%)
@@ -571,7 +577,7 @@ function buildFeatures(m: ListenerModel, rng: Rng, signal: number): Float64Array
     const ts = rng.float();
     row[c++] = ts < 0.93 ? 4 : ts < 0.965 ? 3 : 5; // time_signature
     row[c++] = sigmoid(0.2 + 1.17 * x(MOOD)); // valence
-    for (let j = 0; j < 8; j++) row[c++] = Math.tanh(avMean[j] + avSd[j] * x(8 + j)); // acoustic_vector_j
+    for (let j = 0; j < 8; j++) row[c++] = tanh(avMean[j] + avSd[j] * x(8 + j)); // acoustic_vector_j
   }
   return out;
 }

@@ -71,8 +71,9 @@ export function fitRidgeMap(X: Float64Array, Y: Float64Array, n: number, P: numb
   for (let i = 0; i < n; i++) {
     predictRidge(map, X, i * P, y, 0);
     for (let j = 0; j < d; j++) {
-      ssRes += (Y[i * d + j] - y[j]) ** 2;
-      ssTot += (Y[i * d + j] - yMean[j]) ** 2;
+      const res = Y[i * d + j] - y[j], tot = Y[i * d + j] - yMean[j];
+      ssRes += res * res;
+      ssTot += tot * tot;
     }
   }
   map.r2 = ssTot > 0 ? 1 - ssRes / ssTot : 0;

@@ -33,6 +33,7 @@
 
 import { FEATURE_COLUMNS, NFEAT } from "../data/tf-parser.js";
 import { Rng } from "../rng.js";
+import { cosTurns, sinTurns } from "../dmath.js";
 import { symmetricEigen } from "./linalg.js";
 
 const KEY = FEATURE_COLUMNS.indexOf("key");
@@ -49,9 +50,9 @@ export const P_DERIVED = DERIVED_FEATURE_COLUMNS.length;
 export function deriveFeatureRow(raw: ArrayLike<number>, ri: number, out: Float64Array, oi: number): void {
   let o = oi;
   for (let j = 0; j < NFEAT; j++) if (j !== KEY && j !== TIME_SIGNATURE) out[o++] = raw[ri + j];
-  const angle = (2 * Math.PI * raw[ri + KEY]) / 12;
-  out[o++] = Math.cos(angle);
-  out[o++] = Math.sin(angle);
+  const turns = raw[ri + KEY] / 12; // the key's angle on the circle of fifths' 12 steps, in turns
+  out[o++] = cosTurns(turns); // dmath: the same bits in every engine
+  out[o++] = sinTurns(turns);
   out[o++] = raw[ri + TIME_SIGNATURE] === 4 ? 1 : 0;
 }
 
@@ -112,7 +113,10 @@ export function standardizeFeatures(input: FeatureInput, clip = 5): Standardized
     for (let i = 0; i < F; i++) s += Z[i * P + j];
     const m = F > 0 ? s / F : 0;
     let q = 0;
-    for (let i = 0; i < F; i++) q += (Z[i * P + j] - m) ** 2;
+    for (let i = 0; i < F; i++) {
+      const e = Z[i * P + j] - m;
+      q += e * e;
+    }
     const sd = F > 0 ? Math.sqrt(q / F) : 0;
     mean[j] = m;
     std[j] = sd;

@@ -36,6 +36,7 @@
 import { Engine, type WasmSource } from "../engine/engine.js";
 import { MemoryPlan, type Region } from "../engine/plan.js";
 import { Rng } from "../rng.js";
+import { pow } from "../dmath.js";
 
 /** Sessions in CSR form: session s plays tracks[offsets[s] .. offsets[s+1]), dense indices in [0, V). */
 export interface Sessions {
@@ -138,7 +139,7 @@ export class UnigramSampler {
     for (let i = 0; i < n; i++) {
       const c = counts[i];
       if (!(c >= 0) || !Number.isFinite(c)) throw new Error(`UnigramSampler: count ${i} is ${c}, expected a finite number ≥ 0`);
-      w[i] = c > 0 ? Math.pow(c, power) : 0;
+      w[i] = c > 0 ? pow(c, power) : 0; // dmath: the same table in every engine
       total += w[i];
     }
     if (!(total > 0)) throw new Error("UnigramSampler: every count is 0, nothing to sample");

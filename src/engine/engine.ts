@@ -102,7 +102,11 @@ let noticed = false;
 
 function envSimd(): string | undefined {
   const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return p?.env?.ENCORE_SIMD || undefined;
+  try {
+    return p?.env?.ENCORE_SIMD || undefined;
+  } catch {
+    return undefined; // Deno without --allow-env throws on reading the environment: no override then
+  }
 }
 
 /** The simd choice from the option, else ENCORE_SIMD, else auto; an Error for anything else. */
@@ -305,16 +309,63 @@ function alignUp(n: number): number {
   return Math.ceil(n / 16) * 16;
 }
 
-async function compileSource(source: WasmSource): Promise<WebAssembly.Module> {
+/**
+ * Compile the engine: the one place encore turns bytes into a WebAssembly.Module (the library's
+ * compileEngine and Engine.load both come here). A Response served as application/wasm compiles
+ * while it downloads. A runtime that refuses to compile at run time (Cloudflare workerd: "Wasm
+ * code generation disallowed by embedder") gets an error saying what to pass instead.
+ */
+export async function compileSource(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  if (typeof source === "string" || source instanceof URL) {
-    const response = await fetch(source);
-    if (!response.ok) throw new Error(`could not fetch the encore engine from ${String(source)}: HTTP ${response.status}`);
-    return WebAssembly.compile(await response.arrayBuffer());
+  try {
+    if (typeof source === "string" || source instanceof URL) {
+      let response: Response;
+      try {
+        response = await fetch(source);
+      } catch (e) {
+        throw new Error(`wasm: could not fetch the encore engine from ${String(source)}: ${(e as Error).message}`, { cause: e });
+      }
+      if (!response.ok) throw new Error(`wasm: could not fetch the encore engine from ${String(source)}: HTTP ${response.status}`);
+      return await compileResponse(response);
+    }
+    const awaited = await source;
+    if (isResponse(awaited)) {
+      if (!awaited.ok) throw new Error(`wasm: HTTP ${awaited.status} from ${awaited.url || "a response"}`);
+      return await compileResponse(awaited);
+    }
+    return await WebAssembly.compile(awaited as BufferSource);
+  } catch (e) {
+    throw codeGenerationHint(e);
   }
-  const awaited = await source;
-  if (isResponse(awaited)) return WebAssembly.compile(await awaited.arrayBuffer());
-  return WebAssembly.compile(awaited as BufferSource);
+}
+
+/** compileSource for bytes at hand, synchronously (the Node CLI compiles its build files once at start). */
+export function compileBytesSync(bytes: BufferSource): WebAssembly.Module {
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (e) {
+    throw codeGenerationHint(e);
+  }
+}
+
+async function compileResponse(response: Response): Promise<WebAssembly.Module> {
+  // Streaming compilation overlaps download and compile; it needs the application/wasm type.
+  if (typeof WebAssembly.compileStreaming === "function" && response.headers.get("content-type")?.split(";")[0].trim() === "application/wasm") {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+/** The runtime forbids compiling wasm from bytes: say to pass a compiled module (other errors unchanged). */
+export function codeGenerationHint(e: unknown): unknown {
+  const message = e instanceof Error ? e.message : String(e);
+  if (!/code generation disallowed|disallowed by embedder|WebAssembly\.compile.*not allowed|wasm-eval|unsafe-eval/i.test(message)) return e;
+  return new Error(
+    `this runtime does not allow compiling WebAssembly from bytes, a URL or a Response (${message}). ` +
+      'Pass the engine as a compiled WebAssembly.Module instead: on Cloudflare Workers, import engine from "encore/encore.wasm" ' +
+      "(a module import, compiled at deploy time) and give { wasm: engine }",
+    { cause: e },
+  );
 }
 
 function isResponse(x: unknown): x is Response {

@@ -23,6 +23,7 @@
 
 import type { MemoryPlan, ParamGroup, ParamTensor, Region } from "../engine/plan.js";
 import type { Rng } from "../rng.js";
+import { pow } from "../dmath.js";
 import { checkDim } from "./dense.js";
 
 export interface FeedbackPoolSpec {
@@ -71,8 +72,9 @@ export class FeedbackPool {
     if (C > 1) for (let n = 0; n < N; n++) a[at(1, n, 0)] = 1 / N;
     if (C > 2) {
       let total = 0;
-      for (let n = 0; n < N; n++) total += RECENCY_DECAY ** (N - 1 - n);
-      for (let n = 0; n < N; n++) a[at(2, n, 0)] = a[at(2, n, 1)] = RECENCY_DECAY ** (N - 1 - n) / total;
+      // dmath's pow, not **: the same initial weights in every engine
+      for (let n = 0; n < N; n++) total += pow(RECENCY_DECAY, N - 1 - n);
+      for (let n = 0; n < N; n++) a[at(2, n, 0)] = a[at(2, n, 1)] = pow(RECENCY_DECAY, N - 1 - n) / total;
     }
     for (let c = 3; c < C; c++) {
       for (let n = 0; n < N; n++) for (let k = 0; k < 2; k++) a[at(c, n, k)] = (rng.float() * 2 - 1) * 0.1 / N;

@@ -41,6 +41,7 @@
 // constructor; similarity and weight scratch are preallocated. This file imports nothing from Node.
 
 import type { Rng } from "../rng.js";
+import { exp } from "../dmath.js";
 import { allocStates, type States } from "../core/state.js";
 import { advanceState, checkList, type Environment, type StepResult } from "./env.js";
 
@@ -315,8 +316,8 @@ export class LirdSimulator implements Environment {
       for (let p = 0; p < P; p++) { w[p] = (1 + sim[p]) / 2; total += w[p]; }
     } else {
       const invT = 1 / this.options.temperature, top = sim[best];
-      // Subtract the maximum so exp never overflows; the best weight is exp(0) = 1, so total ≥ 1.
-      for (let p = 0; p < P; p++) { w[p] = Math.exp((sim[p] - top) * invT); total += w[p]; }
+      // Subtract the maximum so exp never overflows (dmath's exp: the same weights in every engine); the best weight is exp(0) = 1, so total ≥ 1.
+      for (let p = 0; p < P; p++) { w[p] = exp((sim[p] - top) * invT); total += w[p]; }
     }
     if (!(total > 0)) {
       // Only when every similarity is exactly −1 (affine): no prototype is preferred.

@@ -19,9 +19,11 @@
 // pass zeros. It allocates nothing. Each noise owns the Rng it is given (pass rng.fork()):
 // getState()/setState() include that Rng's state so a resumed run draws the same numbers.
 //
-// This file imports nothing from Node.
+// This file imports nothing from Node. Powers and exponentials come from src/dmath.ts, so the
+// schedule and the OU constants have the same bits in every JavaScript engine.
 
 import { Rng, type RngState } from "../rng.js";
+import { exp, expm1, pow } from "../dmath.js";
 
 export interface NoiseSchedule {
   /** σ_0, the scale at t = 0. Default 0.2. */
@@ -74,7 +76,7 @@ export interface ExplorationNoise {
 
 /** σ_t = max(σ_min, σ_0 · decay^t). */
 export function scheduledSigma(s: Required<NoiseSchedule>, t: number): number {
-  return Math.max(s.sigmaMin, s.sigma * Math.pow(s.decay, t));
+  return Math.max(s.sigmaMin, s.sigma * pow(s.decay, t)); // dmath's pow: the same σ in every engine
 }
 
 function checkSchedule(who: string, s: Required<NoiseSchedule>): void {
@@ -172,9 +174,9 @@ export class OUNoise extends NoiseBase {
     this.theta = o.theta;
     this.dt = o.dt;
     this.x = new Float64Array(dim);
-    this.keep = Math.exp(-o.theta * o.dt);
+    this.keep = exp(-o.theta * o.dt);
     // sqrt((1 − e^{−2θdt}) / (2θ)); -expm1 keeps precision when θ·dt is small.
-    this.scale = Math.sqrt(-Math.expm1(-2 * o.theta * o.dt) / (2 * o.theta));
+    this.scale = Math.sqrt(-expm1(-2 * o.theta * o.dt) / (2 * o.theta));
   }
 
   /** σ²/(2θ): the stationary variance at the current σ_t. */

@@ -12,6 +12,7 @@ import { splitSessions } from "../data/split.js";
 import { ListenerEnv } from "../rl/listener-env.js";
 import { PopularPolicy, RandomPolicy } from "../eval/baselines.js";
 import { runOnline } from "../eval/protocols/online.js";
+import { listenerCatalog } from "../load.js";
 
 /** The listener as synth.json holds it (seed, model options, and the generated session count). */
 export interface ReferenceListener {
@@ -61,11 +62,7 @@ export function trainingPlayCounts(spec: ReferenceListener, model: ListenerModel
  */
 export function listenerReferences(spec: ReferenceListener, ids: readonly string[], o: { N: number; K: number; steps: number; episodes?: number; seed?: number }): ListenerReferences {
   const model = new ListenerModel({ ...spec.model, seed: spec.seed });
-  const catalog = new Int32Array(ids.length);
-  ids.forEach((id, i) => {
-    catalog[i] = model.trackIndex(id);
-    if (catalog[i] < 0) throw new Error(`references: track ${id} is not in the listener's catalog (seed ${spec.seed})`);
-  });
+  const catalog = listenerCatalog(model, ids.length, (i) => ids[i], (id) => `references: track ${id} is not in the listener's catalog (seed ${spec.seed})`);
   const env = new ListenerEnv(model, { catalog, steps: o.steps, N: o.N, K: o.K });
   const policies = [new RandomPolicy(ids.length), new PopularPolicy(trainingPlayCounts(spec, model, ids))];
   const episodes = o.episodes ?? 48;
