@@ -1,5 +1,5 @@
 // The HTTP recommend API, independent of any server: `encore serve` (Node, src/web/serve.ts), a
-// Cloudflare Worker (examples/worker/) and any fetch-style runtime answer with these functions,
+// Cloudflare Worker (src/examples/cloudflare-worker/) and any fetch-style runtime answer with these functions,
 // so every one of them validates and responds alike.
 //
 //   POST /api/recommend  {"history": ["t_…", …] or [{"track": "t_…", "skipped": false}, …], "k": 3}

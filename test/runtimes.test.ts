@@ -4,9 +4,9 @@
 // Deno, Bun, Cloudflare workerd (through miniflare, the engine as a compiled module binding) and
 // Chromium (a page and a module Worker). Every runtime's result must equal Node 20's bit for bit:
 // each score and reward as its float64 bits, the trained model as its SHA-256. Also the example
-// Worker (examples/worker/) answers POST /recommend in workerd as `encore recommend` does.
+// Worker (src/examples/cloudflare-worker/) answers POST /recommend in workerd as `encore recommend` does.
 //
-// The runtimes come from npm into .cache/runtimes/ (`node scripts/runtimes.mjs install`, which
+// The runtimes come from npm into .cache/runtimes/ (`node src/tools/runtimes.mjs install`, which
 // .ci/run calls); a runtime that is not there is skipped with the reason printed.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { spawnSync } from "node:child_process";
@@ -19,8 +19,8 @@ import { chromium } from "playwright-core";
 import { makeTinyModel, type TinyModel } from "./util/tiny-model.js";
 import { recommend } from "../src/cli/pipeline.js";
 import { serveStatic } from "../src/web/serve.js";
-import { RUNTIMES, runtimeBinary } from "../scripts/runtimes.mjs";
-import { bundleLibrary } from "../scripts/bundle.mjs";
+import { RUNTIMES, runtimeBinary } from "../src/tools/runtimes.mjs";
+import { bundleLibrary } from "../src/tools/bundle.mjs";
 process.env.ENCORE_SIMD = "simd128";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -113,11 +113,11 @@ describe.skipIf(debugRun)("runtime matrix: the probe bit for bit as in Node 20",
     }
   }, 180_000);
 
-  it.skipIf(!mf.path)("the example Worker (examples/worker/) serves POST /recommend in workerd as `encore recommend` does", async () => {
+  it.skipIf(!mf.path)("the example Worker (src/examples/cloudflare-worker/) serves POST /recommend in workerd as `encore recommend` does", async () => {
     const { Miniflare } = (await import(pathToFileURL(mf.path!).href)) as { Miniflare: MiniflareClass };
     const dir = join(work, "example");
     mkdirSync(join(dir, "encore"), { recursive: true });
-    copyFileSync(join(ROOT, "examples", "worker", "worker.js"), join(dir, "worker.js"));
+    copyFileSync(join(ROOT, "src", "examples", "cloudflare-worker", "worker.js"), join(dir, "worker.js"));
     copyFileSync(tiny.model, join(dir, "model.encore"));
     copyFileSync(tiny.embeddings, join(dir, "embeddings.bin"));
     // the package's names, as Wrangler resolves them: "encore" (the entry) and "encore/encore.wasm"

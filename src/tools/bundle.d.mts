@@ -1,2 +1,2 @@
-// Types of scripts/bundle.mjs for the TypeScript tests.
+// Types of src/tools/bundle.mjs for the TypeScript tests.
 export declare function bundleLibrary(outfile?: string): Promise<string>;

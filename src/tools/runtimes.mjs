@@ -6,14 +6,14 @@
 // binary as an optional platform package, so this works on linux-x64 (Node's packages exist for
 // that platform only here); elsewhere, or offline, the test skips each missing runtime saying why.
 //
-//   node scripts/runtimes.mjs install     install (or keep) the pinned versions; prints what it has
-//   node scripts/runtimes.mjs list        print each runtime's binary, or why it is missing
+//   node src/tools/runtimes.mjs install     install (or keep) the pinned versions; prints what it has
+//   node src/tools/runtimes.mjs list        print each runtime's binary, or why it is missing
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CACHE = join(ROOT, ".cache", "runtimes");
 const MODULES = join(CACHE, "node_modules");
 
@@ -46,7 +46,7 @@ export function runtimeBinary(name) {
     miniflare: [join(MODULES, "miniflare", "dist", "src", "index.js")],
   }[name];
   if (!candidates) return { path: null, reason: `unknown runtime ${name}` };
-  if (!existsSync(MODULES)) return { path: null, reason: `${CACHE} is not installed (node scripts/runtimes.mjs install)` };
+  if (!existsSync(MODULES)) return { path: null, reason: `${CACHE} is not installed (node src/tools/runtimes.mjs install)` };
   for (const c of candidates) {
     if (!existsSync(c)) continue;
     if (name === "miniflare") return { path: c, reason: null };
@@ -60,7 +60,7 @@ export function runtimeBinary(name) {
 function install() {
   mkdirSync(CACHE, { recursive: true });
   const pkg = join(CACHE, "package.json");
-  const want = JSON.stringify({ name: "encore-runtimes", private: true, description: "the runtime matrix's runtimes (scripts/runtimes.mjs)", dependencies: PACKAGES }, null, 2) + "\n";
+  const want = JSON.stringify({ name: "encore-runtimes", private: true, description: "the runtime matrix's runtimes (src/tools/runtimes.mjs)", dependencies: PACKAGES }, null, 2) + "\n";
   if (!existsSync(pkg) || readFileSync(pkg, "utf8") !== want) writeFileSync(pkg, want);
   // optional platform packages carry the binaries; a package that cannot install for this
   // platform leaves its runtime missing, which the test reports as a skip
@@ -82,7 +82,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     list();
   } else if (cmd === "list") list();
   else {
-    process.stderr.write("usage: node scripts/runtimes.mjs install|list\n");
+    process.stderr.write("usage: node src/tools/runtimes.mjs install|list\n");
     process.exit(2);
   }
 }

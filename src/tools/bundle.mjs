@@ -8,7 +8,7 @@ import { build } from "esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** Bundle src/index.ts to `outfile` (ESM, ES2022, platform neutral: no Node built-ins, no bare imports left). */
 export async function bundleLibrary(outfile = join(ROOT, "build", "encore.mjs")) {

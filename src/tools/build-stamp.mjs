@@ -12,9 +12,9 @@
 // the build's inputs (paths and bytes) in build/.inputs.sha256; --prepare and --check compare
 // it with the inputs as they are now.
 //
-//   node scripts/build-stamp.mjs --prepare   build if stale (the `prepare` script)
-//   node scripts/build-stamp.mjs --check     exit 0 when up to date, 1 (saying why) when not
-//   node scripts/build-stamp.mjs --write     record the inputs of the build just made
+//   node src/tools/build-stamp.mjs --prepare   build if stale (the `prepare` script)
+//   node src/tools/build-stamp.mjs --check     exit 0 when up to date, 1 (saying why) when not
+//   node src/tools/build-stamp.mjs --write     record the inputs of the build just made
 //   --root <dir>                             the repository (default: this script's parent)
 //
 // Plain Node, no dependencies: it runs before anything is built.
@@ -25,7 +25,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** What the build reads: folders (every file under them) and single files. */
-export const INPUTS = ["assembly", "src", "bench", "test/reference", "asconfig.json", "package.json", "package-lock.json", "scripts/bundle.mjs"];
+export const INPUTS = ["assembly", "src", "bench", "test/reference", "asconfig.json", "package.json", "package-lock.json"];
 /** What the build writes; any of them missing means a build is needed. */
 export const OUTPUTS = ["build/encore.wasm", "build/encore.relaxed.wasm", "build/encore.shared.wasm", "build/encore.relaxed.shared.wasm", "build/encore.debug.wasm", "build/js/src/cli/main.js", "build/js/src/index.js", "build/js/bench/run.js", "build/encore.mjs"];
 export const STAMP = "build/.inputs.sha256";
@@ -60,7 +60,7 @@ export function staleness(root) {
 
 function main(argv) {
   const i = argv.indexOf("--root");
-  const root = resolve(i >= 0 ? argv[i + 1] : join(dirname(fileURLToPath(import.meta.url)), ".."));
+  const root = resolve(i >= 0 ? argv[i + 1] : join(dirname(fileURLToPath(import.meta.url)), "..", ".."));
   const mode = argv.find((a) => a === "--prepare" || a === "--check" || a === "--write");
   if (!mode) {
     process.stderr.write("usage: build-stamp.mjs --prepare | --check | --write [--root dir]\n");
