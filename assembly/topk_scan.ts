@@ -408,6 +408,27 @@ function packOct(a: i32, n: i32, dst: usize): void {
   v128.store(out, a2, 64); v128.store(out, b2, 80); v128.store(out, a3, 96); v128.store(out, b3, 112);
 }
 
+// The 4 rows × 8 queries of an oct tile, from the four lane classes in scratch (sc, 4 × 128
+// bytes) combined as (c0 + c2) + (c1 + c3), plus each row's bias (bp: the first row's, when
+// bias is set) times the query's weight (qa: queries 0..3, qz: 4..7): written to sc + 512 as
+// (4, 8). True when any score reaches its query's threshold (tq), so the tile must be offered.
+@inline function octScores(sc: usize, tq: usize, qa: v128, qz: v128, bias: usize, bp: usize): bool {
+  const ta = v128.load(tq), tb = v128.load(tq, 16);
+  let m = i32x4.splat(-1);
+  for (let o: usize = 0; o < 128; o += 32) {
+    let sa = f32x4.add(f32x4.add(v128.load(sc + o), v128.load(sc + o, 256)), f32x4.add(v128.load(sc + o, 128), v128.load(sc + o, 384)));
+    let sb = f32x4.add(f32x4.add(v128.load(sc + o, 16), v128.load(sc + o, 272)), f32x4.add(v128.load(sc + o, 144), v128.load(sc + o, 400)));
+    if (bias) {
+      const bs = v128.load32_splat(bp + (o >> 3)); // row o/32's bias
+      sa = f32x4.add(sa, f32x4.mul(qa, bs));
+      sb = f32x4.add(sb, f32x4.mul(qz, bs));
+    }
+    v128.store(sc + o, sa, 512); v128.store(sc + o, sb, 528);
+    m = v128.and(m, v128.and(f32x4.lt(sa, ta), f32x4.lt(sb, tb)));
+  }
+  return !i32x4.all_true(m);
+}
+
 // The packed rows (packOct: a..a+n of each quarter) against the 8 queries q..q+7 of a transposed
 // tile wt (Dp, 8): a 4 × 8 register tile as in gemm's microkernel, catalog values splatted, no
 // transpose of the results. The score order's lane classes (d mod 4) are accumulated one after
@@ -427,21 +448,7 @@ function scanOct(pk: usize, a: i32, n: i32, q: i32, wt: usize): void {
       octClass(pk, pend, wt, 1, sc + 128);
       octClass(pk, pend, wt, 2, sc + 256);
       octClass(pk, pend, wt, 3, sc + 384);
-      const ta = v128.load(tq), tb = v128.load(tq, 16);
-      let m = i32x4.splat(-1);
-      const bp = bias + (<usize>(r0 + j) << 2);
-      for (let o: usize = 0; o < 128; o += 32) {
-        let sa = f32x4.add(f32x4.add(v128.load(sc + o), v128.load(sc + o, 256)), f32x4.add(v128.load(sc + o, 128), v128.load(sc + o, 384)));
-        let sb = f32x4.add(f32x4.add(v128.load(sc + o, 16), v128.load(sc + o, 272)), f32x4.add(v128.load(sc + o, 144), v128.load(sc + o, 400)));
-        if (bias) {
-          const bs = v128.load32_splat(bp + (o >> 3)); // row o/32's bias
-          sa = f32x4.add(sa, f32x4.mul(qa, bs));
-          sb = f32x4.add(sb, f32x4.mul(qz, bs));
-        }
-        v128.store(sc + o, sa, 512); v128.store(sc + o, sb, 528);
-        m = v128.and(m, v128.and(f32x4.lt(sa, ta), f32x4.lt(sb, tb)));
-      }
-      if (!i32x4.all_true(m)) {
+      if (octScores(sc, tq, qa, qz, bias, bias + (<usize>(r0 + j) << 2))) {
         for (let i = 0; i < 4; i++) {
           for (let jj = 0; jj < 8; jj++) offer(q + jj, r0 + j + i, load<f32>(sc + 512 + (<usize>(i * 8 + jj) << 2)));
         }
@@ -504,21 +511,7 @@ function scanOctRows(r0: i32, r1: i32, q: i32, wt: usize): void {
     octClassRows(e, row, wt, full, t, 1, sc + 128);
     octClassRows(e, row, wt, full, t, 2, sc + 256);
     octClassRows(e, row, wt, full, t, 3, sc + 384);
-    const ta = v128.load(tq), tb = v128.load(tq, 16);
-    let m = i32x4.splat(-1);
-    const bp = bias + (<usize>r << 2);
-    for (let o: usize = 0; o < 128; o += 32) {
-      let sa = f32x4.add(f32x4.add(v128.load(sc + o), v128.load(sc + o, 256)), f32x4.add(v128.load(sc + o, 128), v128.load(sc + o, 384)));
-      let sb = f32x4.add(f32x4.add(v128.load(sc + o, 16), v128.load(sc + o, 272)), f32x4.add(v128.load(sc + o, 144), v128.load(sc + o, 400)));
-      if (bias) {
-        const bs = v128.load32_splat(bp + (o >> 3)); // row o/32's bias
-        sa = f32x4.add(sa, f32x4.mul(qa, bs));
-        sb = f32x4.add(sb, f32x4.mul(qz, bs));
-      }
-      v128.store(sc + o, sa, 512); v128.store(sc + o, sb, 528);
-      m = v128.and(m, v128.and(f32x4.lt(sa, ta), f32x4.lt(sb, tb)));
-    }
-    if (!i32x4.all_true(m)) {
+    if (octScores(sc, tq, qa, qz, bias, bias + (<usize>r << 2))) {
       for (let i = 0; i < 4; i++) {
         for (let j = 0; j < 8; j++) offer(q + j, r + i, load<f32>(sc + 512 + (<usize>(i * 8 + j) << 2)));
       }

@@ -6,7 +6,7 @@ import { ListenerEnv } from "../src/rl/listener-env.js";
 import type { Policy } from "../src/core/policy.js";
 import { Rng } from "../src/rng.js";
 import { MemoryPlan } from "../src/engine/plan.js";
-import { DdpgAgent, LISTWISE_NETWORKS } from "../src/agent/ddpg.js";
+import { DdpgAgent, LISTWISE_NETWORKS, type DdpgConfig } from "../src/agent/ddpg.js";
 import { DdpgPolicy } from "../src/agent/policy.js";
 import { Trainer } from "../src/agent/train.js";
 import { loadEngine } from "./util/engine.js";
@@ -166,6 +166,25 @@ function contentPolicy(E: Float32Array, V: number, d: number): Policy {
   };
 }
 
+/**
+ * The listener of the training tests (400 tracks, 8 genres) and an agent on it: the default
+ * networks without candidate sources, the tracks' standardised audio features as embeddings,
+ * the CLI's learning rates; `config` adds to that.
+ */
+async function listenerAgent(config: Partial<DdpgConfig>) {
+  const model = new ListenerModel({ numTracks: 400, numGenres: 8, seed: 3 });
+  const env = new ListenerEnv(model);
+  const V = model.numTracks;
+  const { E, d } = standardisedFeatures(model);
+  const plan = new MemoryPlan();
+  const catalog = plan.f32("catalog", "data", V * d);
+  const agent = new DdpgAgent(plan, { region: catalog, V, d }, { ...LISTWISE_NETWORKS, sources: [], batch: 32, actorLr: 1e-3, criticLr: 3e-4, tau: 0.01, ...config });
+  await loadEngine(plan);
+  catalog.f32().set(E);
+  agent.initialize(new Rng(3));
+  return { env, agent, policy: new DdpgPolicy(agent), E, V, d };
+}
+
 describe("DDPG on the ground-truth listener", () => {
   // 400 tracks in 8 genres; the embeddings are the tracks' 29 standardised audio features, which
   // carry the listener model's latent taste only partly (the content baseline shows how much).
@@ -178,17 +197,7 @@ describe("DDPG on the ground-truth listener", () => {
   // 4.99, untrained 4.46, oracle 6.63): trained 5.09 / 5.24 / 5.04 with trainer seeds 3 / 4 / 5
   // after 1,500 episodes.
   it("training improves on the untrained agent, random and the content baseline on fresh listeners", async () => {
-    const model = new ListenerModel({ numTracks: 400, numGenres: 8, seed: 3 });
-    const env = new ListenerEnv(model);
-    const V = model.numTracks;
-    const { E, d } = standardisedFeatures(model);
-    const plan = new MemoryPlan();
-    const catalog = plan.f32("catalog", "data", V * d);
-    const agent = new DdpgAgent(plan, { region: catalog, V, d }, { ...LISTWISE_NETWORKS, sources: [], gamma: 0, batch: 32, actorLr: 1e-3, criticLr: 3e-4, tau: 0.01 });
-    await loadEngine(plan);
-    catalog.f32().set(E);
-    agent.initialize(new Rng(3));
-    const policy = new DdpgPolicy(agent);
+    const { env, agent, policy, E, V, d } = await listenerAgent({ gamma: 0 });
     const EVAL = 300, EVAL_SEED = 77;
     const untrained = meanReward(env, policy, EVAL, EVAL_SEED);
     const trainer = new Trainer(agent, env, { seed: 3, noise: { kind: "gaussian", sigma: 0.5, sigmaMin: 0.5, decay: 1 }, temperature: 0.1 });
@@ -217,19 +226,7 @@ describe("DDPG on the ground-truth listener", () => {
   // of estimated item values. Measured: ratio 2.39 at 600 and 2.08 at 1,200 episodes, stable
   // near 1.8 to 3,000.
   it("γ = 0.9 with TD3 does not diverge: predicted Q stays near the measured discounted return and does not grow", async () => {
-    const model = new ListenerModel({ numTracks: 400, numGenres: 8, seed: 3 });
-    const env = new ListenerEnv(model);
-    const V = model.numTracks;
-    const { E, d } = standardisedFeatures(model);
-    const plan = new MemoryPlan();
-    const catalog = plan.f32("catalog", "data", V * d);
-    const agent = new DdpgAgent(plan, { region: catalog, V, d }, {
-      ...LISTWISE_NETWORKS, sources: [], gamma: 0.9, twin: true, policyDelay: 2, targetNoise: 0.05, batch: 32, actorLr: 1e-3, criticLr: 3e-4, tau: 0.01,
-    });
-    await loadEngine(plan);
-    catalog.f32().set(E);
-    agent.initialize(new Rng(3));
-    const policy = new DdpgPolicy(agent);
+    const { env, agent, policy } = await listenerAgent({ gamma: 0.9, twin: true, policyDelay: 2, targetNoise: 0.05 });
     const EVAL = 300, EVAL_SEED = 77;
     const untrained = meanReward(env, policy, EVAL, EVAL_SEED);
     const trainer = new Trainer(agent, env, { seed: 3, noise: { kind: "gaussian", sigma: 0.5, sigmaMin: 0.5, decay: 1 }, temperature: 0.1 });
