@@ -20,7 +20,7 @@
 // Plain Node, no dependencies: it runs before anything is built.
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -29,6 +29,11 @@ export const INPUTS = ["assembly", "src", "bench", "test/reference", "asconfig.j
 /** What the build writes; any of them missing means a build is needed. */
 export const OUTPUTS = ["build/encore.wasm", "build/encore.relaxed.wasm", "build/encore.shared.wasm", "build/encore.relaxed.shared.wasm", "build/encore.debug.wasm", "build/js/src/cli/main.js", "build/js/src/index.js", "build/js/bench/run.js", "build/encore.mjs"];
 export const STAMP = "build/.inputs.sha256";
+/** The package's `bin` entry. npm makes a bin executable only when it links the package; `npx
+ * encore` in a clone whose npx cache already holds the link ("up to date") does not, so the
+ * build marks it executable itself. */
+export const BIN = "build/js/src/cli/main.js";
+const NOT_EXECUTABLE = `${BIN} is not executable`;
 
 function files(root, rel) {
   const p = join(root, rel);
@@ -55,6 +60,7 @@ export function staleness(root) {
   const stamp = join(root, STAMP);
   if (!existsSync(stamp)) return `no ${STAMP} (built by something else than 'npm run build')`;
   if (readFileSync(stamp, "utf8").trim() !== inputsHash(root)) return `sources changed since the last build`;
+  if ((statSync(join(root, BIN)).mode & 0o111) === 0) return NOT_EXECUTABLE;
   return null;
 }
 
@@ -69,6 +75,7 @@ function main(argv) {
   if (mode === "--write") {
     mkdirSync(join(root, "build"), { recursive: true });
     writeFileSync(join(root, STAMP), inputsHash(root) + "\n");
+    chmodSync(join(root, BIN), 0o755);
     return 0;
   }
   const why = staleness(root);
@@ -76,7 +83,8 @@ function main(argv) {
     process.stdout.write(why ? `stale: ${why}\n` : "up to date\n");
     return why ? 1 : 0;
   }
-  if (!why) {
+  if (!why || why === NOT_EXECUTABLE) {
+    if (why) chmodSync(join(root, BIN), 0o755);
     process.stderr.write(`encore: the build in ${relative(process.cwd(), join(root, "build")) || "build"} is up to date with the sources; not rebuilding\n`);
     return 0;
   }
