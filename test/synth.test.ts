@@ -11,6 +11,7 @@ import { CONTEXT_TYPES, LOG_COLUMNS, TF_COLUMNS } from "../src/data/schema.js";
 import { CONTEXT_PROPORTIONS, F, ListenerModel, TF_NUMERIC_COLUMNS } from "../src/data/synth.js";
 import { SessionSimulator, logCsvChunks, REASONS } from "../src/data/synth-log.js";
 import { writeChunks, writeSynthetic } from "../src/data/synth-write.js";
+import { ListenerEnv } from "../src/rl/listener-env.js";
 
 // A default-size catalog and 5,000 sessions, written once and parsed back by the small CSV split
 // below. The seed is not the one the intercept and position effect were fitted on (0).
@@ -293,6 +294,28 @@ describe("ListenerModel", () => {
     model.observe(copy, 42, false);
     expect(Array.from(copy.taste)).toEqual(Array.from(l.taste));
   }, SLOW);
+
+  it("builds the audio features on first use, the same values whenever that is; the online listener never asks for them", () => {
+    const eager = new ListenerModel({ seed: 6, numTracks: 700 }).features.slice();
+    const m = new ListenerModel({ seed: 6, numTracks: 700 });
+    // A listener environment's episodes (what the online protocol runs) leave them unbuilt ...
+    const env = new ListenerEnv(m, { N: 10, K: 3 });
+    const rng = new Rng(3);
+    for (let e = 0; e < 3; e++) {
+      let heard = new Set(env.reset(rng).tracks);
+      expect(heard.size).toBeGreaterThan(0);
+      for (let t = 0, next = 0; t < 4; t++) {
+        const list = new Int32Array(3);
+        for (let k = 0; k < 3; next++) if (!heard.has(next)) list[k++] = next;
+        heard = new Set(env.step(list).next.tracks);
+      }
+    }
+    expect((m as unknown as { featureTable: Float64Array | null }).featureTable).toBeNull();
+    // ... and the values built after other use are those a fresh model builds first.
+    expect(m.features).toEqual(eager);
+    expect(m.features).toBe(m.features);
+    expect(Array.from(m.trackFeatures(5))).toEqual(Array.from(eager.subarray(5 * F, 6 * F)));
+  });
 
   it("drifts the taste towards a track listened to and away from a skipped one", () => {
     const m = new ListenerModel({ numTracks: 400, driftNoise: 0 });

@@ -20,7 +20,7 @@
 //   listened: u ← u + driftRate · (v_i − u);  skipped: u ← u − skipRepulsion · v_i;  then
 //   u ← u + driftNoise · ε/√D, ε uniform with unit variance per component;  mood ← φ·mood + √(1 − φ²)·moodSd·N(0, 1).
 
-import { Rng } from "../rng.js";
+import { Rng, type RngState } from "../rng.js";
 import { exp, log, logistic, pow, tanh } from "../dmath.js";
 import { CONTEXT_TYPES } from "./schema.js";
 
@@ -234,8 +234,22 @@ export class ListenerModel {
   readonly popularity: Float64Array;
   /** Popularity rank of each track (0 = most popular) (T). */
   readonly popularityRank: Int32Array;
-  /** Numeric audio features, row per track in TF_NUMERIC_COLUMNS order (T, F). */
-  readonly features: Float64Array;
+  /**
+   * Numeric audio features, row per track in TF_NUMERIC_COLUMNS order (T, F), built on first use:
+   * the online protocol's listener never reads them, and at MSSD's 3.7M tracks they are 0.9 GB
+   * (plus 0.5 GB while building). Built from the random stream where the constructor left it, so
+   * the values are the same whenever they are first asked for.
+   */
+  get features(): Float64Array {
+    if (this.featureTable === null) {
+      const rng = new Rng(0);
+      rng.setState(this.featureRng);
+      this.featureTable = buildFeatures(this, rng, this.options.featureSignal);
+    }
+    return this.featureTable;
+  }
+  private featureTable: Float64Array | null = null;
+  private readonly featureRng: RngState;
   /** Track ids `t_<uuid>` (T). */
   readonly trackIds: readonly string[];
   /** Play share of each genre (G, sums to 1). */
@@ -341,7 +355,7 @@ export class ListenerModel {
     }
     this.trackIds = ids;
 
-    this.features = buildFeatures(this, rng, o.featureSignal);
+    this.featureRng = rng.getState();
   }
 
   /** The latent taste vector of track i (a view of length D into `latents`; do not mutate). */
