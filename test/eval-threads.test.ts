@@ -2,7 +2,8 @@
 // 2 and 3 threads. A small DDPG agent (encore's re-ranking networks, two candidate sources) is built
 // from the same seed on each engine, trained a few updates, then evaluated by the next-tracks
 // protocol (batches of states: one batched actor forward, one multi-listener top-k, one critic
-// forward per batch) and the online protocol (several listener environments stepped in lockstep).
+// forward per batch) and the online protocol (several listener environments stepped in lockstep,
+// with their oracle).
 // The split thresholds are lowered to 0 so every top-k call over several listeners is split by
 // listener groups and every dense layer by batch rows, on this small setup; the pool's call counts
 // prove the splits ran. Metrics are compared as exact number strings (NaN included).
@@ -82,7 +83,8 @@ async function evaluateOn(threads: number): Promise<Run> {
 
   const policies = [new DdpgPolicy(agent), new PopularPolicy(Int32Array.from({ length: V }, (_, t) => (t * 7919) % 97))];
   const next = runNextTracks(data, { train, test }, policies, { seeds: [0, 1], N, K, batch: 37, bootstrap: { B: 50 } });
-  const online = runOnline(() => Array.from({ length: 7 }, () => new ListenerEnv(model, { N, K, steps: 5 })), policies, { seeds: [3], episodes: 16, maxSteps: 5, bootstrap: { B: 50 } });
+  const envs = Array.from({ length: 7 }, () => new ListenerEnv(model, { N, K, steps: 5 }));
+  const online = runOnline(envs, [...policies, ListenerEnv.oracleOf(envs)], { seeds: [3], episodes: 16, maxSteps: 5, bootstrap: { B: 50 } });
   // the lists themselves, for every test state
   const states = { tracks: new Int32Array(test.length * N), kept: new Uint8Array(test.length * N) };
   test.forEach((s, i) => {
