@@ -305,17 +305,18 @@ export class Engine {
       x.dense_forward(B, I, O, inp, w, bias, out, act, this.gemmWorkspace);
       return;
     }
+    // panel t: rows [4·⌊units·t/T⌋, 4·⌊units·(t+1)/T⌋) (no closure: nothing allocated per call)
     const units = Math.ceil(B / 4);
-    const lo = (t: number): number => Math.min(B, Math.floor((units * t) / T) * 4);
     for (let t = T - 1; t >= 1; t--) {
-      const r0 = lo(t), g = pool!.args(t - 1);
-      g[0] = lo(t + 1) - r0; g[1] = I; g[2] = O; g[3] = inp + r0 * I * 4; g[4] = w; g[5] = bias; g[6] = out + r0 * O * 4; g[7] = act;
+      const r0 = Math.min(B, Math.floor((units * t) / T) * 4), r1 = Math.min(B, Math.floor((units * (t + 1)) / T) * 4);
+      const g = pool!.args(t - 1);
+      g[0] = r1 - r0; g[1] = I; g[2] = O; g[3] = inp + r0 * I * 4; g[4] = w; g[5] = bias; g[6] = out + r0 * O * 4; g[7] = act;
       g[8] = this.gemmWorkspaceOf(t);
       pool!.start(t - 1, "dense_forward", 9);
     }
     let error: unknown = null;
     try {
-      x.dense_forward(lo(1), I, O, inp, w, bias, out, act, this.gemmWorkspace);
+      x.dense_forward(Math.min(B, Math.floor(units / T) * 4), I, O, inp, w, bias, out, act, this.gemmWorkspace);
     } catch (e) {
       error = e;
     }
