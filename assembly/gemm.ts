@@ -52,6 +52,9 @@ const NR: i32 = 8;
 const MC: i32 = 120;
 const KC: i32 = 512;
 const NC: i32 = 512;
+// Rows of k the row-major packers (packB_n, packA_t) copy across every panel before moving on:
+// 16 rows of a 512-float block are 32 KiB, inside L1 with the panels being written.
+const KP: i32 = 16;
 
 // Workspace layout: [packed B: KC*NC | packed A: MC*KC | edge tile: MR*NR] f32.
 const WS_B: usize = 0;
@@ -216,25 +219,33 @@ function mergeTile(tile: usize, c: usize, ldcb: usize, mr: i32, nr: i32, beta: b
 }
 
 // Pack B (kc,nc), stored row-major (k rows, ldb apart), into NR-column panels [k][NR],
-// zero-padding the last panel.
+// zero-padding the last panel. The full panels are packed KP rows of k at a time, every panel of
+// those rows before the next rows: each source row is then read once, front to back, instead of
+// once per panel down a column at a stride of ldb (a power-of-two ldb maps such a column to a few
+// cache sets, which evict each other before the next panel reads the rest of the same lines).
 function packB_n(b: usize, ldb: i32, kc: i32, nc: i32, dst: usize): void {
   const ldbb = <usize>ldb << 2;
-  for (let jr = 0; jr < nc; jr += NR) {
-    const nr = nc - jr;
-    let src = b + (<usize>jr << 2);
-    if (nr >= NR) {
-      for (let k = 0; k < kc; k++) {
-        v128.store(dst, v128.load(src));
-        v128.store(dst, v128.load(src, 16), 16);
+  const full = nc & ~(NR - 1), panel = <usize>(kc * NR) * 4;
+  for (let k0 = 0; k0 < kc; k0 += KP) {
+    const k1 = min(kc, k0 + KP);
+    for (let jr = 0; jr < full; jr += NR) {
+      let src = b + <usize>k0 * ldbb + (<usize>jr << 2);
+      let d = dst + <usize>(jr / NR) * panel + <usize>(k0 * NR) * 4;
+      for (let k = k0; k < k1; k++) {
+        v128.store(d, v128.load(src));
+        v128.store(d, v128.load(src, 16), 16);
         src += ldbb;
-        dst += NR * 4;
+        d += NR * 4;
       }
-    } else {
-      for (let k = 0; k < kc; k++) {
-        for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>j << 2), j < nr ? load<f32>(src + (<usize>j << 2)) : 0);
-        src += ldbb;
-        dst += NR * 4;
-      }
+    }
+  }
+  if (full < nc) {
+    const nr = nc - full;
+    let src = b + (<usize>full << 2), d = dst + <usize>(full / NR) * panel;
+    for (let k = 0; k < kc; k++) {
+      for (let j = 0; j < NR; j++) store<f32>(d + (<usize>j << 2), j < nr ? load<f32>(src + (<usize>j << 2)) : 0);
+      src += ldbb;
+      d += NR * 4;
     }
   }
 }
@@ -296,24 +307,32 @@ function packA_n(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
 }
 
 // Pack A (mc,kc) given stored transposed, (kc,mc) row-major (lda apart), into MR-row
-// panels [k][MR]: each k is a contiguous run of MR = 4 floats, copied as one v128.
+// panels [k][MR]: each k is a contiguous run of MR = 4 floats, copied as one v128. As packB_n,
+// the full panels are packed KP rows of k at a time, every panel of those rows before the next
+// rows, so each source row is read once front to back (the tn form's A at a power-of-two lda
+// otherwise thrashes a few cache sets, one column of rows per panel).
 function packA_t(a: usize, lda: i32, kc: i32, mc: i32, dst: usize): void {
   const ldab = <usize>lda << 2;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const mr = mc - ir;
-    let src = a + (<usize>ir << 2);
-    if (mr >= MR) {
-      for (let k = 0; k < kc; k++) {
-        v128.store(dst, v128.load(src));
+  const full = mc & ~(MR - 1), panel = <usize>(kc * MR) * 4;
+  for (let k0 = 0; k0 < kc; k0 += KP) {
+    const k1 = min(kc, k0 + KP);
+    for (let ir = 0; ir < full; ir += MR) {
+      let src = a + <usize>k0 * ldab + (<usize>ir << 2);
+      let d = dst + <usize>(ir / MR) * panel + <usize>(k0 * MR) * 4;
+      for (let k = k0; k < k1; k++) {
+        v128.store(d, v128.load(src));
         src += ldab;
-        dst += MR * 4;
+        d += MR * 4;
       }
-    } else {
-      for (let k = 0; k < kc; k++) {
-        for (let i = 0; i < MR; i++) store<f32>(dst + (<usize>i << 2), i < mr ? load<f32>(src + (<usize>i << 2)) : 0);
-        src += ldab;
-        dst += MR * 4;
-      }
+    }
+  }
+  if (full < mc) {
+    const mr = mc - full;
+    let src = a + (<usize>full << 2), d = dst + <usize>(full / MR) * panel;
+    for (let k = 0; k < kc; k++) {
+      for (let i = 0; i < MR; i++) store<f32>(d + (<usize>i << 2), i < mr ? load<f32>(src + (<usize>i << 2)) : 0);
+      src += ldab;
+      d += MR * 4;
     }
   }
 }

@@ -2,7 +2,8 @@
 // Runs every benchmark case: validates it, times it beside its baseline (and its peer, where
 // TensorFlow.js does the same work), prints a table (or, with --json, one JSON array of results
 // with stable names; each row carries "simd" and "threads"). --filter matches the case name, or
-// "<name> <simd> threads=<n>" (e.g. --filter relaxed, --filter threads=2).
+// "<name> <simd> threads=<n>" (e.g. --filter relaxed, --filter threads=2); alternatives are separated
+// by "|" (--filter 'W1|gemm_' runs the cases matching either).
 import { clearKeyedTimings, formatTable, runCase, type BenchCase, type BenchResult, type RunOptions } from "./harness.js";
 import { closeEngines } from "./common.js";
 import * as gemm from "./gemm.bench.js";
@@ -16,6 +17,7 @@ import * as csv from "./csv.bench.js";
 import * as sgns from "./sgns.bench.js";
 import * as synth from "./synth.bench.js";
 import * as ddpg from "./ddpg.bench.js";
+import * as evaluate from "./evaluate.bench.js";
 
 type Suite = { name: string; cases: () => Promise<BenchCase[]> };
 const SUITES: Suite[] = [
@@ -30,6 +32,7 @@ const SUITES: Suite[] = [
   { name: "sgns", cases: sgns.cases },
   { name: "synth", cases: synth.cases },
   { name: "ddpg", cases: ddpg.cases },
+  { name: "evaluate", cases: evaluate.cases },
 ];
 
 export async function runBenchmarks(args: { json?: boolean; filter?: string; quick?: boolean; log?: (s: string) => void }): Promise<BenchResult[]> {
@@ -39,7 +42,8 @@ export async function runBenchmarks(args: { json?: boolean; filter?: string; qui
   const log = args.log ?? ((s: string) => process.stderr.write(s + "\n"));
   const results: BenchResult[] = [];
   clearKeyedTimings();
-  const matches = (c: BenchCase): boolean => !args.filter || `${c.name} ${c.simd ?? "-"} threads=${c.threads}`.includes(args.filter);
+  const alternatives = args.filter ? args.filter.split("|").filter((f) => f !== "") : [];
+  const matches = (c: BenchCase): boolean => alternatives.length === 0 || alternatives.some((f) => `${c.name} ${c.simd ?? "-"} threads=${c.threads}`.includes(f));
   for (const suite of SUITES) {
     try {
       const cases = (await suite.cases()).filter(matches);

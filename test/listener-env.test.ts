@@ -10,6 +10,8 @@ import { DdpgAgent, LISTWISE_NETWORKS, type DdpgConfig } from "../src/agent/ddpg
 import { DdpgPolicy } from "../src/agent/policy.js";
 import { Trainer } from "../src/agent/train.js";
 import { loadEngine } from "./util/engine.js";
+import { runOnline } from "../src/eval/protocols/online.js";
+import { allocStates } from "../src/core/state.js";
 
 const N = 10, K = 3;
 
@@ -124,6 +126,24 @@ describe("ListenerEnv", () => {
     const ranked = Array.from(probs.keys()).filter((i) => !s.tracks.includes(i)).sort((x, y) => probs[x] - probs[y] || x - y);
     expect(Array.from(out)).toEqual(ranked.slice(0, K));
     expect(meanReward(env, oracle, 200, 11)).toBeGreaterThan(meanReward(env, random, 200, 11) + 0.5);
+  });
+});
+
+describe("the oracle of environments run in lockstep", () => {
+  it("each row gets its own listener's best tracks: the online figures of 6 lockstep environments equal one environment's", () => {
+    const model = new ListenerModel({ numTracks: 400, numGenres: 8, seed: 3 });
+    const one = new ListenerEnv(model, { steps: 3 });
+    const envs = Array.from({ length: 6 }, () => new ListenerEnv(model, { steps: 3 }));
+    const single = runOnline(one, [one.oracle()], { seeds: [4], episodes: 20, bootstrap: { B: 20 } });
+    const lockstep = runOnline(envs, [ListenerEnv.oracleOf(envs)], { seeds: [4], episodes: 20, bootstrap: { B: 20 } });
+    const mean = (r: typeof single, m: string) => r.metrics.find((x) => x.metric === m)!.values.oracle.mean;
+    expect(mean(lockstep, "episode_reward")).toBe(mean(single, "episode_reward"));
+    expect(mean(lockstep, "reward_flags")).toBe(mean(single, "reward_flags"));
+    expect(mean(single, "episode_reward")).toBeGreaterThan(0);
+    // outside the protocol, without the rows' environments, it refuses a batch
+    const oracle = ListenerEnv.oracleOf(envs), s = allocStates(2, 10);
+    expect(() => oracle.recommend(s, 2, 3, new Int32Array(6), new Rng(0))).toThrow(/rows' environments were given for -1/);
+    expect(() => ListenerEnv.oracleOf([one, new ListenerEnv(new ListenerModel({ numTracks: 50, seed: 1 }))])).toThrow(/share one listener model/);
   });
 });
 

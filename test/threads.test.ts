@@ -6,7 +6,9 @@
 // told to split any call (parallelMinRows = 1), so catalogs of 2 rows up split into 2 or 3 parts,
 // some empty. Indices and scores must be equal (NaN padding included) with and without groups,
 // exclusions, distinct groups, a per-track bias (NaN and infinite entries too), ties everywhere.
-// GEMM: Engine.gemm split into column or row panels against the kernel on one thread, bit for bit.
+// Top-k split by listener groups (rows too few to split): the same comparison.
+// GEMM: Engine.gemm split into column or row panels against the kernel on one thread, bit for bit;
+// Engine.denseForward split into row panels likewise.
 // And: a worker's trap comes back as the caller's Error, the pool still works after it; missing
 // shared memory or workers fall back to one thread, saying so once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -115,6 +117,37 @@ describe("top-k on three threads equals one thread, bit for bit", () => {
     }
   }, 120_000);
 
+  it("split by listener groups (catalogs too small to split by rows): every group count, k, exclusions, distinct, bias", () => {
+    const rng = new Rng(15);
+    three.topk.parallelMinRows = 1 << 30;
+    three.topk.parallelMinWork = 0;
+    try {
+      let groups = 0;
+      for (const N of [0, 1, 17, 100, 1000, 4099]) {
+        for (const [Q, G] of [[1, 1], [2, 2], [3, 3], [6, 2], [9, 3], [15, 5], [16, 4], [16, 16], [14, 7]] as [number, number][]) {
+          const D = [1, 3, 7, 32, 33][rng.int(5)];
+          const k = [1, 3, 10, N + 2][rng.int(4)] % (CAP.maxK + 1);
+          const X = rng.int(CAP.maxX + 1);
+          const c = makeCase(rng, N, D, Q, G, k, X, rng.int(2) === 1, rng.int(2) === 1, rng.int(2) === 1);
+          const r1 = run(one, c), r3 = run(three, c);
+          const what = `N=${N} D=${D} Q=${Q} G=${G} k=${k} X=${X} distinct=${c.distinct} bias=${!!c.b}`;
+          expect(same(r3.idx, r1.idx), `${what}: indices`).toBe(-1);
+          expect(same(r3.score, r1.score), `${what}: scores`).toBe(-1);
+          const want = k === 0 || Q === 0 || N === 0 || G < 2 ? "none" : "groups"; // an empty catalog is no work
+          expect(three.topk.lastSplit, what).toBe(want);
+          if (want === "groups") {
+            expect(r3.parts).toBe(Math.min(3, G));
+            groups++;
+          }
+        }
+      }
+      expect(groups).toBeGreaterThan(30);
+    } finally {
+      three.topk.parallelMinRows = 1;
+      three.topk.parallelMinWork = 1 << 21;
+    }
+  }, 120_000);
+
   it("the merge kernel alone: parts that hold every candidate give topk_f32's result", () => {
     // Two parts over the same rows would double-count; parts over disjoint ranges are what the host makes.
     const rng = new Rng(3);
@@ -149,6 +182,28 @@ describe("GEMM split into panels equals one thread, bit for bit", () => {
         }
       }
     }
+  });
+
+  it("dense forward split into row panels equals the kernel on one thread (odd shapes, every activation, with and without bias)", () => {
+    const rng = new Rng(12);
+    const calls = three.engine.pool!.calls("dense_forward");
+    for (const [B, I, O] of [[1, 3, 5], [7, 9, 3], [9, 33, 17], [13, 5, 1], [64, 320, 256], [130, 65, 33], [37, 1, 41]] as [number, number, number][]) {
+      for (const act of [0, 1, 2, 3]) {
+        for (const withBias of [false, true]) {
+          const inp = new Float32Array(B * I).map(() => rng.normal()), w = new Float32Array(I * O).map(() => rng.normal());
+          const bias = new Float32Array(O).map(() => rng.normal());
+          const out: Float32Array[] = [];
+          for (const s of [one, three]) {
+            s.a.f32().set(inp); s.b.f32().set(w); s.c.f32().fill(7); s.bias.f32().set(bias);
+            s.engine.denseForward(B, I, O, s.a.ptr, s.b.ptr, withBias ? s.bias.ptr : 0, s.c.ptr, act);
+            out.push(s.c.f32().slice(0, B * O + 3)); // and nothing written past the B rows
+          }
+          expect(same(out[1], out[0]), `${B}x${I}x${O} act=${act} bias=${withBias}`).toBe(-1);
+          expect(Array.from(out[0].subarray(B * O))).toEqual([7, 7, 7]);
+        }
+      }
+    }
+    expect(three.engine.pool!.calls("dense_forward")).toBeGreaterThan(calls);
   });
 
   it("one thread's engine.gemm is the kernel itself; small products stay on the calling thread", () => {

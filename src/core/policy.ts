@@ -16,4 +16,10 @@ export interface Policy {
    * read feedback ignore `states.kept`.
    */
   recommend(states: States, B: number, K: number, out: Int32Array, rng: Rng, exclude?: { ids: Int32Array; X: number }): void;
+  /**
+   * Optional, for policies that read the environment itself (the listener's oracle): the online
+   * protocol calls it before each recommend() with, for rows 0..count-1 of that call, the index of
+   * the environment (in the list it runs in lockstep) the row's state comes from.
+   */
+  onlineRows?(envOfRow: Int32Array, count: number): void;
 }

@@ -17,8 +17,9 @@
 //
 // Threads: with threads = n > 1 the engine starts n - 1 workers (src/engine/threads.ts) running
 // the same module on the same shared memory; per-thread workspaces are laid out by the plan
-// (LayoutContext.threads), and the host wrappers split large calls: top-k by catalog rows
-// (src/engine/topk.ts), GEMM by panels (Engine.gemm), item2vec batches (src/embed/item2vec.ts).
+// (LayoutContext.threads), and the host wrappers split large calls: top-k by catalog rows or by
+// listeners (src/engine/topk.ts), GEMM by panels (Engine.gemm), a dense layer's forward by batch
+// rows (Engine.denseForward), item2vec batches (src/embed/item2vec.ts).
 //
 // Instantiation goes through @assemblyscript/loader, which accepts bytes, a Response or
 // a compiled Module alike. Kernels are then called on the raw instance exports, not on the
@@ -283,6 +284,42 @@ export class Engine {
       }
     }
     let error: unknown = null;
+    for (let t = 1; t < T; t++) {
+      try { pool!.wait(t - 1); } catch (e) { error ??= e; }
+    }
+    if (error) throw error;
+  }
+
+  /**
+   * dense_forward on every thread: out (B, O) = act(inp (B, I) · w (I, O) + bias) (bias 0: none),
+   * as the kernel. A layer of at least gemmParallelMin multiply-adds with at least 8 rows is split
+   * into row panels (multiples of the microkernel's 4 rows), each thread its panel on its own GEMM
+   * workspace: every output row is computed by the same microkernel over the same K blocks, and its
+   * bias and activation by the same code, so the result is bit-identical to one thread. Smaller
+   * layers, and one thread, call the kernel directly.
+   */
+  denseForward(B: number, I: number, O: number, inp: number, w: number, bias: number, out: number, act: number): void {
+    const x = this.x, pool = this.pool;
+    const T = pool === null || B * I * O < this.gemmParallelMin ? 1 : Math.min(this.threads, Math.floor(B / 4));
+    if (T < 2) {
+      x.dense_forward(B, I, O, inp, w, bias, out, act, this.gemmWorkspace);
+      return;
+    }
+    // panel t: rows [4·⌊units·t/T⌋, 4·⌊units·(t+1)/T⌋) (no closure: nothing allocated per call)
+    const units = Math.ceil(B / 4);
+    for (let t = T - 1; t >= 1; t--) {
+      const r0 = Math.min(B, Math.floor((units * t) / T) * 4), r1 = Math.min(B, Math.floor((units * (t + 1)) / T) * 4);
+      const g = pool!.args(t - 1);
+      g[0] = r1 - r0; g[1] = I; g[2] = O; g[3] = inp + r0 * I * 4; g[4] = w; g[5] = bias; g[6] = out + r0 * O * 4; g[7] = act;
+      g[8] = this.gemmWorkspaceOf(t);
+      pool!.start(t - 1, "dense_forward", 9);
+    }
+    let error: unknown = null;
+    try {
+      x.dense_forward(Math.min(B, Math.floor(units / T) * 4), I, O, inp, w, bias, out, act, this.gemmWorkspace);
+    } catch (e) {
+      error = e;
+    }
     for (let t = 1; t < T; t++) {
       try { pool!.wait(t - 1); } catch (e) { error ??= e; }
     }

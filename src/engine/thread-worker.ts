@@ -60,14 +60,22 @@ export async function serveEngineThread(init: ThreadInit, post: (message: unknow
   }
 }
 
-// A kernel call with its arguments read from the control block, without building an array.
+// A kernel call with its arguments read from the control block, without building an array (every
+// count a pool kernel takes has its case: 9 dense_forward, 10 sgns, 11 gemm, 15/16 topk, 17/18 parts).
 function call(f: Kernel, n: number, a: Float64Array): number | undefined {
   const A = ARGS;
   switch (n) {
+    case 9: return f(a[A], a[A + 1], a[A + 2], a[A + 3], a[A + 4], a[A + 5], a[A + 6], a[A + 7], a[A + 8]);
     case 10: return f(a[A], a[A + 1], a[A + 2], a[A + 3], a[A + 4], a[A + 5], a[A + 6], a[A + 7], a[A + 8], a[A + 9]);
     case 11: return f(a[A], a[A + 1], a[A + 2], a[A + 3], a[A + 4], a[A + 5], a[A + 6], a[A + 7], a[A + 8], a[A + 9], a[A + 10]);
+    case 15: return f(a[A], a[A + 1], a[A + 2], a[A + 3], a[A + 4], a[A + 5], a[A + 6], a[A + 7], a[A + 8], a[A + 9], a[A + 10],
+                      a[A + 11], a[A + 12], a[A + 13], a[A + 14]);
+    case 16: return f(a[A], a[A + 1], a[A + 2], a[A + 3], a[A + 4], a[A + 5], a[A + 6], a[A + 7], a[A + 8], a[A + 9], a[A + 10],
+                      a[A + 11], a[A + 12], a[A + 13], a[A + 14], a[A + 15]);
     case 17: return f(a[A], a[A + 1], a[A + 2], a[A + 3], a[A + 4], a[A + 5], a[A + 6], a[A + 7], a[A + 8], a[A + 9], a[A + 10],
                       a[A + 11], a[A + 12], a[A + 13], a[A + 14], a[A + 15], a[A + 16]);
+    case 18: return f(a[A], a[A + 1], a[A + 2], a[A + 3], a[A + 4], a[A + 5], a[A + 6], a[A + 7], a[A + 8], a[A + 9], a[A + 10],
+                      a[A + 11], a[A + 12], a[A + 13], a[A + 14], a[A + 15], a[A + 16], a[A + 17]);
     default: {
       const args: number[] = [];
       for (let i = 0; i < n; i++) args.push(a[A + i]);

@@ -1,6 +1,7 @@
 // The worker-thread engine's pool: extra threads that run kernels of the same module on the same
 // shared WebAssembly.Memory, so a kernel call can be split (top-k by catalog rows, GEMM by column or
-// row panels, item2vec batches) and run on every core at once.
+// row panels, item2vec batches; top-k of many listeners by listener groups, a dense layer's forward by
+// batch rows) and run on every core at once.
 //
 // Each worker (Node worker_threads or a Web Worker; src/engine/thread-worker.ts) instantiates the
 // engine module on the shared memory once, then waits on its control block. A call is a kernel
@@ -29,7 +30,8 @@
 // src/engine/node-threads.ts for Node and webThreads() below for browsers.
 
 /** The kernels a worker can run (their order defines the op codes of the protocol). */
-export const THREAD_KERNELS = ["gemm_f32_nn", "gemm_f32_nt", "gemm_f32_tn", "topk_part_f32", "sgns_step_f32", "topk_part_i8"] as const;
+export const THREAD_KERNELS = ["gemm_f32_nn", "gemm_f32_nt", "gemm_f32_tn", "topk_part_f32", "sgns_step_f32", "topk_part_i8",
+  "topk_f32", "topk_i8", "dense_forward"] as const;
 export type ThreadKernel = (typeof THREAD_KERNELS)[number];
 
 export const MAX_ARGS = 20;
@@ -113,6 +115,8 @@ export class ThreadPool {
   private readonly op = new Map<string, number>();
   private readonly block = canBlock();
   private closed = false;
+  /** Calls started per kernel since the pool started (indexed like THREAD_KERNELS; see calls()). */
+  private readonly counts = new Float64Array(THREAD_KERNELS.length);
 
   private constructor(private readonly threads: EngineThread[], control: SharedArrayBuffer, names: readonly string[]) {
     this.i32 = threads.map((_, i) => new Int32Array(control, i * CTL_BYTES, CTL_BYTES / 4));
@@ -155,13 +159,19 @@ export class ThreadPool {
   /** Start `kernel` on worker w with its first `nargs` argument slots; returns at once. */
   start(w: number, kernel: ThreadKernel, nargs: number): void {
     if (this.closed) throw new Error("encore engine: the engine's threads are closed");
-    const c = this.i32[w];
-    c[OP] = this.op.get(kernel)!;
+    const c = this.i32[w], op = this.op.get(kernel)!;
+    this.counts[op]++;
+    c[OP] = op;
     c[NARGS] = nargs;
     const s = (this.seq[w] + 1) | 0;
     this.seq[w] = s;
     Atomics.store(c, SEQ, s);
     Atomics.notify(c, SEQ);
+  }
+
+  /** Calls of `kernel` started on the workers so far (which work a run split, e.g. in tests). */
+  calls(kernel: ThreadKernel): number {
+    return this.counts[this.op.get(kernel)!];
   }
 
   /** Wait for worker w's call to finish; returns the kernel's result (0 for void), throws its error. */

@@ -15,7 +15,10 @@
 // 2·parallelMinRows catalog rows is split by rows: each thread scans its contiguous range into
 // its own heaps (topk_part_f32, on its own workspace), and the calling thread merges the parts'
 // candidates (topk_merge_f32). The selection's order (score descending, index ascending) is
-// total, so the result is exactly the one-thread result, bit for bit, whatever the split.
+// total, so the result is exactly the one-thread result, bit for bit, whatever the split. A call
+// over fewer rows but for several listeners (groups), with at least parallelMinWork multiply-adds
+// per thread, is split by groups instead: each thread runs the whole top-k of its listeners
+// (an evaluation's batch of states); groups are independent, so this too is the one-thread result.
 //
 // Semantics (per query vector q of Q, in G groups of Kg = Q/G consecutive vectors):
 //   indices[q·k + s], scores[q·k + s], s = 0..k-1: the k best tracks by score = dot(w_q, e_i)
@@ -198,8 +201,16 @@ export class TopK {
   workspaceStride = 0;
   /** A call is split across threads only when every thread gets at least this many catalog rows. */
   parallelMinRows = 16384;
+  /**
+   * A call too small in rows for that, but with several groups, is split by groups when it has at
+   * least this many multiply-adds (Q·N·D) per thread: each thread scans the whole catalog for its
+   * own listeners (an evaluation's batch of states against a modest catalog).
+   */
+  parallelMinWork = 1 << 21;
   /** How many parts the last run() was split into (1: not split). */
   lastParts = 1;
+  /** How the last run() was split: by catalog rows, by groups of queries, or not at all. */
+  lastSplit: "rows" | "groups" | "none" = "none";
   private pool: ThreadPool | null = null;
   private threads = 1;
 
@@ -349,8 +360,15 @@ export class TopK {
     if (bias !== 0) for (const r of [this.candidateIndexRegion, this.candidateScoreRegion]) checkDisjoint(bias, N * 4, r, "bias");
     const T = Math.min(this.threads, Math.floor(N / Math.max(1, this.parallelMinRows)));
     const qbias = bias !== 0 ? this.queryBiasRegion.ptr : 0;
-    this.lastParts = T < 2 || k === 0 || Q === 0 ? 1 : T;
-    if (T < 2 || k === 0 || Q === 0) {
+    const Tg = Math.min(this.threads, G, Math.floor((Q * N * D) / Math.max(1, this.parallelMinWork)));
+    const split = k === 0 || Q === 0 ? "none" : T >= 2 ? "rows" : Tg >= 2 ? "groups" : "none";
+    this.lastParts = split === "rows" ? T : split === "groups" ? Tg : 1;
+    this.lastSplit = split;
+    if (split === "groups") {
+      this.runGroups(Tg, copy ? copy.descriptorRegion.ptr : 0, catalog, N, D, Q, G, k, X, distinct ? 1 : 0, bias, qbias);
+      return;
+    }
+    if (split === "none") {
       if (copy) {
         x.topk_i8(catalog, copy.descriptorRegion.ptr, N, D, this.queryRegion.ptr, Q, G, k, this.exclusionRegion.ptr, X,
           distinct ? 1 : 0, this.indexRegion.ptr, this.scoreRegion.ptr, this.workspaceRegion.ptr, bias, qbias);
@@ -361,6 +379,42 @@ export class TopK {
       return;
     }
     this.runParts(T, catalog, N, D, Q, G, k, X, distinct ? 1 : 0, bias, qbias, copy ? copy.descriptorRegion.ptr : 0);
+  }
+
+  // The call split by groups: thread t takes groups [g(t), g(t + 1)), i.e. their queries, exclusion
+  // rows, bias weights and output rows (contiguous, Kg queries per group), and runs the whole top-k
+  // of them over the whole catalog on workspace t; thread 0 (this one) takes the first range while
+  // the workers run. Groups never interact (distinct acts within a group) and every score is
+  // computed the same way on every scan path (assembly/topk_scan.ts), so each group's result is
+  // the one-thread result, bit for bit; nothing is merged.
+  private runGroups(T: number, cat: number, catalog: number, N: number, D: number, Q: number, G: number, k: number, X: number,
+                    distinct: number, bias: number, qbias: number): void {
+    const x = this.x!, pool = this.pool!, Kg = Q / G;
+    const W = this.queryRegion.ptr, ex = this.exclusionRegion.ptr, oi = this.indexRegion.ptr, os = this.scoreRegion.ptr, ws = this.workspaceRegion.ptr;
+    for (let t = T - 1; t >= 1; t--) {
+      const g0 = Math.floor((G * t) / T), g = Math.floor((G * (t + 1)) / T) - g0, q0 = g0 * Kg, q = g * Kg;
+      const w = W + q0 * D * 4, e = ex + g0 * X * 4, ii = oi + q0 * k * 4, ss = os + q0 * k * 4, wt = ws + t * this.workspaceStride;
+      const qb = qbias !== 0 ? qbias + q0 * 4 : 0;
+      const a = pool.args(t - 1);
+      // topk_i8 takes the copy's descriptor after the catalog, the other arguments one later
+      const o = cat ? 1 : 0;
+      a[0] = catalog; if (cat) a[1] = cat;
+      a[1 + o] = N; a[2 + o] = D; a[3 + o] = w; a[4 + o] = q; a[5 + o] = g; a[6 + o] = k; a[7 + o] = e; a[8 + o] = X;
+      a[9 + o] = distinct; a[10 + o] = ii; a[11 + o] = ss; a[12 + o] = wt; a[13 + o] = bias; a[14 + o] = qb;
+      pool.start(t - 1, cat ? "topk_i8" : "topk_f32", 15 + o);
+    }
+    let error: unknown = null;
+    const g1 = Math.floor(G / T), q1 = g1 * Kg;
+    try {
+      if (cat) x.topk_i8(catalog, cat, N, D, W, q1, g1, k, ex, X, distinct, oi, os, ws, bias, qbias);
+      else x.topk_f32(catalog, N, D, W, q1, g1, k, ex, X, distinct, oi, os, ws, bias, qbias);
+    } catch (e) {
+      error = e;
+    }
+    for (let t = 1; t < T; t++) {
+      try { pool.wait(t - 1); } catch (e) { error ??= e; }
+    }
+    if (error) throw error;
   }
 
   // The split call: T contiguous row ranges (boundaries multiples of 16 rows), thread t scanning

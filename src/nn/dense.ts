@@ -84,13 +84,13 @@ export class Dense {
 
   /**
    * out = act(inp · w + b) for the first B rows; `inp` is a byte pointer to (B, I) f32.
-   * `params` selects the online ("value") or the target weights.
+   * `params` selects the online ("value") or the target weights. Large layers run on every thread
+   * (Engine.denseForward: row panels, bit-identical to one thread).
    */
   forward(inp: number, B: number, params: "value" | "target" = "value"): void {
     this.checkBatch(B);
     const e = this.plan.engine;
-    e.x.dense_forward(B, this.inputs, this.outputs, inp, this.w.ptr(params), this.b ? this.b.ptr(params) : 0,
-      this.out.ptr, this.act, e.gemmWorkspace);
+    e.denseForward(B, this.inputs, this.outputs, inp, this.w.ptr(params), this.b ? this.b.ptr(params) : 0, this.out.ptr, this.act);
   }
 
   /**

@@ -12,7 +12,8 @@
 // the same objective.
 //
 // The oracle policy knows the listener's true skip probabilities: at each step it recommends
-// the K unheard tracks least likely to be skipped at the next position. It is the ceiling of
+// the K unheard tracks least likely to be skipped at the next position (ListenerEnv.oracleOf: of
+// each row's own listener, when several environments run in lockstep). It is the ceiling of
 // the online protocol (a greedy one: it does not plan for drift inside the list).
 //
 // No `node:` imports.
@@ -140,32 +141,71 @@ export class ListenerEnv implements Environment {
 
   /** The oracle: for the current listener, the K unheard tracks least likely to be skipped next. */
   oracle(name = "oracle"): Policy {
-    const env = this;
-    const probs = new Float64Array(this.model.numTracks);
+    return ListenerEnv.oracleOf([this], name);
+  }
+
+  /**
+   * The oracle of several environments run in lockstep (the online protocol with a list of
+   * environments, which tells it each row's environment through onlineRows): row b of a
+   * recommend() gets the K unheard tracks its own environment's listener is least likely to skip.
+   * With one environment it takes one state at a time and needs no onlineRows. The environments
+   * must share one model and catalog.
+   */
+  static oracleOf(envs: readonly ListenerEnv[], name = "oracle"): Policy {
+    if (envs.length === 0) throw new Error("oracle: no environment given");
+    const first = envs[0];
+    for (const e of envs) if (e.model !== first.model || !sameTracks(e.map.toModel, first.map.toModel)) throw new Error("oracle: the environments must share one listener model and catalog");
+    const probs = new Float64Array(first.model.numTracks);
+    const rowEnv = new Int32Array(envs.length);
+    let rows = -1;
     return {
       name,
+      onlineRows(envOfRow: Int32Array, count: number): void {
+        if (!(count >= 0 && count <= envs.length)) throw new Error(`oracle: ${count} rows, for ${envs.length} environments`);
+        for (let b = 0; b < count; b++) {
+          const j = envOfRow[b];
+          if (!(j >= 0 && j < envs.length)) throw new Error(`oracle: row ${b} comes from environment ${j}, not one of its ${envs.length}`);
+          rowEnv[b] = j;
+        }
+        rows = count;
+      },
       recommend(s: States, B: number, K: number, out: Int32Array, _rng: Rng, exclude?: { ids: Int32Array; X: number }): void {
         const states = s.tracks;
-        const listener = env.listener;
-        if (listener === null) throw new Error("oracle: the environment has no listener yet (reset it first)");
-        if (B !== 1) throw new Error(`oracle: it knows only the environment's current listener, so it takes one state at a time (got ${B})`);
-        env.model.skipProbabilities(listener, probs);
-        const N = env.N, toModel = env.map.toModel;
-        for (let k = 0; k < K; k++) {
-          let best = -1, bestP = Infinity;
-          for (let i = 0; i < toModel.length; i++) {
-            const p = probs[toModel[i]];
-            if (!(p < bestP)) continue;
-            if (contains(states, 0, N, i) || contains(out, 0, k, i)) continue;
-            if (exclude && contains(exclude.ids, 0, exclude.X, i)) continue;
-            best = i;
-            bestP = p;
+        if (envs.length === 1) {
+          if (B !== 1) throw new Error(`oracle: it knows only the environment's current listener, so it takes one state at a time (got ${B})`);
+          rowEnv[0] = 0;
+        } else if (rows !== B) {
+          throw new Error(`oracle: ${B} states, but the rows' environments were given for ${rows} (run it in the online protocol, which calls onlineRows first)`);
+        }
+        rows = -1;
+        const N = first.N, X = exclude ? exclude.X : 0, toModel = first.map.toModel;
+        for (let b = 0; b < B; b++) {
+          const env = envs[rowEnv[b]], listener = env.listener;
+          if (listener === null) throw new Error("oracle: the environment has no listener yet (reset it first)");
+          env.model.skipProbabilities(listener, probs);
+          for (let k = 0; k < K; k++) {
+            let best = -1, bestP = Infinity;
+            for (let i = 0; i < toModel.length; i++) {
+              const p = probs[toModel[i]];
+              if (!(p < bestP)) continue;
+              if (contains(states, b * N, b * N + N, i) || contains(out, b * K, b * K + k, i)) continue;
+              if (exclude && contains(exclude.ids, b * X, b * X + X, i)) continue;
+              best = i;
+              bestP = p;
+            }
+            out[b * K + k] = best;
           }
-          out[k] = best;
         }
       },
     };
   }
+}
+
+function sameTracks(a: Int32Array, b: Int32Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function contains(a: Int32Array, from: number, to: number, x: number): boolean {

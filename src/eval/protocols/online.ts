@@ -4,6 +4,10 @@
 // e of seed s is one cluster shared by every policy, and the agent's paired differences
 // (./paired.ts) compare policies episode by episode. Headline: episode_reward and
 // reward_flags. Steps per episode is reported as a neutral figure (most environments fix it).
+// Several environments run their episodes in lockstep: each step is one batched recommend() over
+// the active ones (on the worker-thread engine, one batched forward and one multi-listener top-k
+// the threads split); a policy that reads the environments (the oracle) is told which environment
+// each row comes from (Policy.onlineRows).
 //
 // This file imports nothing from Node.
 import { Rng } from "../../rng.js";
@@ -83,6 +87,7 @@ export function runOnline(envs: EnvSource, policies: PolicySource, opts: OnlineO
           st.tracks.set(cur[active[q]].tracks, q * N);
           st.kept.set(cur[active[q]].kept, q * N);
         }
+        policy.onlineRows?.(active, A);
         policy.recommend(stateRows(st, N, 0, A), A, K, out.subarray(0, A * K), prng);
         // out row q belongs to env active[q]: move rows into each env's list slot (descending q
         // never overwrites a row not yet moved, since active[q] >= q).
