@@ -305,6 +305,8 @@ export interface Staged {
   staged: TrackVocab;
   plays: Int32Array;
   report: DatasetReport;
+  /** Sorted runs the session-id set spilled to disk. */
+  idRuns: number;
 }
 
 /**
@@ -367,7 +369,7 @@ async function stageLogs(inputs: DatasetInputs, opt: ResolvedDatasetOptions, bui
       report.dropped.duplicates += st.duplicateSessions;
     }
     const deferred = drop ? [] : sessionIds.finish(opt.lenient).duplicates;
-    return { staged, plays, report, deferred };
+    return { staged, plays, report, deferred, idRuns: sessionIds.spilled };
   } finally {
     sessionIds.dispose();
   }
