@@ -13,7 +13,7 @@ import { MemoryRunStore, type RunStore } from "../src/data/session-ids.js";
 import { FileRunStore } from "../src/data/session-runs.js";
 import { ItemKnnPolicy, PopularPolicy, trainingPlayCounts, trainingPlayCountsStream, type TrainingSessions } from "../src/eval/baselines.js";
 import { MarkovSource } from "../src/eval/session-baselines.js";
-import { MAX_PAIR_CATALOG, PairCounts } from "../src/eval/pair-runs.js";
+import { MAX_PAIR_CATALOG, PairCounts, sortPairs } from "../src/eval/pair-runs.js";
 import { Rng } from "../src/rng.js";
 import { itemKnnFitReference, markovFitReference, playCountsReference } from "./reference/baselines.js";
 
@@ -244,29 +244,50 @@ describe("trainingPlayCountsStream", () => {
 });
 
 describe("PairCounts", () => {
-  it("sums every key's occurrences, flags apart, in (a, b) order, whatever the budget", () => {
+  it("sums every pair's occurrences, flags apart, in (a, b) order, whatever the budget", () => {
     const V = 1000, rng = new Rng(14);
-    const keys: number[] = [];
+    const occ: [number, number, number][] = [];
     for (let i = 0; i < 20_000; i++) {
       const a = rng.float() < 0.5 ? rng.int(5) : rng.int(V), b = rng.float() < 0.5 ? V - 1 - rng.int(5) : rng.int(V);
-      keys.push((a * V + b) * 2 + (rng.float() < 0.3 ? 1 : 0));
+      occ.push([a, b, rng.float() < 0.3 ? 1 : 0]);
     }
     const want = new Map<number, [number, number]>();
-    for (const k of keys) {
-      const p = Math.floor(k / 2), e = want.get(p) ?? [0, 0];
-      e[k % 2]++;
-      want.set(p, e);
+    for (const [a, b, f] of occ) {
+      const e = want.get(a * V + b) ?? [0, 0];
+      e[f]++;
+      want.set(a * V + b, e);
     }
     const order = [...want.keys()].sort((x, y) => x - y);
     for (const opts of [{}, { memoryBudget: 1024 }, { memoryBudget: 1024, spill: new MemoryRunStore() }, { memoryBudget: 8192, spill: new FileRunStore(join(dir, "pc.cache"), "pairs") }]) {
       const pc = new PairCounts("test", V, true, opts);
-      for (const k of keys) pc.add(k);
+      for (const [a, b, f] of occ) pc.add(a, 2 * b + f);
       const got: number[][] = [];
       for (const c = pc.finish(); c.next(); ) got.push([c.a * V + c.b, c.c0, c.c1]);
       if (opts.spill) expect(pc.spilled).toBeGreaterThan(1);
       pc.dispose();
       expect(got).toEqual(order.map((p) => [p, ...want.get(p)!]));
       expect(() => pc.finish()).toThrow(/test: pair counts finished twice/);
+    }
+  });
+});
+
+describe("sortPairs", () => {
+  it("orders pairs by (first, second) word over odd sizes and every range width", () => {
+    const rng = new Rng(16);
+    for (const n of [0, 1, 3, 17, 1001]) {
+      for (const [max0, max1] of [[0, 0], [1, 5], [9, 65_535], [65_536, 3], [MAX_PAIR_CATALOG - 1, 2 * MAX_PAIR_CATALOG - 1]]) {
+        const src = new Uint32Array(2 * n + 2).fill(7), dst = new Uint32Array(2 * n + 2);
+        const ref: [number, number][] = [];
+        for (let i = 0; i < n; i++) {
+          const x = rng.int(max0 + 1), y = rng.float() < 0.3 ? max1 : rng.int(max1 + 1);
+          src[2 * i] = x;
+          src[2 * i + 1] = y;
+          ref.push([x, y]);
+        }
+        ref.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+        const out = sortPairs(src, dst, n, max0, max1);
+        expect(Array.from({ length: n }, (_, i) => [out[2 * i], out[2 * i + 1]]), `n ${n} max ${max0} ${max1}`).toEqual(ref);
+      }
     }
   });
 });

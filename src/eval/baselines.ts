@@ -309,8 +309,8 @@ export class ItemKnnPolicy implements Policy {
   /**
    * The fit over the training sessions of every chunk (shards of one dataset, tracks global in
    * 0..V−1), iterated once, in bounded memory (pair-runs.ts): each session's distinct pairs
-   * are counted in both directions as keys a·V + b, 16 bytes a pair occurrence while buffered
-   * (two keys) and 16 bytes a distinct directed pair in a run, within `memoryBudget` (default
+   * are counted in both directions, 32 bytes a pair occurrence while buffered (two occurrences)
+   * and 16 bytes a distinct directed pair in a run, within `memoryBudget` (default
    * 512 MiB) plus what `spill` stores on disk. Besides, 12 bytes a track (session and play
    * counts, session stamps), the per-track scratch of the final pass (16 bytes a track) and
    * the output: 8 bytes a kept neighbour, at most V·neighbours (twice that while it is joined).
@@ -356,8 +356,8 @@ export class ItemKnnPolicy implements Policy {
             for (let x = 0; x < m; x++) {
               for (let y = x + 1; y < m && pos[y] - pos[x] <= window; y++) {
                 const a = trk[x], b = trk[y];
-                pairs.add(a * V + b);
-                pairs.add(b * V + a);
+                pairs.add(a, b);
+                pairs.add(b, a);
               }
             }
             continue;
@@ -380,8 +380,8 @@ export class ItemKnnPolicy implements Policy {
           for (let k = 0; k < n; k++) {
             if (k > 0 && und[k] === und[k - 1]) continue;
             const a = Math.floor(und[k] / V), b = und[k] - a * V;
-            pairs.add(und[k]);
-            pairs.add(b * V + a);
+            pairs.add(a, b);
+            pairs.add(b, a);
           }
         }
       }

@@ -1,26 +1,29 @@
 // Counting pairs of tracks (a, b) over a stream, in bounded memory: the shared machinery of the
 // streaming baseline fits (item-kNN's co-occurrences in baselines.ts, Markov's transitions in
-// session-baselines.ts). Each occurrence is one key, a·V + b (or (a·V + b)·2 + f with a flag
-// f ∈ {0, 1} counted apart, for Markov's skipped successors), exact in a Float64 while
-// 2·V² ≤ 2⁵³, i.e. V ≤ 2²⁶ (67 million tracks; the full MSSD has 3.7 million).
+// session-baselines.ts). Each occurrence is buffered as two u32, a and b (or b·2 + f with a
+// flag f ∈ {0, 1} counted apart, for Markov's skipped successors); the merge orders pairs by
+// the key a·V + b, exact in a Float64, for catalogs of up to 2²⁶ tracks (67 million; the full
+// MSSD has 3.7 million).
 //
 // Memory (B = memoryBudget, default 512 MiB):
-//   - a key buffer of up to B/10 bytes (8 bytes a buffered occurrence, allocated as it fills);
-//     when full it is sorted (the engine's native typed-array sort) and aggregated into a run
-//     of (a, b, count₀, count₁) entries, 4 u32 = 16 bytes each, sorted by (a, b);
+//   - an occurrence buffer of up to B/8 bytes, 16 bytes an occurrence (8 for (a, b) and 8 for
+//     the radix sort's second buffer; allocated as it fills). When full it is radix-sorted
+//     (sortPairs: one 16-bit pass per u32 word for catalogs up to 65,536 tracks, two beyond)
+//     and aggregated into a run of (a, b, count₀, count₁) entries, 4 u32 = 16 bytes each,
+//     sorted by (a, b): at most B/8 bytes a run;
 //   - runs held in memory up to B/4 bytes. Beyond that the runs are merged into one (a pair
-//     repeated across runs becomes one entry); if the merged run still holds more than half
-//     of B/4 and a store was given, it is spilled to the store (sorted runs on disk: 16 bytes a
+//     repeated across runs becomes one entry); if the merged run still holds more than B/8
+//     bytes and a store was given, it is spilled to the store (sorted runs on disk: 16 bytes a
 //     distinct pair a run) and memory starts empty again. Without a store the limit doubles
 //     instead: memory then grows with the distinct pairs (16 bytes each, twice that while
 //     merging), as the in-memory fits did.
-//   The peak is then about B: the key buffer, the runs, a fresh run (≤ 2× the key buffer, a
-//   key expanding to 16 bytes) and, while merging, a second copy of the runs.
+//   With a store the peak is about 7B/8: the buffer (B/8), the runs with a fresh one (3B/8)
+//   and, while merging, a second copy of them (3B/8).
 //   - finish() merges every run (memory and store) in one streaming k-way pass, reading each
 //     stored run in chunks of MERGE_CHUNK entries (256 KiB a run): a PairCursor yields the
 //     summed counts in (a, b) order, one entry per distinct pair.
-// Disk when spilling: 16 bytes per distinct pair per spilled run, each spilled run at least
-// B/8 bytes, so at most (total / (B/8)) runs and merge buffers of 256 KiB each.
+// Disk when spilling: 16 bytes per distinct pair per spilled run, each spilled run more than
+// B/8 bytes, so at most (total / (B/8)) runs, and merge buffers of 256 KiB each.
 //
 // This file imports nothing from Node: the store is an interface (a file-backed one is in
 // src/data/session-runs.ts).
@@ -29,11 +32,11 @@ import type { RunStore } from "../data/session-ids.js";
 /** Where full runs of pair counts go: 4 u32 an entry (a, b, count₀, count₁), sorted by (a, b). */
 export type PairRunStore = RunStore;
 
-/** The largest catalog whose pair keys are exact in a Float64 (2·V² ≤ 2⁵³). */
+/** The largest catalog: merge keys a·V + b exact in a Float64, and b·2 + f in a u32. */
 export const MAX_PAIR_CATALOG = 2 ** 26;
 export const DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024;
-/** Bytes a buffered occurrence costs (one Float64 key). */
-export const BYTES_PER_KEY = 8;
+/** Bytes a buffered occurrence costs: (a, b) as 2 u32, and as much again for the radix sort. */
+export const BYTES_PER_OCCURRENCE = 16;
 /** Bytes a run entry costs (a, b, count₀, count₁ as u32). */
 export const BYTES_PER_RUN_ENTRY = 16;
 /** Entries read from a stored run per refill while merging (256 KiB a run). */
@@ -50,32 +53,35 @@ export interface PairCountOptions {
 /** Checks the catalog size of a streaming fit. */
 export function checkPairCatalog(who: string, V: number): void {
   if (!(Number.isInteger(V) && V >= 1)) throw new Error(`${who}: catalog size must be a positive integer, got ${V}`);
-  if (V > MAX_PAIR_CATALOG) throw new Error(`${who}: catalog of ${V} tracks is over ${MAX_PAIR_CATALOG}, the most whose pair keys are exact`);
+  if (V > MAX_PAIR_CATALOG) throw new Error(`${who}: catalog of ${V} tracks is over ${MAX_PAIR_CATALOG}, the most a pair count takes`);
 }
 
 /**
- * Pair counts over a stream of occurrence keys: add() each occurrence, then finish() once for
- * a cursor over the totals in (a, b) order.
+ * Pair counts over a stream of occurrences: add() each, then finish() once for a cursor over
+ * the totals in (a, b) order.
  */
 export class PairCounts {
-  private keys: Float64Array;
+  /** Buffered occurrences, 2 u32 each: a, then b (or b·2 + f when flagged). */
+  private buf: Uint32Array;
+  /** The radix sort's second buffer, as long as buf once a sort has run. */
+  private tmp: Uint32Array = new Uint32Array(0);
   private n = 0;
-  private readonly keyCap: number;
+  private readonly cap: number;
   private mem: Uint32Array[] = [];
   private memEntries = 0;
   private memLimit: number;
   private readonly store: PairRunStore | undefined;
   private finished = false;
 
-  /** flagged: keys are (a·V + b)·2 + f, and f = 0 / 1 occurrences are counted apart (count₀, count₁). */
+  /** flagged: occurrences carry a flag f ∈ {0, 1}, counted apart (count₀, count₁). */
   constructor(readonly who: string, readonly V: number, readonly flagged: boolean, opts: PairCountOptions = {}) {
     checkPairCatalog(who, V);
     const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
     if (!(budget >= 1024)) throw new Error(`${who}: memoryBudget must be at least 1024 bytes, got ${budget}`);
     this.store = opts.spill;
-    this.keyCap = Math.max(16, Math.floor(budget / 10 / BYTES_PER_KEY));
+    this.cap = Math.max(16, Math.floor(budget / 8 / BYTES_PER_OCCURRENCE));
     this.memLimit = Math.max(16, Math.floor(budget / 4 / BYTES_PER_RUN_ENTRY));
-    this.keys = new Float64Array(Math.min(this.keyCap, 1 << 16));
+    this.buf = new Uint32Array(2 * Math.min(this.cap, 1 << 16));
   }
 
   /** Runs spilled to the store so far. */
@@ -83,45 +89,56 @@ export class PairCounts {
     return this.store?.runs ?? 0;
   }
 
-  /** Count one occurrence of `key`. */
-  add(key: number): void {
-    if (this.n === this.keys.length) {
-      if (this.n < this.keyCap) {
-        const k = new Float64Array(Math.min(this.keyCap, 2 * this.n));
-        k.set(this.keys);
-        this.keys = k;
-      } else this.flush();
-    }
-    this.keys[this.n++] = key;
+  /** Count one occurrence of (a, b); flagged: of (a, b) with flag f, given as bf = b·2 + f. */
+  add(a: number, bf: number): void {
+    if (2 * this.n === this.buf.length) this.makeRoom();
+    const j = 2 * this.n++;
+    this.buf[j] = a;
+    this.buf[j + 1] = bf;
   }
 
-  /** Sort the buffered keys and aggregate them into a run held in memory. */
+  /** The buffer is full: grow it up to its capacity, else flush it into a run. */
+  private makeRoom(): void {
+    if (this.n < this.cap) {
+      const b = new Uint32Array(2 * Math.min(this.cap, 2 * this.n));
+      b.set(this.buf);
+      this.buf = b;
+    } else this.flush();
+  }
+
+  /** Sort the buffered occurrences and aggregate them into a run held in memory. */
   private flush(): void {
-    const n = this.n, V = this.V, fl = this.flagged;
+    const n = this.n, fl = this.flagged;
     if (n === 0) return;
-    const ks = this.keys.subarray(0, n);
-    ks.sort();
-    let E = 0, prev = -1;
-    for (let i = 0; i < n; i++) {
-      const p = fl ? Math.floor(ks[i] / 2) : ks[i];
-      if (p !== prev) {
+    if (this.tmp.length < this.buf.length) this.tmp = new Uint32Array(this.buf.length);
+    const s = sortPairs(this.buf, this.tmp, n, this.V - 1, fl ? 2 * this.V - 1 : this.V - 1);
+    if (s !== this.buf) {
+      this.tmp = this.buf;
+      this.buf = s;
+    }
+    const sh = fl ? 1 : 0;
+    let E = 0, pa = -1, pb = -1;
+    for (let i = 0; i < 2 * n; i += 2) {
+      const a = s[i], b = s[i + 1] >>> sh;
+      if (a !== pa || b !== pb) {
         E++;
-        prev = p;
+        pa = a;
+        pb = b;
       }
     }
     const run = new Uint32Array(E * W);
-    prev = -1;
+    pa = pb = -1;
     let j = -W;
-    for (let i = 0; i < n; i++) {
-      const k = ks[i], p = fl ? Math.floor(k / 2) : k;
-      if (p !== prev) {
-        prev = p;
+    for (let i = 0; i < 2 * n; i += 2) {
+      const a = s[i], bf = s[i + 1], b = bf >>> sh;
+      if (a !== pa || b !== pb) {
+        pa = a;
+        pb = b;
         j += W;
-        const a = Math.floor(p / V);
         run[j] = a;
-        run[j + 1] = p - a * V;
+        run[j + 1] = b;
       }
-      if (fl && k - 2 * p === 1) run[j + 3]++;
+      if (fl && (bf & 1) === 1) run[j + 3]++;
       else run[j + 2]++;
     }
     this.n = 0;
@@ -150,7 +167,8 @@ export class PairCounts {
     if (this.finished) throw new Error(`${this.who}: pair counts finished twice`);
     this.finished = true;
     this.flush();
-    this.keys = new Float64Array(0);
+    this.buf = new Uint32Array(0);
+    this.tmp = new Uint32Array(0);
     const mem = this.mem;
     this.mem = [];
     return new PairCursor(this.V, mem, this.store);
@@ -160,6 +178,41 @@ export class PairCounts {
   dispose(): void {
     this.store?.dispose();
   }
+}
+
+const COUNTS = new Int32Array(65536);
+
+/**
+ * Sort n pairs (2 u32 each) by (word 0, word 1), words at most max0 and max1: LSD radix sort,
+ * each word in as few passes of at most 16 bits as its range needs (one each for a catalog of
+ * up to 65,536 tracks), between src and dst. Returns the buffer holding the result.
+ */
+export function sortPairs(src: Uint32Array, dst: Uint32Array, n: number, max0: number, max1: number): Uint32Array {
+  for (const [word, max] of [[1, max1], [0, max0]]) {
+    const bits = 32 - Math.clz32(max);
+    if (bits === 0) continue;
+    const passes = Math.ceil(bits / 16), width = Math.ceil(bits / passes), mask = (1 << width) - 1, D = 1 << width;
+    for (let p = 0; p < passes; p++) {
+      const shift = p * width;
+      COUNTS.fill(0, 0, D);
+      for (let i = 0; i < n; i++) COUNTS[(src[2 * i + word] >>> shift) & mask]++;
+      let sum = 0;
+      for (let k = 0; k < D; k++) {
+        const c = COUNTS[k];
+        COUNTS[k] = sum;
+        sum += c;
+      }
+      for (let i = 0; i < 2 * n; i += 2) {
+        const d = 2 * COUNTS[(src[i + word] >>> shift) & mask]++;
+        dst[d] = src[i];
+        dst[d + 1] = src[i + 1];
+      }
+      const t = src;
+      src = dst;
+      dst = t;
+    }
+  }
+  return src;
 }
 
 /** Merge in-memory runs into one exact-size run (two passes: count, then fill). */

@@ -101,8 +101,8 @@ export class MarkovSource implements CandidateSource {
 
   /**
    * The fit over the training sessions of every chunk (shards of one dataset, tracks global in
-   * 0..V−1), iterated once, in bounded memory (pair-runs.ts): each transition is a key
-   * (a·V + b)·2 + skipped, 8 bytes while buffered and 16 bytes a distinct transition in a run,
+   * 0..V−1), iterated once, in bounded memory (pair-runs.ts): each transition is an occurrence
+   * (a, b·2 + skipped), 16 bytes while buffered and 16 bytes a distinct transition in a run,
    * within `memoryBudget` (default 512 MiB) plus what `spill` stores on disk. Besides, the
    * final pass's scratch (12 bytes a track) and the output, 12 bytes a distinct transition
    * (twice that while it is joined). The counts are exact integers, so the result is the same
@@ -124,7 +124,7 @@ export class MarkovSource implements CandidateSource {
           for (let r = tr.sessionOffsets[s]; r < tr.sessionOffsets[s + 1]; r++) {
             if (!rowUsed(tr, r, skipped)) continue;
             const t = tr.tracks[r];
-            if (prev >= 0) pairs.add((prev * V + t) * 2 + (flags && flags[r] & LOG_FLAG.skip_2 ? 1 : 0));
+            if (prev >= 0) pairs.add(prev, 2 * t + (flags && flags[r] & LOG_FLAG.skip_2 ? 1 : 0));
             prev = t;
           }
         }
