@@ -16,6 +16,7 @@ import * as csv from "./csv.bench.js";
 import * as sgns from "./sgns.bench.js";
 import * as synth from "./synth.bench.js";
 import * as ddpg from "./ddpg.bench.js";
+import * as streamFits from "./stream-fits.bench.js";
 
 type Suite = { name: string; cases: () => Promise<BenchCase[]> };
 const SUITES: Suite[] = [
@@ -30,6 +31,7 @@ const SUITES: Suite[] = [
   { name: "sgns", cases: sgns.cases },
   { name: "synth", cases: synth.cases },
   { name: "ddpg", cases: ddpg.cases },
+  { name: "stream-fits", cases: streamFits.cases },
 ];
 
 export async function runBenchmarks(args: { json?: boolean; filter?: string; quick?: boolean; log?: (s: string) => void }): Promise<BenchResult[]> {
