@@ -18,6 +18,9 @@ import { writeSynthetic } from "../src/data/synth-write.js";
 import { hashSplit, hashUnit, inHashTrain } from "../src/data/split.js";
 import { MssdCacheError, MssdFormatError } from "../src/data/errors.js";
 import { LOG_FLAG } from "../src/data/log-parser.js";
+import { ItemKnnPolicy, trainingPlayCountsStream } from "../src/eval/baselines.js";
+import { MarkovSource } from "../src/eval/session-baselines.js";
+import { itemKnnFitReference, markovFitReference, playCountsReference } from "./reference/baselines.js";
 
 const haveReal = HAVE_REAL_LOG && HAVE_REAL_TF;
 if (!haveReal) console.log(`skipping real-data sharded dataset tests: ${REAL_LOG} or ${REAL_TF} not found`);
@@ -320,5 +323,25 @@ describe("per-session hash split", () => {
     let skips = 0;
     for (const c of sh.chunks()) for (let i = 0; i < c.flags.length; i++) if (c.flags[i] & LOG_FLAG.skip_2) skips++;
     expect(skips).toBe(sh.skipCount.reduce((a, b) => a + b, 0));
+  });
+});
+
+describe("the streaming fits read the shards", () => {
+  it("popularity, item-kNN and Markov fitted from the shards' training part equal the fits on the in-memory dataset's same sessions (the in-memory reference fits)", async () => {
+    const { sh, mem } = await buildBoth(synth.logs, synth.tfs, { completeOnly: false }, { shardSessions: 83 });
+    const spec = { seed: 2, trainFraction: 0.7 };
+    const whole = { V: mem.trackCount, sessionOffsets: mem.sessionOffsets, tracks: mem.tracks, flags: mem.flags, sessions: hashSplit(mem.sessionCount, spec).train };
+    const train = () => sh.chunks({ split: { ...spec, part: "train" } });
+    expect(firstDiff(trainingPlayCountsStream(train(), sh.V, { skipped: "ignore" }), playCountsReference(whole, { skipped: "ignore" }))).toBe(-1);
+    const a = ItemKnnPolicy.fitStream(train(), sh.V), b = itemKnnFitReference(whole);
+    expect(a.nbr.length).toBeGreaterThan(sh.V);
+    expect(firstDiff(a.nbrStart, b.nbrStart)).toBe(-1);
+    expect(firstDiff(a.nbr, b.nbr)).toBe(-1);
+    expect(firstDiff(a.sim, b.sim)).toBe(-1);
+    const m1 = MarkovSource.fitStream(train(), sh.V), m2 = markovFitReference(whole);
+    expect(m1.next.length).toBeGreaterThan(sh.V);
+    expect(firstDiff(m1.start, m2.start)).toBe(-1);
+    expect(firstDiff(m1.next, m2.next)).toBe(-1);
+    expect(firstDiff(m1.prob, m2.prob)).toBe(-1);
   });
 });

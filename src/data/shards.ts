@@ -44,9 +44,11 @@
 // 8 a session; the same bound sizes the final shards, so reading a provisional shard in
 // pass 2 costs at most as much again while the id table is gone), the rest for the parse
 // buffers (1 MiB read chunks, 256 KiB gunzip chunks, one session) and the runtime. Outside
-// the budget: the vocabulary and per-track arrays, about 100 bytes per distinct track read
-// (the staged vocabulary, plays, and the final vocabulary; MSSD's 3.7 million tracks make
-// ~400 MB), and the report (a line per file, a few examples per kind of problem).
+// the budget: the vocabularies and per-track arrays, by their layout 100–200 bytes per
+// distinct track read (the staged and the final vocabulary, each id's bytes plus offsets,
+// hashes and table slots, with growth slack; plays, filter and remap arrays), so an estimated
+// 0.4–0.7 GB for MSSD's 3.7 million tracks, and the report (a line per file, a few examples
+// per kind of problem).
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { FileSet, readError, writeError } from "../io/atomic.js";
