@@ -463,9 +463,10 @@ export class ShardedDataset {
       if (sel.split) {
         const { part, ...spec } = sel.split;
         const want = part === "train";
-        const list: number[] = [];
-        for (let s = 0; s < c.sessionLength.length; s++) if (inHashTrain(c.firstSession + s, spec) === want) list.push(s);
-        c.sessions = Int32Array.from(list);
+        const S = c.sessionLength.length, list = new Int32Array(S);
+        let n = 0;
+        for (let s = 0; s < S; s++) if (inHashTrain(c.firstSession + s, spec) === want) list[n++] = s;
+        c.sessions = list.subarray(0, n);
       }
       yield c;
     }
