@@ -4,7 +4,9 @@
 //
 // Memory: the staged sessions that pass the session-level filters (length range, and
 // completeness when asked), plus one entry per distinct track. Build a subset of the full
-// 130M-session MSSD by choosing files and filters; no stage holds a whole file.
+// 130M-session MSSD by choosing files and filters; no stage holds a whole file. The full set
+// takes the sharded build (src/data/shards.ts): the same dataset from the same pieces (the
+// staging, the track filter, FinalVocab, featureMatrix below), written out of core.
 //
 // Filters, in order:
 //   1. session level, as read: minLength <= session_length <= maxLength; with completeOnly,
