@@ -18,6 +18,7 @@ import * as sgns from "./sgns.bench.js";
 import * as synth from "./synth.bench.js";
 import * as ddpg from "./ddpg.bench.js";
 import * as evaluate from "./evaluate.bench.js";
+import * as streamFits from "./stream-fits.bench.js";
 
 type Suite = { name: string; cases: () => Promise<BenchCase[]> };
 const SUITES: Suite[] = [
@@ -33,6 +34,7 @@ const SUITES: Suite[] = [
   { name: "synth", cases: synth.cases },
   { name: "ddpg", cases: ddpg.cases },
   { name: "evaluate", cases: evaluate.cases },
+  { name: "stream-fits", cases: streamFits.cases },
 ];
 
 export async function runBenchmarks(args: { json?: boolean; filter?: string; quick?: boolean; log?: (s: string) => void }): Promise<BenchResult[]> {

@@ -34,6 +34,10 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
     expect(p.sessions).toBe(600);
     expect(p.status).toBe("built");
     expect(JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv")).status).toBe("hit");
+    // the sharded form of the same dataset: the same headline figures
+    const sh = JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv", "--shards", "shards", "--memory-budget", "16"));
+    for (const k of ["sessions", "rows", "tracks", "tracks_with_features", "skip_rate"]) expect(sh[k], k).toBe(p[k]);
+    expect(sh.shards).toBeGreaterThanOrEqual(1);
     const e = JSON.parse(ok("embed", "--json", "--epochs", "2"));
     expect(e.V).toBe(p.tracks);
     expect(e.counts.item2vec + e.counts.features + e.counts.unknown).toBe(p.tracks);
@@ -105,6 +109,7 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
     const cases: [string[], RegExp][] = [
       [["generate", "--sessions", "x"], /--sessions must be an integer from 1 to 200,000,000, got 'x'/],
       [["prepare", "missing.csv"], /missing\.csv: no such file/],
+      [["prepare", "x.csv", "--memory-budget", "64"], /--memory-budget sizes a sharded build: give --shards <dir>/],
       [["train", "--dataset", "nope.bin"], /nope\.bin: no dataset cache here/],
       [["embed", "--kind", "word2vec"], /--kind must be one of item2vec, features, hybrid/],
       [["recommend", "--history", "a,b"], /at least N = 10 plays|no such file/],

@@ -3,7 +3,7 @@
 // arguments or files; --verbose adds the stack trace.
 import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
-import { DEFAULT_SPLIT, NETWORKS, presetConfig, type TrainEnv, datasetSummary, embed, evaluateCommand, generate, prepare, recommend, train, type NetworkChoice } from "./pipeline.js";
+import { DEFAULT_SPLIT, NETWORKS, presetConfig, type TrainEnv, datasetSummary, embed, evaluateCommand, generate, prepare, prepareSharded, shardedSummary, recommend, train, type NetworkChoice } from "./pipeline.js";
 import { DDPG_DEFAULTS, LISTWISE_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
 import { SOURCE_NAMES } from "../eval/sources.js";
 import { checkResume, type ResumeSetting } from "./resume.js";
@@ -72,10 +72,12 @@ program
   .addOption(defaultText(realOption("--min-popularity <x>", "keep tracks with us_popularity_estimate ≥ x (where features exist)", { min: 0, max: 100 }), "no minimum; 95 with --preset original"))
   .option("--keep-incomplete", "keep sessions with missing positions (cut off at the end of a file) (default: dropped)")
   .option("--lenient", "skip bad rows and duplicate sessions, count them by kind and show where the first ones are (default: stop at the first)")
-  .addOption(intOption("--id-memory <MiB>", "memory for the session-id duplicate check before it spills sorted runs to disk beside the cache", { min: 16, max: 65_536 }, 256))
+  .addOption(intOption("--id-memory <MiB>", "memory for the session-id duplicate check before it spills sorted runs to disk beside the cache (without --shards)", { min: 16, max: 65_536 }, 256))
+  .addOption(defaultText(new Option("--shards <dir>", "write a sharded, out-of-core dataset to this folder instead of the cache: a manifest, the vocabulary and shard files of bounded size, built in --memory-budget"), "none: the single-file cache"))
+  .addOption(defaultText(intOption("--memory-budget <MiB>", "with --shards: memory for the session-id check (half), one staged shard (a quarter) and the parse buffers; the vocabularies come on top (100–200 bytes a track)", { min: 16, max: 65_536 }), "512"))
   .option("--json", "print machine-readable output")
-  .addHelpText("after", "\nExamples:\n  npx encore prepare .encore/data/log_synth.csv --tf .encore/data/tf_synth.csv\n  npx encore prepare log_mini.csv.gz --tf tf_mini.csv --preset original\n  npx encore prepare training_set/log_*.csv.gz --tf track_features/tf_*.csv.gz --lenient --id-memory 1024\n")
-  .action(async (logs: string[], o: { tf: string[]; cache: string; preset?: "original"; minLength?: number; maxLength?: number; minPlays?: number; minPopularity?: number; keepIncomplete?: boolean; lenient?: boolean; idMemory: number; json?: boolean }) => {
+  .addHelpText("after", "\nExamples:\n  npx encore prepare .encore/data/log_synth.csv --tf .encore/data/tf_synth.csv\n  npx encore prepare log_mini.csv.gz --tf tf_mini.csv --preset original\n  npx encore prepare training_set/log_*.csv.gz --tf track_features/tf_*.csv.gz --lenient --id-memory 1024\n  npx encore prepare training_set/log_*.csv.gz --tf track_features/tf_*.csv.gz --shards .encore/mssd --memory-budget 1024\n")
+  .action(async (logs: string[], o: { tf: string[]; cache: string; preset?: "original"; minLength?: number; maxLength?: number; minPlays?: number; minPopularity?: number; keepIncomplete?: boolean; lenient?: boolean; idMemory: number; shards?: string; memoryBudget?: number; json?: boolean }) => {
     const filters: DatasetOptions = {};
     if (o.minLength !== undefined) filters.minLength = o.minLength;
     if (o.maxLength !== undefined) filters.maxLength = o.maxLength;
@@ -84,6 +86,17 @@ program
     if (o.keepIncomplete) filters.completeOnly = false;
     const lo = filters.minLength ?? (o.preset ? ORIGINAL_PRESET.minLength : 1), hi = filters.maxLength ?? (o.preset ? ORIGINAL_PRESET.maxLength : Infinity);
     if (lo > hi) throw new Error(`--min-length ${lo} is above --max-length ${hi}${o.preset ? " (with --preset original's 20..20)" : ""}`);
+    if (o.memoryBudget !== undefined && o.shards === undefined) throw new Error("--memory-budget sizes a sharded build: give --shards <dir> (the single-file cache holds the whole dataset; its id check takes --id-memory)");
+    if (o.shards !== undefined) {
+      const t0 = Date.now();
+      const ds = await prepareSharded({ logs, trackFeatures: o.tf, dir: o.shards, preset: o.preset, lenient: Boolean(o.lenient), filters, memoryBudgetMiB: o.memoryBudget ?? 512 });
+      const skipped = skippedSummary(ds.report);
+      const summary = shardedSummary(ds);
+      const skippedText = formatSkipped(skipped);
+      const seconds = (Date.now() - t0) / 1000;
+      print(o.json, { shards: o.shards, ...summary, seconds, skipped }, `sharded dataset ${o.shards} (${seconds.toFixed(1)} s)\n${table(summary)}${skippedText ? "\n" + skippedText : ""}`);
+      return;
+    }
     const r = await prepare({ logs, trackFeatures: o.tf, cache: o.cache, preset: o.preset, lenient: Boolean(o.lenient), filters, idMemoryMiB: o.idMemory });
     const skipped = skippedSummary(r.dataset.report);
     const summary = datasetSummary(r.dataset);

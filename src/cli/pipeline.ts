@@ -9,6 +9,7 @@ import { ORIGINAL_PRESET, resolveDatasetOptions, type DatasetOptions, type MssdD
 import { LOG_FLAG } from "../data/log-parser.js";
 import { FileSet, readFileNamed, writeFileAtomic } from "../io/atomic.js";
 import { readDatasetCache } from "../data/cache.js";
+import { buildShardedDataset, openShardedDataset, type ShardedDataset } from "../data/shards.js";
 import { splitSessions, type SessionSplit } from "../data/split.js";
 import { buildSamples } from "../data/samples.js";
 import { buildEmbeddings, type BuiltEmbeddings, type EmbeddingKind } from "../embed/build.js";
@@ -129,6 +130,49 @@ export async function prepare(o: PrepareOptions): Promise<{ dataset: MssdDataset
   const r = await loadOrBuildDataset({ logs: o.logs, trackFeatures: o.trackFeatures }, options, { path: o.cache },
     { sessionIds: { memoryBytes: (o.idMemoryMiB ?? 256) * 1024 * 1024 } });
   return { dataset: r.dataset, cache: r.cache, reason: r.reason };
+}
+
+export interface PrepareShardedOptions extends Omit<PrepareOptions, "cache" | "idMemoryMiB"> {
+  /** The sharded dataset's directory. */
+  dir: string;
+  /** Memory budget in MiB: the session-id check, the staged shard and the parse buffers (src/data/shards.ts). */
+  memoryBudgetMiB: number;
+}
+
+/** `encore prepare --shards`: the sharded, out-of-core dataset (src/data/shards.ts). */
+export async function prepareSharded(o: PrepareShardedOptions): Promise<ShardedDataset> {
+  if (o.logs.length === 0) throw new Error("no session log given (pass one or more log_*.csv[.gz] files)");
+  for (const f of [...o.logs, ...o.trackFeatures]) {
+    if (!existsSync(f)) throw new Error(`${f}: no such file`);
+    if (statSync(f).isDirectory()) throw new Error(`${f}: is a directory, not a file`);
+  }
+  if (existsSync(o.dir) && !statSync(o.dir).isDirectory()) throw new Error(`--shards ${o.dir}: is a file, not a directory`);
+  const options: DatasetOptions = { ...(o.preset === "original" ? ORIGINAL_PRESET : {}), ...o.filters, lenient: o.lenient };
+  resolveDatasetOptions(options);
+  await buildShardedDataset({ logs: o.logs, trackFeatures: o.trackFeatures }, o.dir, options, { memoryBytes: o.memoryBudgetMiB * 1024 * 1024 });
+  return openShardedDataset(o.dir);
+}
+
+/** A sharded dataset's headline figures (as datasetSummary's, plus its shards). */
+export function shardedSummary(ds: ShardedDataset): Record<string, number> {
+  let skips = 0;
+  for (let t = 0; t < ds.trackCount; t++) skips += ds.skipCount[t];
+  let withFeatures = 0;
+  for (let t = 0; t < ds.trackCount; t++) if (ds.featureRow[t] >= 0) withFeatures++;
+  const r = ds.report;
+  return {
+    sessions: ds.sessionCount,
+    rows: ds.rowCount,
+    tracks: ds.trackCount,
+    tracks_with_features: withFeatures,
+    skip_rate: ds.rowCount > 0 ? skips / ds.rowCount : NaN,
+    sessions_read: r.sessionsRead,
+    sessions_dropped: r.dropped.length + r.dropped.incomplete + r.dropped.trackFilter,
+    duplicate_sessions: r.dropped.duplicates,
+    sessions_cut_off: r.logs.reduce((a, l) => a + l.truncated.length, 0),
+    shards: ds.shardCount,
+    id_runs_spilled: ds.manifest.build.idRuns,
+  };
 }
 
 /** A dataset's headline figures. */

@@ -4,7 +4,9 @@
 //
 // Memory: the staged sessions that pass the session-level filters (length range, and
 // completeness when asked), plus one entry per distinct track. Build a subset of the full
-// 130M-session MSSD by choosing files and filters; no stage holds a whole file.
+// 130M-session MSSD by choosing files and filters; no stage holds a whole file. The full set
+// takes the sharded build (src/data/shards.ts): the same dataset from the same pieces (the
+// staging, the track filter, FinalVocab, featureMatrix below), written out of core.
 //
 // Filters, in order:
 //   1. session level, as read: minLength <= session_length <= maxLength; with completeOnly,
@@ -236,11 +238,90 @@ export interface BuildOptions {
 export async function buildDataset(inputs: DatasetInputs, options: DatasetOptions = {}, build: BuildOptions = {}): Promise<MssdDataset> {
   const opt = resolveDatasetOptions(options);
   if (inputs.logs.length === 0) throw new Error("buildDataset: no log files given");
-  let staged = await stageLogs(inputs, opt, build, null);
+  let sTracks = new Grow(new Int32Array(0)), sFlags = new Grow(new Uint16Array(0));
+  let sOffsets = new Grow(new Int32Array(0)), sLength = new Grow(new Int32Array(0));
+  const sink = (): StagedSink => {
+    sTracks = new Grow(new Int32Array(1 << 16));
+    sFlags = new Grow(new Uint16Array(1 << 16));
+    sOffsets = new Grow(new Int32Array(1 << 12));
+    sLength = new Grow(new Int32Array(1 << 12));
+    sOffsets.a[0] = 0;
+    sOffsets.n = 1;
+    return (tracks, flags, rows, length) => {
+      sTracks.reserve(rows);
+      sFlags.reserve(rows);
+      sTracks.a.set(tracks.subarray(0, rows), sTracks.n);
+      sFlags.a.set(flags.subarray(0, rows), sFlags.n);
+      sTracks.n += rows;
+      sFlags.n += rows;
+      sOffsets.reserve(1);
+      sLength.reserve(1);
+      sOffsets.a[sOffsets.n++] = sTracks.n;
+      sLength.a[sLength.n++] = length;
+    };
+  };
+  const st = await stageInputs(inputs, opt, build, sink);
+  const tf = await filterTracks(inputs, opt, st);
+  const { report } = st;
+
+  // Session filter after track filtering; remap to the final vocabulary.
+  const fin = new FinalVocab(st.staged, tf.keepTrack, opt, report);
+  const S0 = sLength.n;
+  const offs = new Grow(new Int32Array(S0 + 1)), lens = new Grow(new Int32Array(S0));
+  const rows = new Grow(new Int32Array(sTracks.n)), fl = new Grow(new Uint16Array(sTracks.n));
+  offs.a[0] = 0;
+  offs.n = 1;
+  for (let s = 0; s < S0; s++) {
+    const k = fin.session(sTracks.a, sFlags.a, sOffsets.a[s], sOffsets.a[s + 1], sLength.a[s], rows.a, fl.a, rows.n);
+    if (k < 0) continue;
+    rows.n += k;
+    fl.n += k;
+    offs.a[offs.n++] = rows.n;
+    lens.a[lens.n++] = sLength.a[s];
+  }
+  const V = fin.vocab.size;
+  const tracks = rows.done(), flags = fl.done();
+  const playCount = new Int32Array(V), skipCount = new Int32Array(V);
+  for (let i = 0; i < tracks.length; i++) {
+    playCount[tracks[i]]++;
+    if (flags[i] & LOG_FLAG.skip_2) skipCount[tracks[i]]++;
+  }
+  const { featureRow, features } = featureMatrix(fin, tf);
+  const vocab = fin.vocab;
+  return new MssdDataset({
+    vocab, sessionOffsets: offs.done(), sessionLength: lens.done(), tracks, flags, playCount, skipCount,
+    featureRow, features, options: opt, report,
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// The build's pieces, shared with the sharded (out-of-core) build in shards.ts: staging the
+// sessions that pass the session-level filters into a sink, the track filter, the remap to
+// the final vocabulary, and the feature matrix in vocabulary order.
+
+/** Receives each session that passes the session-level filters, in reading order: tracks[0, rows) (staged indices), flags[0, rows), session_length. The arrays are reused: copy them. */
+export type StagedSink = (tracks: Int32Array, flags: Uint16Array, rows: number, length: number) => void;
+
+/** What staging leaves: the staged vocabulary (every track of every valid row read, in order of first appearance), plays per staged track, the report so far. */
+export interface Staged {
+  staged: TrackVocab;
+  plays: Int32Array;
+  report: DatasetReport;
+  /** Sorted runs the session-id set spilled to disk. */
+  idRuns: number;
+}
+
+/**
+ * Reads every log once, handing the sessions that pass the session-level filters to a sink
+ * made by `makeSink`. Duplicates of session ids that had been spilled to disk are known only
+ * at the end: strict, the first is the error; lenient, the logs are read again dropping them
+ * where they occur (same order, so the same ordinals), into a fresh sink from `makeSink`,
+ * which keeps every count as if they had been found at once.
+ */
+export async function stageInputs(inputs: DatasetInputs, opt: ResolvedDatasetOptions, build: BuildOptions, makeSink: () => StagedSink): Promise<Staged> {
+  if (inputs.logs.length === 0) throw new Error("buildDataset: no log files given");
+  let staged = await stageLogs(inputs, opt, build, null, makeSink());
   if (staged.deferred.length > 0) {
-    // Duplicates of ids that had been spilled to disk are known only now. Strict: the first
-    // is the error. Lenient: read again, dropping them where they occur (same order, so the
-    // same ordinals), which keeps every count as if they had been found at once.
     const first = staged.deferred[0];
     if (!opt.lenient) {
       const where = firstAt(first.first, first.fileIndex, first.file, baseName);
@@ -249,31 +330,15 @@ export async function buildDataset(inputs: DatasetInputs, options: DatasetOption
     if (inputs.logs.some((l) => typeof l !== "string" && !(l instanceof Uint8Array))) {
       throw new Error(`${first.file}:${first.line}: a duplicate session found after spilling session ids cannot be dropped from a stream input (give files, or more memory for session ids)`);
     }
-    staged = await stageLogs(inputs, opt, build, staged.deferred);
+    staged = await stageLogs(inputs, opt, build, staged.deferred, makeSink());
   }
-  return finishDataset(inputs, opt, staged);
+  return staged;
 }
 
-interface Staged {
-  staged: TrackVocab;
-  plays: Int32Array;
-  sTracks: Grow<Int32Array>;
-  sFlags: Grow<Uint16Array>;
-  sOffsets: Grow<Int32Array>;
-  sLength: Grow<Int32Array>;
-  report: DatasetReport;
-  /** Duplicates the session-id set found only at the end (spilled ids). */
-  deferred: DuplicateSession[];
-}
-
-/** Read every log once, staging the sessions that pass the session-level filters. */
-async function stageLogs(inputs: DatasetInputs, opt: ResolvedDatasetOptions, build: BuildOptions, drop: DuplicateSession[] | null): Promise<Staged> {
+/** Read every log once, handing the sessions that pass the session-level filters to `sink`. */
+async function stageLogs(inputs: DatasetInputs, opt: ResolvedDatasetOptions, build: BuildOptions, drop: DuplicateSession[] | null, sink: StagedSink): Promise<Staged & { deferred: DuplicateSession[] }> {
   const staged = new TrackVocab(1 << 14);
   let plays = new Int32Array(1 << 14);
-  const sTracks = new Grow(new Int32Array(1 << 16)), sFlags = new Grow(new Uint16Array(1 << 16));
-  const sOffsets = new Grow(new Int32Array(1 << 12)), sLength = new Grow(new Int32Array(1 << 12));
-  sOffsets.a[0] = 0;
-  sOffsets.n = 1;
   const report: DatasetReport = {
     logs: [], trackFiles: [], sessionsRead: 0, tracksRead: 0,
     dropped: { length: 0, incomplete: 0, trackFilter: 0, duplicates: 0 }, tracksDropped: { plays: 0, popularity: 0, noFeatures: 0 },
@@ -294,16 +359,7 @@ async function stageLogs(inputs: DatasetInputs, opt: ResolvedDatasetOptions, bui
       report.dropped.incomplete++;
       return;
     }
-    sTracks.reserve(s.rows);
-    sFlags.reserve(s.rows);
-    sTracks.a.set(s.tracks.subarray(0, s.rows), sTracks.n);
-    sFlags.a.set(s.flags.subarray(0, s.rows), sFlags.n);
-    sTracks.n += s.rows;
-    sFlags.n += s.rows;
-    sOffsets.reserve(1);
-    sLength.reserve(1);
-    sOffsets.a[sOffsets.n++] = sTracks.n;
-    sLength.a[sLength.n++] = s.length;
+    sink(s.tracks, s.flags, s.rows, s.length);
   };
   const ids = build.sessionIds ?? {};
   const sessionIds = new SessionIdSet(ids.spillNear ? { memoryBytes: ids.memoryBytes, store: new FileRunStore(ids.spillNear) } : { memoryBytes: ids.memoryBytes });
@@ -315,19 +371,26 @@ async function stageLogs(inputs: DatasetInputs, opt: ResolvedDatasetOptions, bui
       report.dropped.duplicates += st.duplicateSessions;
     }
     const deferred = drop ? [] : sessionIds.finish(opt.lenient).duplicates;
-    return { staged, plays, sTracks, sFlags, sOffsets, sLength, report, deferred };
+    return { staged, plays, report, deferred, idRuns: sessionIds.spilled };
   } finally {
     sessionIds.dispose();
   }
 }
 
-/** Join the features, apply the track filters, and assemble the dataset. */
-async function finishDataset(inputs: DatasetInputs, opt: ResolvedDatasetOptions, st: Staged): Promise<MssdDataset> {
-  const { staged, plays, sTracks, sFlags, sOffsets, sLength, report } = st;
+/** The track filter's outcome: which staged tracks are kept, and their features. */
+export interface TrackFilter {
+  keepTrack: Uint8Array;
+  /** Global feature row (over the tables, later files win) per staged track, or -1. */
+  featOf: Int32Array;
+  tables: TrackFeatureTable[];
+  tableBase: number[];
+}
+
+/** Joins the track features (of staged tracks only) and applies the track filters; fills the report's track counts. */
+export async function filterTracks(inputs: DatasetInputs, opt: ResolvedDatasetOptions, st: Staged): Promise<TrackFilter> {
+  const { staged, plays, report } = st;
   const V0 = staged.size;
   report.tracksRead = V0;
-
-  // Features of staged tracks only.
   const featOf = new Int32Array(V0).fill(-1);
   const tables: TrackFeatureTable[] = [];
   for (const tf of inputs.trackFeatures ?? []) {
@@ -335,7 +398,6 @@ async function finishDataset(inputs: DatasetInputs, opt: ResolvedDatasetOptions,
     report.trackFiles.push({ ...fileReport(t), tracks: t.rows, unknownTracks: t.unknownTracks });
     tables.push(t);
   }
-  // featOf[t] = table k, row r, packed as a global row number over the tables (later files win).
   const tableBase: number[] = [];
   let base = 0;
   for (const t of tables) {
@@ -343,21 +405,14 @@ async function finishDataset(inputs: DatasetInputs, opt: ResolvedDatasetOptions,
     for (let r = 0; r < t.rows; r++) featOf[t.trackIndex[r]] = base + r;
     base += t.rows;
   }
-  const globalRow = (g: number): { t: TrackFeatureTable; r: number } => {
-    let k = tables.length - 1;
-    while (tableBase[k] > g) k--;
-    return { t: tables[k], r: g - tableBase[k] };
-  };
-
-  // Track filter.
-  const keepTrack = new Uint8Array(V0);
+  const f: TrackFilter = { keepTrack: new Uint8Array(V0), featOf, tables, tableBase };
   for (let t = 0; t < V0; t++) {
     if (plays[t] < opt.minPlays) {
       report.tracksDropped.plays++;
       continue;
     }
     if (featOf[t] >= 0) {
-      const { t: tab, r } = globalRow(featOf[t]);
+      const { t: tab, r } = globalRow(f, featOf[t]);
       if (!(tab.popularity[r] >= opt.minPopularity)) {
         report.tracksDropped.popularity++;
         continue;
@@ -366,64 +421,78 @@ async function finishDataset(inputs: DatasetInputs, opt: ResolvedDatasetOptions,
       report.tracksDropped.noFeatures++;
       continue;
     }
-    keepTrack[t] = 1;
+    f.keepTrack[t] = 1;
+  }
+  return f;
+}
+
+/** Table and row of a global feature row. */
+function globalRow(f: TrackFilter, g: number): { t: TrackFeatureTable; r: number } {
+  let k = f.tables.length - 1;
+  while (f.tableBase[k] > g) k--;
+  return { t: f.tables[k], r: g - f.tableBase[k] };
+}
+
+/**
+ * The final vocabulary, built session by session in dataset order: a kept track is indexed
+ * when it first appears in a kept session, so any build that feeds the same sessions in the
+ * same order gets the same vocabulary.
+ */
+export class FinalVocab {
+  readonly vocab: TrackVocab;
+  /** Final index per staged track, -1 while unseen or dropped. */
+  readonly remap: Int32Array;
+
+  constructor(private readonly staged: TrackVocab, private readonly keepTrack: Uint8Array, private readonly opt: ResolvedDatasetOptions, private readonly report: DatasetReport) {
+    this.vocab = new TrackVocab(Math.max(16, staged.size));
+    this.remap = new Int32Array(staged.size).fill(-1);
   }
 
-  // Session filter after track filtering; remap to the final vocabulary.
-  const vocab = new TrackVocab(Math.max(16, V0));
-  const remap = new Int32Array(V0).fill(-1);
-  const S0 = sLength.n;
-  const offs = new Grow(new Int32Array(S0 + 1)), lens = new Grow(new Int32Array(S0));
-  const rows = new Grow(new Int32Array(sTracks.n)), fl = new Grow(new Uint16Array(sTracks.n));
-  offs.a[0] = 0;
-  offs.n = 1;
-  for (let s = 0; s < S0; s++) {
-    const a = sOffsets.a[s], b = sOffsets.a[s + 1];
+  /**
+   * Applies the track filter to the staged session tracks[a, b) (session_length `length`):
+   * -1 when the session is dropped (counted in the report), else the number of rows written
+   * to outTracks / outFlags from `at` on, as final indices.
+   */
+  session(tracks: Int32Array, flags: Uint16Array, a: number, b: number, length: number, outTracks: Int32Array, outFlags: Uint16Array, at: number): number {
+    const keep = this.keepTrack, remap = this.remap;
     let kept = 0;
-    for (let i = a; i < b; i++) kept += keepTrack[sTracks.a[i]];
-    if (kept === 0 || (opt.completeOnly && kept < sLength.a[s])) {
-      report.dropped.trackFilter++;
-      continue;
+    for (let i = a; i < b; i++) kept += keep[tracks[i]];
+    if (kept === 0 || (this.opt.completeOnly && kept < length)) {
+      this.report.dropped.trackFilter++;
+      return -1;
     }
+    let o = at;
     for (let i = a; i < b; i++) {
-      const t = sTracks.a[i];
-      if (!keepTrack[t]) continue;
+      const t = tracks[i];
+      if (!keep[t]) continue;
       if (remap[t] < 0) {
-        const bytes = staged.idBytes(t);
-        remap[t] = vocab.internBytes(bytes, 0, bytes.length);
+        const bytes = this.staged.idBytes(t);
+        remap[t] = this.vocab.internBytes(bytes, 0, bytes.length);
       }
-      rows.a[rows.n] = remap[t];
-      fl.a[fl.n] = sFlags.a[i];
-      rows.n++;
-      fl.n++;
+      outTracks[o] = remap[t];
+      outFlags[o] = flags[i];
+      o++;
     }
-    offs.a[offs.n++] = rows.n;
-    lens.a[lens.n++] = sLength.a[s];
+    return o - at;
   }
-  const V = vocab.size;
-  const tracks = rows.done(), flags = fl.done();
-  const playCount = new Int32Array(V), skipCount = new Int32Array(V);
-  for (let i = 0; i < tracks.length; i++) {
-    playCount[tracks[i]]++;
-    if (flags[i] & LOG_FLAG.skip_2) skipCount[tracks[i]]++;
-  }
+}
+
+/** The feature row per final track (-1 without) and the feature matrix, in vocabulary order. */
+export function featureMatrix(fin: FinalVocab, f: TrackFilter): { featureRow: Int32Array; features: Float32Array } {
+  const V = fin.vocab.size, V0 = fin.remap.length, remap = fin.remap, featOf = f.featOf;
   const featureRow = new Int32Array(V).fill(-1);
   let F = 0;
   for (let t = 0; t < V0; t++) if (remap[t] >= 0 && featOf[t] >= 0) F++;
   const features = new Float32Array(F * NFEAT);
-  let f = 0;
-  // Feature rows in vocabulary order.
   const stagedOf = new Int32Array(V);
   for (let t = 0; t < V0; t++) if (remap[t] >= 0) stagedOf[remap[t]] = t;
+  let k = 0;
   for (let v = 0; v < V; v++) {
     const g = featOf[stagedOf[v]];
     if (g < 0) continue;
-    const { t: tab, r } = globalRow(g);
-    features.set(tab.values.subarray(r * NFEAT, (r + 1) * NFEAT), f * NFEAT);
-    featureRow[v] = f++;
+    const { t: tab, r } = globalRow(f, g);
+    features.set(tab.values.subarray(r * NFEAT, (r + 1) * NFEAT), k * NFEAT);
+    featureRow[v] = k++;
   }
-  return new MssdDataset({
-    vocab, sessionOffsets: offs.done(), sessionLength: lens.done(), tracks, flags, playCount, skipCount,
-    featureRow, features, options: opt, report,
-  });
+  return { featureRow, features };
 }

@@ -25,9 +25,13 @@ export const BYTES_PER_ENTRY = 40;
 const W = 4; // u32 words per entry: hash hi, hash lo, ordinal, line
 const SEED_HI = 0x9747b28c, SEED_LO = 0x1b873593;
 
-/** Where sorted runs go when the table is full. */
+/**
+ * Where sorted runs go when memory is full: runs of entries of 4 u32, sorted by their first two
+ * words. Here (hash hi, hash lo, ordinal, line); the streaming baseline fits store pair counts
+ * (a, b, count₀, count₁) the same way (src/eval/pair-runs.ts).
+ */
 export interface RunStore {
-  /** Store a run: `n` entries of 4 u32 (hash hi, hash lo, ordinal, line), sorted by hash. */
+  /** Store a run: the first `n` entries of `entries` (4 u32 each). */
   write(entries: Uint32Array, n: number): void;
   /** Runs stored so far. */
   readonly runs: number;

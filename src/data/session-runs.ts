@@ -1,4 +1,5 @@
-// Sorted runs of the session-id set (src/data/session-ids.ts) as files: each run is a
+// Sorted runs as files, for the session-id set (src/data/session-ids.ts) and the streaming
+// baseline fits' pair counts (src/eval/pair-runs.ts), 16 bytes an entry: each run is a
 // temporary beside the dataset cache (src/io/temp.ts names it, removes it on SIGINT / SIGTERM,
 // and a later run removes it if this process died), written once and read back in chunks
 // while merging. dispose() deletes them all.
@@ -10,8 +11,8 @@ import type { RunStore } from "./session-ids.js";
 export class FileRunStore implements RunStore {
   private readonly files: { path: string; entries: number }[] = [];
 
-  /** Runs are temporaries of `near` (e.g. the dataset cache path), tagged "ids". */
-  constructor(private readonly near: string) {
+  /** Runs are temporaries of `near` (e.g. the dataset cache path), tagged `tag` ("ids" for session ids, "pairs" for pair counts). */
+  constructor(private readonly near: string, private readonly tag = "ids") {
     removeStaleTemps(near);
   }
 
@@ -20,7 +21,7 @@ export class FileRunStore implements RunStore {
   }
 
   write(entries: Uint32Array, n: number): void {
-    const path = tempPath(this.near, "ids");
+    const path = tempPath(this.near, this.tag);
     this.files.push({ path, entries: n });
     try {
       const fd = openSync(path, "wx");

@@ -26,3 +26,43 @@ export function splitSessions(sessionCount: number, opts: SplitOptions = {}): Se
   const nTrain = Math.round(frac * sessionCount);
   return { train: order.slice(0, nTrain).sort(), test: order.slice(nTrain).sort() };
 }
+
+// A split decided per session, for datasets too large to hold (the sharded dataset,
+// src/data/shards.ts): session s (its index in the dataset, 0-based) goes to training when
+// hashUnit(seed, s) < trainFraction. The hash mixes the seed and the index (murmur3's 32-bit
+// finaliser over each word), so membership needs neither the session count nor the other
+// sessions, and the same seed gives the same split whatever reads it. The training share is
+// trainFraction in expectation, not round(trainFraction · S) exactly as splitSessions gives,
+// and the two splits differ: a model trained on one must be evaluated on the same kind.
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A number in [0, 1) fixed by (seed, index), uniform over indices; index a non-negative integer below 2⁵³. */
+export function hashUnit(seed: number, index: number): number {
+  const lo = index >>> 0, hi = Math.floor(index / 4294967296) >>> 0;
+  let h = fmix32((seed >>> 0) ^ 0x3c6ef372);
+  h = fmix32((h ^ lo) >>> 0);
+  h = fmix32((Math.imul(h, 0x9e3779b1) ^ hi) >>> 0);
+  return h / 4294967296;
+}
+
+/** Whether session `index` is a training session of the per-session split (trainFraction default 0.7, seed default 0). */
+export function inHashTrain(index: number, opts: SplitOptions = {}): boolean {
+  return hashUnit(opts.seed ?? 0, index) < (opts.trainFraction ?? 0.7);
+}
+
+/** The per-session split of sessions 0..S-1 as index lists (for datasets that fit in memory, and tests). */
+export function hashSplit(sessionCount: number, opts: SplitOptions = {}): SessionSplit {
+  const frac = opts.trainFraction ?? 0.7;
+  if (!(frac >= 0 && frac <= 1)) throw new Error(`hashSplit: trainFraction must be in [0, 1], got ${frac}`);
+  const train: number[] = [], test: number[] = [];
+  for (let s = 0; s < sessionCount; s++) (inHashTrain(s, opts) ? train : test).push(s);
+  return { train: Int32Array.from(train), test: Int32Array.from(test) };
+}

@@ -17,7 +17,8 @@ import type { Rng } from "../rng.js";
 import { LOG_FLAG } from "../data/log-parser.js";
 import type { Policy } from "../core/policy.js";
 import type { States } from "../core/state.js";
-import { SparseScores, type CandidateSource, type Exclusion } from "../core/candidates.js";
+import { selectTop, SparseScores, type CandidateSource, type Exclusion } from "../core/candidates.js";
+import { IdValueBlocks, PairCounts, type PairCountOptions } from "./pair-runs.js";
 
 /** Training sessions as a CSR over rows. */
 export interface TrainingSessions {
@@ -64,14 +65,31 @@ export function rowUsed(tr: TrainingSessions, r: number, skipped: "count" | "ign
 
 /** Plays per track over the training sessions (rows, or unskipped rows with skipped "ignore"). */
 export function trainingPlayCounts(tr: TrainingSessions, opts: FitOptions = {}): Int32Array {
+  return trainingPlayCountsStream([tr], tr.V, opts);
+}
+
+/**
+ * trainingPlayCounts over the training sessions of every chunk (shards of one dataset, tracks
+ * global in 0..V−1), iterated once: 4 bytes a track.
+ */
+export function trainingPlayCountsStream(chunks: Iterable<TrainingSessions>, V: number, opts: FitOptions = {}): Int32Array {
   const skipped = opts.skipped ?? "count";
-  const c = new Int32Array(tr.V);
-  const ss = sessionList(tr);
-  for (let i = 0; i < ss.length; i++) {
-    const s = ss[i];
-    for (let r = tr.sessionOffsets[s]; r < tr.sessionOffsets[s + 1]; r++) if (rowUsed(tr, r, skipped)) c[tr.tracks[r]]++;
+  const c = new Int32Array(V);
+  let i = 0;
+  for (const tr of chunks) {
+    checkChunk("trainingPlayCounts", tr, V, i++);
+    const ss = sessionList(tr);
+    for (let k = 0; k < ss.length; k++) {
+      const s = ss[k];
+      for (let r = tr.sessionOffsets[s]; r < tr.sessionOffsets[s + 1]; r++) if (rowUsed(tr, r, skipped)) c[tr.tracks[r]]++;
+    }
   }
   return c;
+}
+
+/** A chunk of a streaming fit is over the fit's catalog. */
+export function checkChunk(who: string, tr: TrainingSessions, V: number, i: number): void {
+  if (tr.V !== V) throw new Error(`${who}: chunk ${i} has a catalog of ${tr.V} tracks, the fit ${V}`);
 }
 
 /** Tracks by count descending, ties by lower index. */
@@ -207,6 +225,23 @@ function fillByOrder(who: string, order: Int32Array, ex: Exclusions, out: Int32A
   if (k < K) throw new Error(`${who}: only ${k} tracks left for state ${b}, need K = ${K}`);
 }
 
+/** Sorts keys[0, n) ascending: insertion sort for a short session, the native sort beyond. */
+function sortKeys(keys: Float64Array, n: number): void {
+  if (n > 32) {
+    keys.subarray(0, n).sort();
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const x = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > x) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = x;
+  }
+}
+
 export interface ItemKnnOptions extends FitOptions {
   /** Co-occurrence window in positions: tracks at most `window` rows apart co-occur (Infinity: the whole session). Default 5. */
   window?: number;
@@ -268,94 +303,109 @@ export class ItemKnnPolicy implements Policy {
   }
 
   static fit(tr: TrainingSessions, opts: ItemKnnOptions = {}): ItemKnnPolicy {
+    return ItemKnnPolicy.fitStream([tr], tr.V, opts);
+  }
+
+  /**
+   * The fit over the training sessions of every chunk (shards of one dataset, tracks global in
+   * 0..V−1), iterated once, in bounded memory (pair-runs.ts): each session's distinct pairs
+   * are counted in both directions, 32 bytes a pair occurrence while buffered (two occurrences)
+   * and 16 bytes a distinct directed pair in a run, within `memoryBudget` (default
+   * 512 MiB) plus what `spill` stores on disk. Besides, 12 bytes a track (session and play
+   * counts, session stamps), the per-track scratch of the final pass (16 bytes a track) and
+   * the output: 8 bytes a kept neighbour, at most V·neighbours (twice that while it is joined).
+   * The result is the same for any split of the same sessions into chunks.
+   */
+  static fitStream(chunks: Iterable<TrainingSessions>, V: number, opts: ItemKnnOptions & PairCountOptions = {}): ItemKnnPolicy {
+    const who = "ItemKnnPolicy";
     const window = opts.window ?? 5, M = opts.neighbours ?? 200, skipped = opts.skipped ?? "count";
-    if (!(window >= 1)) throw new Error(`ItemKnnPolicy: window must be >= 1, got ${window}`);
-    if (!(Number.isInteger(M) && M >= 1)) throw new Error(`ItemKnnPolicy: neighbours must be a positive integer, got ${M}`);
-    const V = tr.V;
-    const ss = sessionList(tr);
-    const nSess = new Int32Array(V);
-    // Pairs (a < b) per session, deduplicated, appended to one growing list.
-    let pa = new Int32Array(1 << 16), pb = new Int32Array(1 << 16), P = 0;
-    let pos = new Int32Array(64), trk = new Int32Array(64), keys: number[] = [];
-    const lastSeen = new Int32Array(V).fill(-1);
-    for (let i = 0; i < ss.length; i++) {
-      const s = ss[i], a0 = tr.sessionOffsets[s], a1 = tr.sessionOffsets[s + 1];
-      let m = 0;
-      if (a1 - a0 > pos.length) {
-        pos = new Int32Array(2 * (a1 - a0));
-        trk = new Int32Array(2 * (a1 - a0));
-      }
-      for (let r = a0; r < a1; r++) {
-        if (!rowUsed(tr, r, skipped)) continue;
-        pos[m] = r - a0;
-        trk[m++] = tr.tracks[r];
-      }
-      for (let x = 0; x < m; x++) {
-        if (lastSeen[trk[x]] !== i) nSess[trk[x]]++;
-        lastSeen[trk[x]] = i;
-      }
-      keys = [];
-      for (let x = 0; x < m; x++) {
-        for (let y = x + 1; y < m && pos[y] - pos[x] <= window; y++) {
-          const a = trk[x], b = trk[y];
-          if (a === b) continue;
-          keys.push(a < b ? a * V + b : b * V + a);
+    if (!(window >= 1)) throw new Error(`${who}: window must be >= 1, got ${window}`);
+    if (!(Number.isInteger(M) && M >= 1)) throw new Error(`${who}: neighbours must be a positive integer, got ${M}`);
+    const pairs = new PairCounts(who, V, false, opts);
+    try {
+      const nSess = new Int32Array(V), plays = new Int32Array(V), lastSeen = new Int32Array(V).fill(-1);
+      let pos = new Int32Array(64), trk = new Int32Array(64), und = new Float64Array(256);
+      let g = 0, c = 0; // sessions so far (the stamp of lastSeen), chunks so far
+      for (const tr of chunks) {
+        checkChunk(who, tr, V, c++);
+        const ss = sessionList(tr);
+        for (let i = 0; i < ss.length; i++, g++) {
+          const s = ss[i], a0 = tr.sessionOffsets[s], a1 = tr.sessionOffsets[s + 1];
+          if (a1 - a0 > pos.length) {
+            pos = new Int32Array(2 * (a1 - a0));
+            trk = new Int32Array(2 * (a1 - a0));
+          }
+          let m = 0;
+          for (let r = a0; r < a1; r++) {
+            if (!rowUsed(tr, r, skipped)) continue;
+            pos[m] = r - a0;
+            trk[m++] = tr.tracks[r];
+          }
+          let distinct = 0;
+          for (let x = 0; x < m; x++) {
+            const t = trk[x];
+            plays[t]++;
+            if (lastSeen[t] !== g) {
+              nSess[t]++;
+              distinct++;
+            }
+            lastSeen[t] = g;
+          }
+          if (distinct === m) {
+            // no track repeats: every pair of positions is a distinct pair of tracks
+            for (let x = 0; x < m; x++) {
+              for (let y = x + 1; y < m && pos[y] - pos[x] <= window; y++) {
+                const a = trk[x], b = trk[y];
+                pairs.add(a, b);
+                pairs.add(b, a);
+              }
+            }
+            continue;
+          }
+          // repeats: the session's pairs (a < b) sorted, each counted once
+          let n = 0;
+          for (let x = 0; x < m; x++) {
+            for (let y = x + 1; y < m && pos[y] - pos[x] <= window; y++) {
+              const a = trk[x], b = trk[y];
+              if (a === b) continue;
+              if (n === und.length) {
+                const u = new Float64Array(2 * n);
+                u.set(und);
+                und = u;
+              }
+              und[n++] = a < b ? a * V + b : b * V + a;
+            }
+          }
+          sortKeys(und, n);
+          for (let k = 0; k < n; k++) {
+            if (k > 0 && und[k] === und[k - 1]) continue;
+            const a = Math.floor(und[k] / V), b = und[k] - a * V;
+            pairs.add(a, b);
+            pairs.add(b, a);
+          }
         }
       }
-      keys.sort((u, v) => u - v);
-      for (let k = 0; k < keys.length; k++) {
-        if (k > 0 && keys[k] === keys[k - 1]) continue;
-        if (P + 2 > pa.length) {
-          const na = new Int32Array(pa.length * 2), nb = new Int32Array(pb.length * 2);
-          na.set(pa);
-          nb.set(pb);
-          pa = na;
-          pb = nb;
+      // Per track a (the merged pairs come grouped by a): cosine, the M best.
+      const cur = pairs.finish();
+      const nbrStart = new Int32Array(V + 1), cs = new Float64Array(V), cand = new Int32Array(V);
+      const out = new IdValueBlocks((n) => new Float32Array(n));
+      let more = cur.next();
+      for (let a = 0; a < V; a++) {
+        let nc = 0;
+        for (; more && cur.a === a; more = cur.next()) {
+          const b = cur.b;
+          cs[b] = cur.c0 / Math.sqrt(nSess[a] * nSess[b]);
+          cand[nc++] = b;
         }
-        const a = Math.floor(keys[k] / V), b = keys[k] - a * V;
-        pa[P] = a;
-        pb[P++] = b;
-        pa[P] = b;
-        pb[P++] = a;
+        const keep = selectTop(cand, nc, M, cs);
+        for (let q = 0; q < keep; q++) out.push(cand[q], cs[cand[q]]);
+        nbrStart[a + 1] = out.length;
       }
+      const { ids: nbr, values: sim } = out.join();
+      return new ItemKnnPolicy({ nbrStart, nbr, sim, popularCounts: plays }, { decay: opts.decay, name: opts.name });
+    } finally {
+      pairs.dispose();
     }
-    // Counting sort of the directed pairs by their first track.
-    const start = new Int32Array(V + 1);
-    for (let p = 0; p < P; p++) start[pa[p] + 1]++;
-    for (let a = 0; a < V; a++) start[a + 1] += start[a];
-    const fillAt = start.slice(0, V), col = new Int32Array(P);
-    for (let p = 0; p < P; p++) col[fillAt[pa[p]]++] = pb[p];
-    // Per track: co-occurrence counts, cosine, keep the M best.
-    const cnt = new Int32Array(V), touched = new Int32Array(V);
-    const nbrStart = new Int32Array(V + 1);
-    let nbr = new Int32Array(Math.min(P, V * M) || 1), sim = new Float32Array(nbr.length), E = 0;
-    const cand: number[] = [];
-    const cs = new Float64Array(V);
-    for (let a = 0; a < V; a++) {
-      let nt = 0;
-      for (let q = start[a]; q < start[a + 1]; q++) {
-        const b = col[q];
-        if (cnt[b] === 0) touched[nt++] = b;
-        cnt[b]++;
-      }
-      cand.length = 0;
-      for (let q = 0; q < nt; q++) {
-        const b = touched[q];
-        cs[b] = cnt[b] / Math.sqrt(nSess[a] * nSess[b]);
-        cnt[b] = 0;
-        cand.push(b);
-      }
-      cand.sort((u, v) => cs[v] - cs[u] || u - v);
-      const keep = Math.min(M, cand.length);
-      for (let q = 0; q < keep; q++) {
-        nbr[E] = cand[q];
-        sim[E++] = cs[cand[q]];
-      }
-      nbrStart[a + 1] = E;
-    }
-    nbr = nbr.slice(0, E);
-    sim = sim.slice(0, E);
-    return new ItemKnnPolicy({ nbrStart, nbr, sim, popularCounts: trainingPlayCounts(tr, { skipped }) }, { decay: opts.decay, name: opts.name });
   }
 
   recommend(s: States, B: number, K: number, out: Int32Array, _rng: Rng, exclude?: { ids: Int32Array; X: number }): void {

@@ -36,7 +36,8 @@
 import { LOG_FLAG } from "../data/log-parser.js";
 import { selectTop, SourcePolicy, SparseScores, type CandidateSource, type Exclusion } from "../core/candidates.js";
 import type { States } from "../core/state.js";
-import { popularityOrder, rowUsed, sessionList, trainingPlayCounts, type FitOptions, type TrainingSessions } from "./baselines.js";
+import { checkChunk, popularityOrder, rowUsed, sessionList, trainingPlayCounts, type FitOptions, type TrainingSessions } from "./baselines.js";
+import { IdValueBlocks, PairCounts, type PairCountOptions } from "./pair-runs.js";
 
 function checkWeight(who: string, what: string, x: number): void {
   if (!(x >= 0 && x <= 1)) throw new Error(`${who}: ${what} must be in [0, 1], got ${x}`);
@@ -64,6 +65,10 @@ export interface MarkovOptions extends FitOptions {
  * Fit: in every training session, each play a followed by play b adds w to c(a → b) (w = 1,
  * or skippedNextWeight when b was skipped; with skipped "ignore", skipped rows are removed
  * first, so the kept plays around them become adjacent). P(b | a) = c(a → b) / Σ_u c(a → u).
+ * The transitions are counted as integers, kept and skipped apart, and weighed once:
+ * c(a → b) = kept + skipped · w, Σ_u c(a → u) = Σ kept + Σ skipped · w. (Before the fit
+ * streamed, the weights were summed one transition at a time in log order: the same numbers
+ * whenever every partial sum is exact, as for w = 1, 0 or 0.5, and within rounding otherwise.)
  *
  * Score (state s_0 .. s_{N−1}, oldest first): score(t) = Σ_n w_n · P(t | s_n) with
  * w_n = decay^(N−1−n), times skippedStateWeight when s_n was skipped. A small decay makes this
@@ -91,58 +96,64 @@ export class MarkovSource implements CandidateSource {
   }
 
   static fit(tr: TrainingSessions, opts: MarkovOptions = {}): MarkovSource {
+    return MarkovSource.fitStream([tr], tr.V, opts);
+  }
+
+  /**
+   * The fit over the training sessions of every chunk (shards of one dataset, tracks global in
+   * 0..V−1), iterated once, in bounded memory (pair-runs.ts): each transition is an occurrence
+   * (a, b·2 + skipped), 16 bytes while buffered and 16 bytes a distinct transition in a run,
+   * within `memoryBudget` (default 512 MiB) plus what `spill` stores on disk. Besides, the
+   * final pass's scratch (12 bytes a track) and the output, 12 bytes a distinct transition
+   * (twice that while it is joined). The counts are exact integers, so the result is the same
+   * for any split of the same sessions into chunks.
+   */
+  static fitStream(chunks: Iterable<TrainingSessions>, V: number, opts: MarkovOptions & PairCountOptions = {}): MarkovSource {
     const who = opts.name ?? "markov", skipped = opts.skipped ?? "count", wSkip = opts.skippedNextWeight ?? 1;
     checkWeight(who, "skippedNextWeight", wSkip);
-    if (wSkip !== 1 && !tr.flags) throw new Error(`${who}: skippedNextWeight needs per-row flags`);
-    const V = tr.V, ss = sessionList(tr);
-    // Transitions (a, b, w), counted per a, then placed by a counting sort.
-    const outCount = new Int32Array(V + 1);
-    const visit = (fn: (a: number, b: number, w: number) => void): void => {
-      for (let i = 0; i < ss.length; i++) {
-        const s = ss[i];
-        let prev = -1;
-        for (let r = tr.sessionOffsets[s]; r < tr.sessionOffsets[s + 1]; r++) {
-          if (!rowUsed(tr, r, skipped)) continue;
-          const t = tr.tracks[r];
-          if (prev >= 0) fn(prev, t, tr.flags && tr.flags[r] & LOG_FLAG.skip_2 ? wSkip : 1);
-          prev = t;
+    const pairs = new PairCounts(who, V, true, opts);
+    try {
+      let c = 0;
+      for (const tr of chunks) {
+        checkChunk(who, tr, V, c++);
+        if (wSkip !== 1 && !tr.flags) throw new Error(`${who}: skippedNextWeight needs per-row flags`);
+        const ss = sessionList(tr), flags = wSkip !== 1 ? tr.flags : undefined;
+        for (let i = 0; i < ss.length; i++) {
+          const s = ss[i];
+          let prev = -1;
+          for (let r = tr.sessionOffsets[s]; r < tr.sessionOffsets[s + 1]; r++) {
+            if (!rowUsed(tr, r, skipped)) continue;
+            const t = tr.tracks[r];
+            if (prev >= 0) pairs.add(prev, 2 * t + (flags && flags[r] & LOG_FLAG.skip_2 ? 1 : 0));
+            prev = t;
+          }
         }
       }
-    };
-    visit((a) => outCount[a + 1]++);
-    for (let a = 0; a < V; a++) outCount[a + 1] += outCount[a];
-    const at = outCount.slice(0, V), rawNext = new Int32Array(outCount[V]), rawW = new Float64Array(outCount[V]);
-    visit((a, b, w) => {
-      rawNext[at[a]] = b;
-      rawW[at[a]++] = w;
-    });
-    // Per a: merge repeated successors, normalise, most probable first.
-    const acc = new Float64Array(V), seen = new Int32Array(V).fill(-1), list: number[] = [];
-    const start = new Int32Array(V + 1);
-    const next = new Int32Array(rawNext.length), prob = new Float64Array(rawNext.length);
-    let E = 0;
-    for (let a = 0; a < V; a++) {
-      list.length = 0;
-      let total = 0;
-      for (let q = outCount[a]; q < outCount[a + 1]; q++) {
-        const b = rawNext[q];
-        if (seen[b] !== a) {
-          seen[b] = a;
-          acc[b] = 0;
-          list.push(b);
+      // Per a (the merged transitions come grouped by a): c(a → b) = kept + skipped · weight, normalise, most probable first.
+      const cur = pairs.finish();
+      const start = new Int32Array(V + 1), acc = new Float64Array(V), list = new Int32Array(V);
+      const out = new IdValueBlocks((n) => new Float64Array(n));
+      let more = cur.next();
+      for (let a = 0; a < V; a++) {
+        let n = 0, kept = 0, skippedN = 0;
+        for (; more && cur.a === a; more = cur.next()) {
+          const b = cur.b;
+          kept += cur.c0;
+          skippedN += cur.c1;
+          acc[b] = cur.c1 === 0 ? cur.c0 : cur.c0 + cur.c1 * wSkip;
+          // only zero-weight transitions (skippedNextWeight 0): no evidence
+          if (acc[b] > 0) list[n++] = b;
         }
-        acc[b] += rawW[q];
-        total += rawW[q];
+        const total = skippedN === 0 ? kept : kept + skippedN * wSkip;
+        selectTop(list, n, n, acc);
+        for (let q = 0; q < n; q++) out.push(list[q], acc[list[q]] / total);
+        start[a + 1] = out.length;
       }
-      list.sort((u, v) => acc[v] - acc[u] || u - v);
-      for (const b of list) {
-        if (!(acc[b] > 0)) continue; // only zero-weight transitions (skippedNextWeight 0): no evidence
-        next[E] = b;
-        prob[E++] = acc[b] / total;
-      }
-      start[a + 1] = E;
+      const { ids: next, values: prob } = out.join();
+      return new MarkovSource(start, next, prob, { decay: opts.decay, skippedStateWeight: opts.skippedStateWeight, name: opts.name });
+    } finally {
+      pairs.dispose();
     }
-    return new MarkovSource(start, next.slice(0, E), prob.slice(0, E), { decay: opts.decay, skippedStateWeight: opts.skippedStateWeight, name: opts.name });
   }
 
   begin(states: States, N: number, b: number, exclude?: Exclusion): void {
