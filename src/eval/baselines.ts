@@ -4,6 +4,11 @@
 // item-kNN are also candidate sources (core/candidates.ts: PopularSource, ItemKnnSource);
 // the session baselines (Markov, SKNN, V-SKNN) are in session-baselines.ts.
 //
+// Popularity and item-kNN also fit streaming (trainingPlayCountsStream, ItemKnnPolicy.fitStream):
+// over chunks of sessions iterated once, in memory bounded by a budget, spilling sorted runs of
+// pair counts to a store beyond it (pair-runs.ts; the memory is stated at fitStream). fit(tr)
+// is fitStream([tr]): one code path, whatever the size.
+//
 // Dimensions: V = catalog size, B = states per call, N = state length, K = list length,
 // X = extra exclusions per state (−1 padded).
 //

@@ -4,7 +4,8 @@
 // Jannach & Ludewig 2017, "When recurrent neural networks meet the neighborhood for
 // session-based recommendation"). Fitted on training sessions only (baselines.ts's
 // TrainingSessions); every policy is a SourcePolicy: the source's top K, filled from training
-// popularity when the source has fewer candidates, so lists are always full.
+// popularity when the source has fewer candidates, so lists are always full. Markov also fits
+// streaming over chunks of sessions in bounded memory (MarkovSource.fitStream, pair-runs.ts).
 //
 // Dimensions: V = catalog size, S = training sessions, N = state length, k = neighbour
 // sessions, m = sampled candidate sessions.
