@@ -3,11 +3,11 @@
 // synthetic sessions read back in chunks from disk, so the figures are the fits' and not the
 // generator's. Two steps (build first: `npm run build`):
 //
-//   npm run bench:fit-scale -- generate --out DIR --sessions 10000000 --tracks 1000000 [--part 0/2]
+//   npm run bench:fits -- generate --out DIR --sessions 10000000 --tracks 200000 [--part 0/2]
 //       simulates the sessions (src/data/synth-log.ts, default listener model with --tracks
 //       tracks) and writes DIR/part-K.len (u8 per session), .tracks (i32 per row), .skip (u8
 //       per row). Parts split the sessions so several processes can generate at once.
-//   npm run bench:fit-scale -- fit --dir DIR [--chunk 100000] [--budget-mib 512] [--spill]
+//   npm run bench:fits -- fit --dir DIR [--chunk 100000] [--budget-mib 512] [--spill]
 //       fits on every part in order, chunks of --chunk sessions, and prints per fit the time,
 //       sessions/s, the output size and the process's peak RSS so far (maxRSS).
 //
