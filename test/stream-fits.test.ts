@@ -261,11 +261,15 @@ describe("PairCounts", () => {
     for (const opts of [{}, { memoryBudget: 1024 }, { memoryBudget: 1024, spill: new MemoryRunStore() }, { memoryBudget: 8192, spill: new FileRunStore(join(dir, "pc.cache"), "pairs") }]) {
       const pc = new PairCounts("test", V, true, opts);
       for (const [a, b, f] of occ) pc.add(a, 2 * b + f);
-      const got: number[][] = [];
-      for (const c = pc.finish(); c.next(); ) got.push([c.a * V + c.b, c.c0, c.c1]);
+      expect(() => pc.cursor()).toThrow(/test: pair counts read before finish\(\)/);
+      pc.finish();
+      for (let pass = 0; pass < 2; pass++) {
+        const got: number[][] = [];
+        for (const c = pc.cursor(); c.next(); ) got.push([c.a * V + c.b, c.c0, c.c1]);
+        expect(got).toEqual(order.map((p) => [p, ...want.get(p)!]));
+      }
       if (opts.spill) expect(pc.spilled).toBeGreaterThan(1);
       pc.dispose();
-      expect(got).toEqual(order.map((p) => [p, ...want.get(p)!]));
       expect(() => pc.finish()).toThrow(/test: pair counts finished twice/);
     }
   });

@@ -4,6 +4,11 @@
 // item-kNN are also candidate sources (core/candidates.ts: PopularSource, ItemKnnSource);
 // the session baselines (Markov, SKNN, V-SKNN) are in session-baselines.ts.
 //
+// Popularity and item-kNN also fit streaming (trainingPlayCountsStream, ItemKnnPolicy.fitStream):
+// over chunks of sessions iterated once, in memory bounded by a budget, spilling sorted runs of
+// pair counts to a store beyond it (pair-runs.ts; the memory is stated at fitStream). fit(tr)
+// is fitStream([tr]): one code path, whatever the size.
+//
 // Dimensions: V = catalog size, B = states per call, N = state length, K = list length,
 // X = extra exclusions per state (−1 padded).
 //
@@ -18,7 +23,7 @@ import { LOG_FLAG } from "../data/log-parser.js";
 import type { Policy } from "../core/policy.js";
 import type { States } from "../core/state.js";
 import { selectTop, SparseScores, type CandidateSource, type Exclusion } from "../core/candidates.js";
-import { IdValueBlocks, PairCounts, type PairCountOptions } from "./pair-runs.js";
+import { PairCounts, type PairCountOptions } from "./pair-runs.js";
 
 /** Training sessions as a CSR over rows. */
 export interface TrainingSessions {
@@ -312,8 +317,9 @@ export class ItemKnnPolicy implements Policy {
    * are counted in both directions, 32 bytes a pair occurrence while buffered (two occurrences)
    * and 16 bytes a distinct directed pair in a run, within `memoryBudget` (default
    * 512 MiB) plus what `spill` stores on disk. Besides, 12 bytes a track (session and play
-   * counts, session stamps), the per-track scratch of the final pass (16 bytes a track) and
-   * the output: 8 bytes a kept neighbour, at most V·neighbours (twice that while it is joined).
+   * counts, session stamps), the per-track scratch of the final passes (16 bytes a track) and
+   * the output, sized exactly by a first pass over the merged counts: 8 bytes a kept
+   * neighbour, at most V·neighbours.
    * The result is the same for any split of the same sessions into chunks.
    */
   static fitStream(chunks: Iterable<TrainingSessions>, V: number, opts: ItemKnnOptions & PairCountOptions = {}): ItemKnnPolicy {
@@ -385,11 +391,20 @@ export class ItemKnnPolicy implements Policy {
           }
         }
       }
-      // Per track a (the merged pairs come grouped by a): cosine, the M best.
-      const cur = pairs.finish();
-      const nbrStart = new Int32Array(V + 1), cs = new Float64Array(V), cand = new Int32Array(V);
-      const out = new IdValueBlocks((n) => new Float32Array(n));
-      let more = cur.next();
+      // Per track a (the merged pairs come grouped by a): cosine, the M best. A first pass over
+      // the merge sizes the lists (min(M, partners of a)), the second fills them.
+      pairs.finish();
+      const nbrStart = new Int32Array(V + 1);
+      let cur = pairs.cursor(), more = cur.next();
+      for (let a = 0; a < V; a++) {
+        let nc = 0;
+        for (; more && cur.a === a; more = cur.next()) nc++;
+        nbrStart[a + 1] = nbrStart[a] + Math.min(M, nc);
+      }
+      const cs = new Float64Array(V), cand = new Int32Array(V);
+      const nbr = new Int32Array(nbrStart[V]), sim = new Float32Array(nbrStart[V]);
+      cur = pairs.cursor();
+      more = cur.next();
       for (let a = 0; a < V; a++) {
         let nc = 0;
         for (; more && cur.a === a; more = cur.next()) {
@@ -398,10 +413,11 @@ export class ItemKnnPolicy implements Policy {
           cand[nc++] = b;
         }
         const keep = selectTop(cand, nc, M, cs);
-        for (let q = 0; q < keep; q++) out.push(cand[q], cs[cand[q]]);
-        nbrStart[a + 1] = out.length;
+        for (let q = 0, e = nbrStart[a]; q < keep; q++, e++) {
+          nbr[e] = cand[q];
+          sim[e] = cs[cand[q]];
+        }
       }
-      const { ids: nbr, values: sim } = out.join();
       return new ItemKnnPolicy({ nbrStart, nbr, sim, popularCounts: plays }, { decay: opts.decay, name: opts.name });
     } finally {
       pairs.dispose();

@@ -19,9 +19,11 @@
 //     merging), as the in-memory fits did.
 //   With a store the peak is about 7B/8: the buffer (B/8), the runs with a fresh one (3B/8)
 //   and, while merging, a second copy of them (3B/8).
-//   - finish() merges every run (memory and store) in one streaming k-way pass, reading each
-//     stored run in chunks of MERGE_CHUNK entries (256 KiB a run): a PairCursor yields the
-//     summed counts in (a, b) order, one entry per distinct pair.
+//   - after finish(), cursor() merges every run (memory and store) in one streaming k-way pass,
+//     reading each stored run in chunks of MERGE_CHUNK entries (256 KiB a run): a PairCursor
+//     yields the summed counts in (a, b) order, one entry per distinct pair. The fits read it
+//     twice, sizing their output exactly on the first pass and filling it on the second, so
+//     the output is never copied or over-allocated.
 // Disk when spilling: 16 bytes per distinct pair per spilled run, each spilled run more than
 // B/8 bytes, so at most (total / (B/8)) runs, and merge buffers of 256 KiB each.
 //
@@ -162,20 +164,24 @@ export class PairCounts {
     } else this.memLimit = 2 * this.memEntries;
   }
 
-  /** Flush what is buffered and merge every run: the totals in (a, b) order. Call once. */
-  finish(): PairCursor {
+  /** Flush what is buffered: then cursor() reads the totals. Call once. */
+  finish(): void {
     if (this.finished) throw new Error(`${this.who}: pair counts finished twice`);
     this.finished = true;
     this.flush();
     this.buf = new Uint32Array(0);
     this.tmp = new Uint32Array(0);
-    const mem = this.mem;
-    this.mem = [];
-    return new PairCursor(this.V, mem, this.store);
   }
 
-  /** Release the stored runs. */
+  /** A merge of every run (memory and store): the totals in (a, b) order. After finish(); as often as needed (each a full pass). */
+  cursor(): PairCursor {
+    if (!this.finished) throw new Error(`${this.who}: pair counts read before finish()`);
+    return new PairCursor(this.V, this.mem, this.store);
+  }
+
+  /** Release the runs. */
   dispose(): void {
+    this.mem = [];
     this.store?.dispose();
   }
 }
@@ -325,41 +331,3 @@ export class PairCursor {
   }
 }
 
-/**
- * An output list of (id, value) appended in order whose length is known only at the end:
- * fixed blocks, joined once into exact-size arrays (no doubling copies; the peak is twice the
- * output, while joining).
- */
-export class IdValueBlocks<F extends Float32Array | Float64Array> {
-  private readonly ids: Int32Array[] = [];
-  private readonly vals: F[] = [];
-  private at = 0;
-  length = 0;
-
-  constructor(private readonly make: (n: number) => F, private readonly block = 1 << 20) {}
-
-  push(id: number, value: number): void {
-    if (this.ids.length === 0 || this.at === this.block) {
-      this.ids.push(new Int32Array(this.block));
-      this.vals.push(this.make(this.block));
-      this.at = 0;
-    }
-    this.ids[this.ids.length - 1][this.at] = id;
-    this.vals[this.vals.length - 1][this.at++] = value;
-    this.length++;
-  }
-
-  /** The lists as exact-size arrays (the blocks are released). */
-  join(): { ids: Int32Array; values: F } {
-    const ids = new Int32Array(this.length), values = this.make(this.length);
-    for (let i = 0, o = 0; i < this.ids.length; i++) {
-      const n = Math.min(this.block, this.length - o);
-      ids.set(this.ids[i].subarray(0, n), o);
-      values.set(this.vals[i].subarray(0, n), o);
-      o += n;
-      this.ids[i] = new Int32Array(0);
-      this.vals[i] = this.make(0);
-    }
-    return { ids, values };
-  }
-}

@@ -4,7 +4,8 @@
 // Jannach & Ludewig 2017, "When recurrent neural networks meet the neighborhood for
 // session-based recommendation"). Fitted on training sessions only (baselines.ts's
 // TrainingSessions); every policy is a SourcePolicy: the source's top K, filled from training
-// popularity when the source has fewer candidates, so lists are always full.
+// popularity when the source has fewer candidates, so lists are always full. Markov also fits
+// streaming over chunks of sessions in bounded memory (MarkovSource.fitStream, pair-runs.ts).
 //
 // Dimensions: V = catalog size, S = training sessions, N = state length, k = neighbour
 // sessions, m = sampled candidate sessions.
@@ -37,7 +38,7 @@ import { LOG_FLAG } from "../data/log-parser.js";
 import { selectTop, SourcePolicy, SparseScores, type CandidateSource, type Exclusion } from "../core/candidates.js";
 import type { States } from "../core/state.js";
 import { checkChunk, popularityOrder, rowUsed, sessionList, trainingPlayCounts, type FitOptions, type TrainingSessions } from "./baselines.js";
-import { IdValueBlocks, PairCounts, type PairCountOptions } from "./pair-runs.js";
+import { PairCounts, type PairCountOptions } from "./pair-runs.js";
 
 function checkWeight(who: string, what: string, x: number): void {
   if (!(x >= 0 && x <= 1)) throw new Error(`${who}: ${what} must be in [0, 1], got ${x}`);
@@ -104,8 +105,8 @@ export class MarkovSource implements CandidateSource {
    * 0..V−1), iterated once, in bounded memory (pair-runs.ts): each transition is an occurrence
    * (a, b·2 + skipped), 16 bytes while buffered and 16 bytes a distinct transition in a run,
    * within `memoryBudget` (default 512 MiB) plus what `spill` stores on disk. Besides, the
-   * final pass's scratch (12 bytes a track) and the output, 12 bytes a distinct transition
-   * (twice that while it is joined). The counts are exact integers, so the result is the same
+   * final passes' scratch (12 bytes a track) and the output, sized exactly by a first pass
+   * over the merged counts: 12 bytes a distinct transition. The counts are exact integers, so the result is the same
    * for any split of the same sessions into chunks.
    */
   static fitStream(chunks: Iterable<TrainingSessions>, V: number, opts: MarkovOptions & PairCountOptions = {}): MarkovSource {
@@ -129,11 +130,21 @@ export class MarkovSource implements CandidateSource {
           }
         }
       }
-      // Per a (the merged transitions come grouped by a): c(a → b) = kept + skipped · weight, normalise, most probable first.
-      const cur = pairs.finish();
-      const start = new Int32Array(V + 1), acc = new Float64Array(V), list = new Int32Array(V);
-      const out = new IdValueBlocks((n) => new Float64Array(n));
-      let more = cur.next();
+      // Per a (the merged transitions come grouped by a): c(a → b) = kept + skipped · weight,
+      // normalise, most probable first. A first pass over the merge sizes the output (the
+      // transitions of positive weight), the second fills it.
+      pairs.finish();
+      const start = new Int32Array(V + 1);
+      let cur = pairs.cursor(), more = cur.next();
+      for (let a = 0; a < V; a++) {
+        let n = 0;
+        for (; more && cur.a === a; more = cur.next()) if ((cur.c1 === 0 ? cur.c0 : cur.c0 + cur.c1 * wSkip) > 0) n++;
+        start[a + 1] = start[a] + n;
+      }
+      const acc = new Float64Array(V), list = new Int32Array(V);
+      const next = new Int32Array(start[V]), prob = new Float64Array(start[V]);
+      cur = pairs.cursor();
+      more = cur.next();
       for (let a = 0; a < V; a++) {
         let n = 0, kept = 0, skippedN = 0;
         for (; more && cur.a === a; more = cur.next()) {
@@ -146,10 +157,11 @@ export class MarkovSource implements CandidateSource {
         }
         const total = skippedN === 0 ? kept : kept + skippedN * wSkip;
         selectTop(list, n, n, acc);
-        for (let q = 0; q < n; q++) out.push(list[q], acc[list[q]] / total);
-        start[a + 1] = out.length;
+        for (let q = 0, e = start[a]; q < n; q++, e++) {
+          next[e] = list[q];
+          prob[e] = acc[list[q]] / total;
+        }
       }
-      const { ids: next, values: prob } = out.join();
       return new MarkovSource(start, next, prob, { decay: opts.decay, skippedStateWeight: opts.skippedStateWeight, name: opts.name });
     } finally {
       pairs.dispose();
