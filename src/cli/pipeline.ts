@@ -157,6 +157,18 @@ export async function prepareSharded(o: PrepareShardedOptions): Promise<ShardedD
 export function shardedSummary(ds: ShardedDataset): Record<string, number> {
   let skips = 0;
   for (let t = 0; t < ds.trackCount; t++) skips += ds.skipCount[t];
+  return { ...headline(ds, skips), shards: ds.shardCount, id_runs_spilled: ds.manifest.build.idRuns };
+}
+
+/** A dataset's headline figures. */
+export function datasetSummary(ds: MssdDataset): Record<string, number> {
+  let skips = 0;
+  for (let i = 0; i < ds.rowCount; i++) if (ds.flags[i] & LOG_FLAG.skip_2) skips++;
+  return headline(ds, skips);
+}
+
+/** The figures both dataset forms report, given the skipped rows. */
+function headline(ds: MssdDataset | ShardedDataset, skips: number): Record<string, number> {
   let withFeatures = 0;
   for (let t = 0; t < ds.trackCount; t++) if (ds.featureRow[t] >= 0) withFeatures++;
   const r = ds.report;
@@ -170,27 +182,6 @@ export function shardedSummary(ds: ShardedDataset): Record<string, number> {
     sessions_dropped: r.dropped.length + r.dropped.incomplete + r.dropped.trackFilter,
     duplicate_sessions: r.dropped.duplicates,
     sessions_cut_off: r.logs.reduce((a, l) => a + l.truncated.length, 0),
-    shards: ds.shardCount,
-    id_runs_spilled: ds.manifest.build.idRuns,
-  };
-}
-
-/** A dataset's headline figures. */
-export function datasetSummary(ds: MssdDataset): Record<string, number> {
-  let skips = 0;
-  for (let i = 0; i < ds.rowCount; i++) if (ds.flags[i] & LOG_FLAG.skip_2) skips++;
-  let withFeatures = 0;
-  for (let t = 0; t < ds.trackCount; t++) if (ds.featureRow[t] >= 0) withFeatures++;
-  return {
-    sessions: ds.sessionCount,
-    rows: ds.rowCount,
-    tracks: ds.trackCount,
-    tracks_with_features: withFeatures,
-    skip_rate: ds.rowCount > 0 ? skips / ds.rowCount : NaN,
-    sessions_read: ds.report.sessionsRead,
-    sessions_dropped: ds.report.dropped.length + ds.report.dropped.incomplete + ds.report.dropped.trackFilter,
-    duplicate_sessions: ds.report.dropped.duplicates,
-    sessions_cut_off: ds.report.logs.reduce((a, l) => a + l.truncated.length, 0),
   };
 }
 

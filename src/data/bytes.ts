@@ -265,7 +265,11 @@ export function hashBytesSeeded(buf: Uint8Array, start: number, end: number, see
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
   }
-  h ^= end - start;
+  return fmix32(h ^ (end - start));
+}
+
+/** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -15,9 +15,9 @@
 // Header: { key, report } (JSON; infinite options written as strings). Sections, in this order:
 // vocabArena u8, vocabOffsets i32, sessionOffsets i32, sessionLength i32, tracks i32, flags u16,
 // playCount i32, skipCount i32, featureRow i32, features f32.
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync, createReadStream } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, createReadStream } from "node:fs";
 import { resolve } from "node:path";
-import { FileSet, readError } from "../io/atomic.js";
+import { FileSet, readError, writeChunksSync } from "../io/atomic.js";
 import { BinFileError, crc32, decode, encodeChunks, type SectionArray } from "../io/binfile.js";
 import { MssdCacheError } from "./errors.js";
 import { buildDataset, MssdDataset, resolveDatasetOptions, type BuildOptions, type DatasetOptions, type ResolvedDatasetOptions } from "./dataset.js";
@@ -109,17 +109,7 @@ export async function writeDatasetCache(path: string, ds: MssdDataset, key: Cach
   const set = new FileSet();
   try {
     // The sections are written straight from their arrays (no whole-file buffer).
-    await set.file(path, async (tmp) => {
-      const fd = openSync(tmp, "wx");
-      try {
-        for (const b of chunks) {
-          let o = 0;
-          while (o < b.length) o += writeSync(fd, b, o, b.length - o);
-        }
-      } finally {
-        closeSync(fd);
-      }
-    });
+    await set.file(path, async (tmp) => writeChunksSync(tmp, chunks));
     const stamp: CacheStamp = { format: "encore-dataset-stamp", cacheCrc32: crc, mtimeMs };
     await set.bytes(stampPath(path), new TextEncoder().encode(JSON.stringify(stamp) + "\n"));
   } catch (e) {

@@ -49,9 +49,9 @@
 // hashes and table slots, with growth slack; plays, filter and remap arrays), so an estimated
 // 0.4–0.7 GB for MSSD's 3.7 million tracks, and the report (a line per file, a few examples
 // per kind of problem).
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { FileSet, readError, writeError } from "../io/atomic.js";
+import { FileSet, readError, writeChunksSync, writeError } from "../io/atomic.js";
 import { BinFileError, decode, encode, encodeChunks, type BinFile, type SectionArray } from "../io/binfile.js";
 import { removeStaleTemps, removeTemp, tempPath } from "../io/temp.js";
 import { MssdCacheError } from "./errors.js";
@@ -151,19 +151,6 @@ function chunkTotals(chunks: Uint8Array[]): { bytes: number; crc32: number } {
   for (const c of chunks) bytes += c.length;
   const last = chunks[chunks.length - 1];
   return { bytes, crc32: new DataView(last.buffer, last.byteOffset, 4).getUint32(0, true) };
-}
-
-/** Write chunks to a new file (exclusive create), straight from their arrays. */
-function writeChunksSync(path: string, chunks: Uint8Array[]): void {
-  const fd = openSync(path, "wx");
-  try {
-    for (const b of chunks) {
-      let o = 0;
-      while (o < b.length) o += writeSync(fd, b, o, b.length - o);
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** One shard's columns, filled session by session up to its bounds. */

@@ -1,5 +1,6 @@
 // Train/test split by session, seeded: the same seed and session count give the same split.
 import { Rng } from "../rng.js";
+import { fmix32 } from "./bytes.js";
 
 export interface SplitOptions {
   /** Fraction of sessions in the training set. Default 0.7. */
@@ -35,14 +36,6 @@ export function splitSessions(sessionCount: number, opts: SplitOptions = {}): Se
 // trainFraction in expectation, not round(trainFraction · S) exactly as splitSessions gives,
 // and the two splits differ: a model trained on one must be evaluated on the same kind.
 
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** A number in [0, 1) fixed by (seed, index), uniform over indices; index a non-negative integer below 2⁵³. */
 export function hashUnit(seed: number, index: number): number {

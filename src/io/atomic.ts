@@ -16,7 +16,7 @@
 // Every error names the file: "cannot write <path>: <reason>", "<path>: no such file".
 
 import { open, rename, readFile } from "node:fs/promises";
-import { statSync, unlinkSync } from "node:fs";
+import { closeSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { decode, encode, type BinFile, type BinFileContent, type DecodeOptions } from "./binfile.js";
 import { forgetTemp, removeStaleTemps, removeTemp, tempPath } from "./temp.js";
@@ -80,6 +80,23 @@ export async function writeFileAtomic(path: string, data: Uint8Array, options: A
       }
     }
     throw writeError(path, e);
+  }
+}
+
+/**
+ * Write chunks to a new file (exclusive create: an existing file is an error), straight from
+ * their arrays, with no whole-file buffer: the streamed writers (dataset cache, shards) give it
+ * their temporary's path.
+ */
+export function writeChunksSync(path: string, chunks: readonly Uint8Array[]): void {
+  const fd = openSync(path, "wx");
+  try {
+    for (const b of chunks) {
+      let o = 0;
+      while (o < b.length) o += writeSync(fd, b, o, b.length - o);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
