@@ -88,8 +88,8 @@ async function runStage(stage: Stage, o: Options): Promise<StageResult> {
       return measure(stage, async () => {
         const { logs, tfs } = logFiles(o.dir);
         if (logs.length === 0) throw new Error(`${join(o.dir, "logs")}: no log files (run the generate stage first)`);
-        const ds = await prepareSharded({ logs, trackFeatures: tfs, dir: shards, lenient: false, filters: {}, memoryBudgetMiB: o.memoryBudget });
-        return { bytes: bytesOf(logs), files: logs.length, ...shardedSummary(ds) };
+        const r = await prepareSharded({ logs, trackFeatures: tfs, dir: shards, lenient: false, filters: {}, memoryBudgetMiB: o.memoryBudget, rebuild: true });
+        return { bytes: bytesOf(logs), files: logs.length, ...shardedSummary(r.dataset) };
       });
     default: {
       const near = join(shards, "fit");

@@ -38,6 +38,9 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
     const sh = JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv", "--shards", "shards", "--memory-budget", "16"));
     for (const k of ["sessions", "rows", "tracks", "tracks_with_features", "skip_rate"]) expect(sh[k], k).toBe(p[k]);
     expect(sh.shards).toBeGreaterThanOrEqual(1);
+    expect(sh.status).toBe("built");
+    const again = JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv", "--shards", "shards"));
+    expect([again.status, again.sessions, again.shards]).toEqual(["hit", sh.sessions, sh.shards]);
     const e = JSON.parse(ok("embed", "--json", "--epochs", "2"));
     expect(e.V).toBe(p.tracks);
     expect(e.counts.item2vec + e.counts.features + e.counts.unknown).toBe(p.tracks);

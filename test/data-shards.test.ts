@@ -7,7 +7,7 @@
 // per-session hash split.
 import { HAVE_REAL_LOG, HAVE_REAL_TF, REAL_LOG, REAL_TF } from "./util/mssd.js";
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -132,6 +132,49 @@ describe("sharded dataset = in-memory dataset", () => {
     expect(readdirSync(out).filter((n) => n.startsWith("shard-")).length).toBe(few.shardCount);
     expect(readdirSync(out).filter((n) => n.startsWith("."))).toEqual([]); // no temporaries left
     expectSame(few, await buildDataset({ logs: synth.logs.slice(0, 1), trackFeatures: synth.tfs }));
+  });
+});
+
+describe("a second prepare of the same inputs", () => {
+  it("reuses the folder when inputs (paths, sizes, times) and options match; rebuilds, saying why, when they do not or the set is damaged", async () => {
+    const out = join(dir, "reuse"), inputs = { logs: synth.logs.slice(0, 2), trackFeatures: synth.tfs };
+    const first = await buildShardedDataset(inputs, out, {}, { shardSessions: 50 });
+    expect(first.cache).toBe("built");
+    const manifest = readFileSync(join(out, MANIFEST_FILE));
+    expect(existsSync(join(out, MANIFEST_FILE + ".stamp.json"))).toBe(true);
+    // the same inputs and options: a hit, whatever the budget (it shapes shards, not data); nothing rewritten
+    const again = await buildShardedDataset(inputs, out, {}, { shardSessions: 7 });
+    expect(again.cache).toBe("hit");
+    expect(again.manifest.shards.length).toBe(first.manifest.shards.length);
+    expect(readFileSync(join(out, MANIFEST_FILE)).equals(manifest)).toBe(true);
+    // asked to rebuild: the same manifest bytes (no time or budget inside it changes the data's description)
+    const forced = await buildShardedDataset(inputs, out, {}, { shardSessions: 50, rebuild: true });
+    expect([forced.cache, forced.reason]).toEqual(["rebuilt", "rebuild asked for"]);
+    expect(readFileSync(join(out, MANIFEST_FILE)).equals(manifest)).toBe(true);
+    // other options
+    const opts = await buildShardedDataset(inputs, out, { minPlays: 2 }, { shardSessions: 50 });
+    expect([opts.cache, opts.reason]).toEqual(["rebuilt", "options changed"]);
+    // an input touched (same bytes, a new modification time)
+    const t = new Date(Date.now() + 5000);
+    utimesSync(inputs.logs[1], t, t);
+    const touched = await buildShardedDataset(inputs, out, { minPlays: 2 }, { shardSessions: 50 });
+    expect([touched.cache, touched.reason]).toEqual(["rebuilt", "inputs changed"]);
+    expect((await buildShardedDataset(inputs, out, { minPlays: 2 }, { shardSessions: 50 })).cache).toBe("hit");
+    // another input list
+    const fewer = await buildShardedDataset({ logs: inputs.logs.slice(0, 1), trackFeatures: synth.tfs }, out, { minPlays: 2 }, { shardSessions: 50 });
+    expect([fewer.cache, fewer.reason]).toEqual(["rebuilt", "inputs changed"]);
+    // a damaged set (a shard truncated): the reused set's checks fail, so it is rebuilt, not trusted
+    expect((await buildShardedDataset(inputs, out, {}, { shardSessions: 50 })).cache).toBe("rebuilt");
+    truncateSync(join(out, shardFile(0)), 10);
+    const damaged = await buildShardedDataset(inputs, out, {}, { shardSessions: 50 });
+    expect(damaged.cache).toBe("rebuilt");
+    expect(damaged.reason).toMatch(/shard-000000\.bin|size|CRC|truncated/i);
+    // a missing stamp: the times are unknown, so it rebuilds
+    unlinkSync(join(out, MANIFEST_FILE + ".stamp.json"));
+    const stampless = await buildShardedDataset(inputs, out, {}, { shardSessions: 50 });
+    expect(stampless.cache).toBe("rebuilt");
+    expect(stampless.reason).toMatch(/input times unknown/);
+    expectSame(openShardedDataset(out), await buildDataset(inputs));
   });
 });
 

@@ -89,12 +89,12 @@ program
     if (o.memoryBudget !== undefined && o.shards === undefined) throw new Error("--memory-budget sizes a sharded build: give --shards <dir> (the single-file cache holds the whole dataset; its id check takes --id-memory)");
     if (o.shards !== undefined) {
       const t0 = Date.now();
-      const ds = await prepareSharded({ logs, trackFeatures: o.tf, dir: o.shards, preset: o.preset, lenient: Boolean(o.lenient), filters, memoryBudgetMiB: o.memoryBudget ?? 512 });
-      const skipped = skippedSummary(ds.report);
-      const summary = shardedSummary(ds);
+      const r = await prepareSharded({ logs, trackFeatures: o.tf, dir: o.shards, preset: o.preset, lenient: Boolean(o.lenient), filters, memoryBudgetMiB: o.memoryBudget ?? 512 });
+      const skipped = skippedSummary(r.dataset.report);
+      const summary = shardedSummary(r.dataset);
       const skippedText = formatSkipped(skipped);
       const seconds = (Date.now() - t0) / 1000;
-      print(o.json, { shards: o.shards, ...summary, seconds, skipped }, `sharded dataset ${o.shards} (${seconds.toFixed(1)} s)\n${table(summary)}${skippedText ? "\n" + skippedText : ""}`);
+      print(o.json, { shards: o.shards, status: r.cache, reason: r.reason, ...summary, seconds, skipped }, `sharded dataset ${o.shards} (${r.cache}${r.reason ? `: ${r.reason}` : ""}; ${seconds.toFixed(1)} s)\n${table(summary)}${skippedText ? "\n" + skippedText : ""}`);
       return;
     }
     const r = await prepare({ logs, trackFeatures: o.tf, cache: o.cache, preset: o.preset, lenient: Boolean(o.lenient), filters, idMemoryMiB: o.idMemory });

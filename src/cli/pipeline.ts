@@ -137,10 +137,12 @@ export interface PrepareShardedOptions extends Omit<PrepareOptions, "cache" | "i
   dir: string;
   /** Memory budget in MiB: the session-id check, the staged shard and the parse buffers (src/data/shards.ts). */
   memoryBudgetMiB: number;
+  /** Build even when the folder already holds this build. */
+  rebuild?: boolean;
 }
 
 /** `encore prepare --shards`: the sharded, out-of-core dataset (src/data/shards.ts). */
-export async function prepareSharded(o: PrepareShardedOptions): Promise<ShardedDataset> {
+export async function prepareSharded(o: PrepareShardedOptions): Promise<{ dataset: ShardedDataset; cache: "hit" | "built" | "rebuilt"; reason?: string }> {
   if (o.logs.length === 0) throw new Error("no session log given (pass one or more log_*.csv[.gz] files)");
   for (const f of [...o.logs, ...o.trackFeatures]) {
     if (!existsSync(f)) throw new Error(`${f}: no such file`);
@@ -149,8 +151,8 @@ export async function prepareSharded(o: PrepareShardedOptions): Promise<ShardedD
   if (existsSync(o.dir) && !statSync(o.dir).isDirectory()) throw new Error(`--shards ${o.dir}: is a file, not a directory`);
   const options: DatasetOptions = { ...(o.preset === "original" ? ORIGINAL_PRESET : {}), ...o.filters, lenient: o.lenient };
   resolveDatasetOptions(options);
-  await buildShardedDataset({ logs: o.logs, trackFeatures: o.trackFeatures }, o.dir, options, { memoryBytes: o.memoryBudgetMiB * 1024 * 1024 });
-  return openShardedDataset(o.dir);
+  const r = await buildShardedDataset({ logs: o.logs, trackFeatures: o.trackFeatures }, o.dir, options, { memoryBytes: o.memoryBudgetMiB * 1024 * 1024, rebuild: o.rebuild });
+  return { dataset: openShardedDataset(o.dir), cache: r.cache, reason: r.reason };
 }
 
 /** A sharded dataset's headline figures (as datasetSummary's, plus its shards). */

@@ -82,11 +82,12 @@ const SECTIONS: { name: SectionName; type: "u8" | "i32" | "u16" | "f32" }[] = [
   { name: "features", type: "f32" },
 ];
 
-// JSON has no Infinity: options like maxLength = Infinity are written as strings.
-function replacer(_k: string, v: unknown): unknown {
+// JSON has no Infinity: options like maxLength = Infinity are written as strings (the sharded
+// dataset's manifest too).
+export function replacer(_k: string, v: unknown): unknown {
   return typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
 }
-function reviver(_k: string, v: unknown): unknown {
+export function reviver(_k: string, v: unknown): unknown {
   return v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v;
 }
 
@@ -229,12 +230,12 @@ export interface LoadResult {
 }
 
 /** The inputs' modification times, logs then track-feature files (what the sidecar stamp records). */
-function inputTimes(inputs: DatasetPaths): number[] {
+export function inputTimes(inputs: DatasetPaths): number[] {
   return [...inputs.logs, ...(inputs.trackFeatures ?? [])].map((p) => statSync(p).mtimeMs);
 }
 
 /** The sidecar of a cache whose CRC-32 is `crc`, or null when missing, unreadable or another cache's. */
-function readStamp(cachePath: string, crc: number): CacheStamp | null {
+export function readStamp(cachePath: string, crc: number): CacheStamp | null {
   try {
     const st = JSON.parse(readFileSync(stampPath(cachePath), "utf8")) as CacheStamp;
     return st?.format === "encore-dataset-stamp" && st.cacheCrc32 === crc && Array.isArray(st.mtimeMs) ? st : null;
@@ -252,15 +253,8 @@ export async function loadOrBuildDataset(inputs: DatasetPaths, options: DatasetO
   if (existsSync(cache.path)) {
     try {
       const { dataset, key: stored } = readDatasetCache(cache.path);
-      const same = (a: unknown, b: unknown) => JSON.stringify(a, replacer) === JSON.stringify(b, replacer);
-      if (!same(stored.logs, key.logs) || !same(stored.trackFeatures, key.trackFeatures)) reason = "inputs changed";
-      else if (!same(stored.options, key.options)) reason = "options changed";
-      else if (how === "stat") {
-        const stamp = readStamp(cache.path, cacheCrc(cache.path));
-        if (!stamp) reason = `input times unknown (no matching ${stampPath(cache.path)})`;
-        else if (!same(stamp.mtimeMs, times)) reason = "inputs changed";
-        else return { dataset, cache: "hit" };
-      } else return { dataset, cache: "hit" };
+      reason = staleReason(cache.path, stored, key, how === "stat" ? times : null);
+      if (reason === undefined) return { dataset, cache: "hit" };
     } catch (e) {
       if (!(e instanceof MssdCacheError) || cache.onInvalid === "error") throw e;
       reason = e.reason;
@@ -271,8 +265,25 @@ export async function loadOrBuildDataset(inputs: DatasetPaths, options: DatasetO
   return reason === undefined ? { dataset, cache: "built" } : { dataset, cache: "rebuilt", reason };
 }
 
-/** The stored CRC-32 of a cache file (its last 4 bytes). */
-function cacheCrc(path: string): number {
+/**
+ * Why a stored build (the cache file, or a sharded dataset's manifest, at `path`) does not stand
+ * for these inputs and options, or undefined when it does: the inputs (paths, sizes, content
+ * CRC-32s), the options, and with `times` (the "stat" fingerprint) the inputs' modification
+ * times in the sidecar stamp tied to `path`'s CRC-32.
+ */
+export function staleReason(path: string, stored: CacheKey, key: CacheKey, times: number[] | null): string | undefined {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a, replacer) === JSON.stringify(b, replacer);
+  if (!same(stored.logs, key.logs) || !same(stored.trackFeatures, key.trackFeatures)) return "inputs changed";
+  if (!same(stored.options, key.options)) return "options changed";
+  if (times === null) return undefined;
+  const stamp = readStamp(path, cacheCrc(path));
+  if (!stamp) return `input times unknown (no matching ${stampPath(path)})`;
+  if (!same(stamp.mtimeMs, times)) return "inputs changed";
+  return undefined;
+}
+
+/** The stored CRC-32 of a container file (its last 4 bytes). */
+export function cacheCrc(path: string): number {
   const fd = openSync(path, "r");
   try {
     const size = statSync(path).size, b = new Uint8Array(4);

@@ -13,6 +13,10 @@
 //   vocab.bin         magic "ENCSHVOC"; sections vocabArena u8, vocabOffsets i32 (track ids),
 //                     playCount i32, skipCount i32 (over the whole dataset), featureRow i32,
 //                     features f32 (tracks with features × NFEAT, vocabulary order).
+//   manifest.bin.stamp.json
+//                     the inputs' modification times, tied to the manifest by its CRC-32 (as
+//                     the cache's sidecar): a second prepare of the same inputs (paths, sizes,
+//                     times) and options reuses the directory ("hit"); anything else rebuilds.
 //   shard-NNNNNN.bin  magic "ENCSHARD"; header { index, firstSession, sessions, rows };
 //                     sections sessionOffsets i32 (sessions + 1, shard-local, from 0),
 //                     sessionLength i32 (session_length as written), tracks i32 (vocabulary
@@ -56,7 +60,7 @@ import { BinFileError, decode, encode, encodeChunks, type BinFile, type SectionA
 import { removeStaleTemps, removeTemp, tempPath } from "../io/temp.js";
 import { MssdCacheError } from "./errors.js";
 import { featureMatrix, filterTracks, FinalVocab, MssdDataset, resolveDatasetOptions, stageInputs, type DatasetOptions, type DatasetReport, type ResolvedDatasetOptions, type StagedSink } from "./dataset.js";
-import { datasetCacheKey, type CacheKey } from "./cache.js";
+import { datasetCacheKey, inputTimes, replacer, reviver, staleReason, stampPath, type CacheKey, type CacheStamp } from "./cache.js";
 import { LOG_FLAG } from "./log-parser.js";
 import { MAX_SESSION_LENGTH } from "./schema.js";
 import { inHashTrain, type SplitOptions } from "./split.js";
@@ -87,6 +91,8 @@ export interface ShardBuildOptions {
   shardRows?: number;
   /** Sessions per shard; default from the budget. */
   shardSessions?: number;
+  /** Build even when the directory already holds this build (measurements). Default false. */
+  rebuild?: boolean;
 }
 
 /** How a budget is spent. */
@@ -137,13 +143,6 @@ export interface ShardManifest {
   build: { provisionalShards: number; idRuns: number };
 }
 
-// JSON has no Infinity: options like maxLength = Infinity are written as strings (as the cache does).
-function replacer(_k: string, v: unknown): unknown {
-  return typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
-}
-function reviver(_k: string, v: unknown): unknown {
-  return v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v;
-}
 
 /** Bytes of a chunk list, the CRC-32 in its last 4 bytes. */
 function chunkTotals(chunks: Uint8Array[]): { bytes: number; crc32: number } {
@@ -208,6 +207,9 @@ export interface ShardedInputs {
 export interface ShardedBuildResult {
   dir: string;
   manifest: ShardManifest;
+  /** "hit": the directory already held this build; "built": it held none; "rebuilt": it held another (reason). */
+  cache: "hit" | "built" | "rebuilt";
+  reason?: string;
 }
 
 /**
@@ -222,7 +224,25 @@ export async function buildShardedDataset(inputs: ShardedInputs, dir: string, op
   mkdirSync(dir, { recursive: true });
   const manifestPath = join(dir, MANIFEST_FILE);
   const key = await datasetCacheKey(inputs, opt);
+  const times = inputTimes(inputs);
   removeStaleTemps(manifestPath);
+  // The directory's build stands when its inputs (paths, sizes, modification times in the
+  // sidecar stamp tied to the manifest's CRC-32) and options are these; the budget only shapes
+  // the shards, not the data, so another budget reuses it too.
+  let reason: string | undefined;
+  if (existsSync(manifestPath)) {
+    if (build.rebuild) reason = "rebuild asked for";
+    else {
+      try {
+        const stored = openShardedDataset(dir).manifest;
+        reason = staleReason(manifestPath, stored.key, key, times);
+        if (reason === undefined) return { dir, manifest: stored, cache: "hit" };
+      } catch (e) {
+        if (!(e instanceof MssdCacheError)) throw e;
+        reason = e.reason;
+      }
+    }
+  }
 
   // Pass 1: provisional shards of the sessions that pass the session-level filters.
   const provisional: { path: string; sessions: number; rows: number }[] = [];
@@ -310,14 +330,19 @@ export async function buildShardedDataset(inputs: ShardedInputs, dir: string, op
       key, report, budget, build: { provisionalShards: provisional.length, idRuns: staged.idRuns },
     };
     const header = JSON.parse(JSON.stringify(manifest, replacer)) as unknown;
-    await set.bytes(manifestPath, encode({ magic: MAGIC_MANIFEST, version: SHARDS_VERSION, header, sections: {} }));
-    await set.commit([manifestPath]);
+    const manifestBytes = encode({ magic: MAGIC_MANIFEST, version: SHARDS_VERSION, header, sections: {} });
+    await set.bytes(manifestPath, manifestBytes);
+    // The inputs' modification times beside the manifest (as the cache's sidecar), so the
+    // manifest stays the same bytes for the same inputs.
+    const stamp: CacheStamp = { format: "encore-dataset-stamp", cacheCrc32: new DataView(manifestBytes.buffer, manifestBytes.byteOffset + manifestBytes.length - 4, 4).getUint32(0, true), mtimeMs: times };
+    await set.bytes(stampPath(manifestPath), new TextEncoder().encode(JSON.stringify(stamp) + "\n"));
+    await set.commit([manifestPath, stampPath(manifestPath)]);
     // Shard files of an earlier, larger build in this directory are no longer listed.
     for (const name of readdirSync(dir)) {
       const m = SHARD_NAME.exec(name);
       if (m && Number(m[1]) >= shards.length) unlinkSync(join(dir, name));
     }
-    return { dir, manifest };
+    return reason === undefined ? { dir, manifest, cache: "built" } : { dir, manifest, cache: "rebuilt", reason };
   } catch (e) {
     set.abort();
     throw e;
