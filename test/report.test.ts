@@ -103,6 +103,14 @@ describe("renderReport on the fixture report", () => {
     expect(s.rows.length).toBe(5);
   });
 
+  it("the caveat on the original protocol's skip rate groups its n like every other count", () => {
+    const r = structuredClone(fixtureReport({ realSlice: true, episodes: 50 }));
+    const original = r.protocols.find((p) => p.protocol === "original")!;
+    original.metrics.find((m) => m.metric === "skip_rate")!.values.ddpg.n = 1786;
+    const caveat = summarize(r).caveats.find((c) => c.startsWith("In the original protocol"));
+    expect(caveat).toMatch(/it rests on n = 1,786 sessions\.$/);
+  });
+
   it("flags figures on fewer than 30 units as small n: the summary, the tables and the original project's comparison", () => {
     const real = fixtureReport({ realSlice: true, episodes: 50 });
     const out = renderReport(real);

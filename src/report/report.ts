@@ -434,7 +434,7 @@ function referenceSection(report: EvaluationReport, chartId: () => string): stri
   ];
   const small = items.filter(({ oursDdpg }) => oursDdpg && isSmallN(oursDdpg.n));
   const caveat = small.length
-    ? [`<p class="caveat">${SMALL_N_MARK} ${small.map(({ ref, oursDdpg }) => `Our ${esc(HIGHLIGHT_POLICY)} ${esc(ref.label.toLowerCase())} rests on n = ${oursDdpg!.n} ${esc(unitPlural(original?.unit ?? "unit", oursDdpg!.n))}`).join("; ")}: too few to set beside the original's figure with any confidence.</p>`]
+    ? [`<p class="caveat">${SMALL_N_MARK} ${small.map(({ ref, oursDdpg }) => `Our ${esc(HIGHLIGHT_POLICY)} ${esc(ref.label.toLowerCase())} rests on n = ${formatFigure(oursDdpg!.n)} ${esc(unitPlural(original?.unit ?? "unit", oursDdpg!.n))}`).join("; ")}: too few to set beside the original's figure with any confidence.</p>`]
     : [];
 
   const figures = items.map(({ ref, metric, oursDdpg, oursBase }) => {

@@ -8,7 +8,7 @@
 // with the best mean in the metric's direction.
 
 import { AGENT_POLICY, REFERENCE_POLICIES, SMALL_N, type Direction, type EpisodeMetrics, type Estimate, type EvaluationReport, type MetricResult, type PairedDifference, type ProtocolResult, type TrainingReferences, type Verdict } from "../eval/types.js";
-import { decimalsFor, formatNumber, formatPercent } from "./format.js";
+import { decimalsFor, formatFigure, formatNumber, formatPercent } from "./format.js";
 
 export interface SummaryRow {
   protocol: string;
@@ -125,7 +125,7 @@ function caveats(r: EvaluationReport, rows: SummaryRow[], agent: string): string
   if (unknown && Number.isFinite(unknown.mean) && unknown.mean >= 0.5) {
     out.push(
       `In the original protocol ${unknown.mean > 0.999 && unknown.mean < 1 ? `${(100 * unknown.mean).toFixed(2)}%` : formatPercent(unknown.mean)} of ${agent}'s recommendations never appear in the session, so its skip rate judges only the rest` +
-        (skip ? `: it rests on n = ${skip.n} ${unitPlural(original!.unit ?? "unit", skip.n)}.` : "."),
+        (skip ? `: it rests on n = ${formatFigure(skip.n)} ${unitPlural(original!.unit ?? "unit", skip.n)}.` : "."),
     );
   }
   for (const p of r.protocols) {
