@@ -369,6 +369,37 @@ describe("per-session hash split", () => {
   });
 });
 
+describe("the most recent sessions of a part", () => {
+  it("are the part's last sessions in dataset order, read back from the last shard, rows and flags as the in-memory dataset's", async () => {
+    const { sh, mem } = await buildBoth(synth.logs, synth.tfs, {}, { shardSessions: 41 });
+    const spec = { seed: 2, trainFraction: 0.7 };
+    const split = hashSplit(sh.sessionCount, spec);
+    for (const part of ["train", "test"] as const) {
+      const all = split[part];
+      for (const max of [0, 1, 40, 41, 97, all.length - 1, all.length, all.length + 5]) {
+        const { sessions: got, indices } = sh.recent(part, spec, max);
+        const want = all.subarray(Math.max(0, all.length - max));
+        expect(Array.from(indices)).toEqual(Array.from(want));
+        expect(got.V).toBe(sh.V);
+        expect(got.sessionOffsets.length).toBe(want.length + 1);
+        const tracks: number[] = [], flags: number[] = [], lens: number[] = [];
+        for (const s of Array.from(want)) {
+          for (let r = mem.sessionOffsets[s]; r < mem.sessionOffsets[s + 1]; r++) {
+            tracks.push(mem.tracks[r]);
+            flags.push(mem.flags[r]);
+          }
+          lens.push(mem.sessionLength[s]);
+        }
+        expect(firstDiff(got.tracks, tracks)).toBe(-1);
+        expect(firstDiff(got.flags, flags)).toBe(-1);
+        expect(firstDiff(got.sessionLength, lens)).toBe(-1);
+        for (let i = 0; i < want.length; i++) expect(got.sessionOffsets[i + 1] - got.sessionOffsets[i]).toBe(mem.sessionOffsets[want[i] + 1] - mem.sessionOffsets[want[i]]);
+      }
+    }
+    expect(() => sh.recent("train", spec, -1)).toThrow(/max must be a non-negative integer/);
+  });
+});
+
 describe("the streaming fits read the shards", () => {
   it("popularity, item-kNN and Markov fitted from the shards' training part equal the fits on the in-memory dataset's same sessions (the in-memory reference fits)", async () => {
     const { sh, mem } = await buildBoth(synth.logs, synth.tfs, { completeOnly: false }, { shardSessions: 83 });

@@ -9,7 +9,7 @@ import { ORIGINAL_PRESET, resolveDatasetOptions, type DatasetOptions, type MssdD
 import { LOG_FLAG } from "../data/log-parser.js";
 import { FileSet, readFileNamed, writeFileAtomic } from "../io/atomic.js";
 import { readDatasetCache } from "../data/cache.js";
-import { buildShardedDataset, openShardedDataset, type ShardedDataset } from "../data/shards.js";
+import { buildShardedDataset, MANIFEST_FILE, openShardedDataset, type ShardedDataset } from "../data/shards.js";
 import { splitSessions, type SessionSplit } from "../data/split.js";
 import { buildSamples } from "../data/samples.js";
 import { buildEmbeddings, type BuiltEmbeddings, type EmbeddingKind } from "../embed/build.js";
@@ -202,6 +202,29 @@ export function loadDataset(cachePath: string): { dataset: MssdDataset; logs: st
   if (!existsSync(cachePath)) throw new Error(`${cachePath}: no dataset cache here (run 'encore prepare' or 'encore generate' first)`);
   const { dataset, key } = readDatasetCache(cachePath);
   return { dataset, logs: key.logs.map((l) => l.path) };
+}
+
+/** Whether `path` is a sharded dataset's folder (`encore prepare --shards`) rather than a cache file. */
+export function isShardedDataset(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, MANIFEST_FILE));
+}
+
+/**
+ * What `--dataset` names: the single-file cache (in memory) or a sharded dataset's folder (read
+ * one shard at a time). Each reports its log paths (the listener environment reads the
+ * generator's manifest beside a single log).
+ */
+export type AnyDataset =
+  | { kind: "cache"; dataset: MssdDataset; logs: string[] }
+  | { kind: "shards"; dataset: ShardedDataset; logs: string[] };
+
+export function openDataset(path: string): AnyDataset {
+  if (isShardedDataset(path)) {
+    const dataset = openShardedDataset(path);
+    return { kind: "shards", dataset, logs: dataset.manifest.key.logs.map((l) => l.path) };
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) throw new Error(`${path}: a folder without ${MANIFEST_FILE} (neither a dataset cache nor a sharded dataset; build one with 'encore prepare <logs...> --shards ${path}')`);
+  return { kind: "cache", ...loadDataset(path) };
 }
 
 export function splitOf(ds: MssdDataset, s: SplitSpec): SessionSplit {

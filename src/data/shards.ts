@@ -474,14 +474,48 @@ export class ShardedDataset {
       const c = this.shard(k);
       if (sel.split) {
         const { part, ...spec } = sel.split;
-        const want = part === "train";
-        const S = c.sessionLength.length, list = new Int32Array(S);
-        let n = 0;
-        for (let s = 0; s < S; s++) if (inHashTrain(c.firstSession + s, spec) === want) list[n++] = s;
-        c.sessions = list.subarray(0, n);
+        c.sessions = partOf(c, part, spec);
       }
       yield c;
     }
+  }
+
+  /**
+   * The last `max` sessions of one part of the per-session split, in dataset order, as one
+   * in-memory CSR with its own session indices (0..n−1; `sessions` unset), and the dataset index
+   * of each. Shards are read from the last one back until `max` sessions are found, so the cost
+   * is what is returned plus one shard. MSSD's logs run by date, so these are the most recent
+   * sessions of the part: what a session-based model fitted in memory (SKNN, V-SKNN, a model
+   * file's candidate sources) reads at full-MSSD scale.
+   */
+  recent(part: "train" | "test", split: SplitOptions, max: number): { sessions: ShardChunk; indices: Float64Array } {
+    if (!(Number.isSafeInteger(max) && max >= 0)) throw new RangeError(`ShardedDataset.recent: max must be a non-negative integer, got ${max}`);
+    const picked: { c: ShardChunk; list: Int32Array }[] = [];
+    let n = 0, rows = 0;
+    for (let k = this.shardCount - 1; k >= 0 && n < max; k--) {
+      const c = this.shard(k), list = partOf(c, part, split);
+      const take = Math.min(list.length, max - n); // the shard's last `take` sessions of the part
+      const sub = list.subarray(list.length - take);
+      for (let i = 0; i < sub.length; i++) rows += c.sessionOffsets[sub[i] + 1] - c.sessionOffsets[sub[i]];
+      picked.push({ c, list: sub });
+      n += take;
+    }
+    picked.reverse();
+    const sessionOffsets = new Int32Array(n + 1), sessionLength = new Int32Array(n), tracks = new Int32Array(rows), flags = new Uint16Array(rows);
+    const indices = new Float64Array(n);
+    let s0 = 0, r0 = 0;
+    for (const { c, list } of picked) {
+      for (let i = 0; i < list.length; i++, s0++) {
+        const a = c.sessionOffsets[list[i]], b = c.sessionOffsets[list[i] + 1];
+        tracks.set(c.tracks.subarray(a, b), r0);
+        flags.set(c.flags.subarray(a, b), r0);
+        r0 += b - a;
+        sessionOffsets[s0 + 1] = r0;
+        sessionLength[s0] = c.sessionLength[list[i]];
+        indices[s0] = c.firstSession + list[i];
+      }
+    }
+    return { sessions: { V: this.V, index: -1, firstSession: -1, sessionOffsets, sessionLength, tracks, flags }, indices };
   }
 
   /** Every shard read and checked (each file's content, not only the manifest). */
@@ -509,6 +543,14 @@ export class ShardedDataset {
       featureRow: this.featureRow, features: this.features, options: this.options, report: this.report,
     });
   }
+}
+
+/** The chunk-local indices of a shard's sessions in one part of the per-session split, ascending. */
+function partOf(c: ShardChunk, part: "train" | "test", split: SplitOptions): Int32Array {
+  const want = part === "train", S = c.sessionLength.length, list = new Int32Array(S);
+  let n = 0;
+  for (let s = 0; s < S; s++) if (inHashTrain(c.firstSession + s, split) === want) list[n++] = s;
+  return list.subarray(0, n);
 }
 
 /** What is wrong with a manifest's shape, or "". */
