@@ -218,6 +218,13 @@ export type AnyDataset =
   | { kind: "cache"; dataset: MssdDataset; logs: string[] }
   | { kind: "shards"; dataset: ShardedDataset; logs: string[] };
 
+/**
+ * On a sharded dataset, what is held in memory to fit session-based models (SKNN, V-SKNN, a
+ * model's candidate sources, which its file carries): the most recent training sessions, at
+ * most this many (`--recent-sessions`; ShardedDataset.recent).
+ */
+export const RECENT_SESSIONS_DEFAULT = 200_000;
+
 export function openDataset(path: string): AnyDataset {
   if (isShardedDataset(path)) {
     const dataset = openShardedDataset(path);
