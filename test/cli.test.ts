@@ -35,7 +35,7 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
     expect(p.status).toBe("built");
     expect(JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv")).status).toBe("hit");
     // the sharded form of the same dataset: the same headline figures
-    const sh = JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv", "--shards", "shards", "--memory-budget", "16"));
+    const sh = JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv", "--shards", "shards", "--memory-budget", "256"));
     for (const k of ["sessions", "rows", "tracks", "tracks_with_features", "skip_rate"]) expect(sh[k], k).toBe(p[k]);
     expect(sh.shards).toBeGreaterThanOrEqual(1);
     expect(sh.status).toBe("built");
@@ -113,6 +113,7 @@ describe.skipIf(!existsSync(CLI))("encore CLI", () => {
       [["generate", "--sessions", "x"], /--sessions must be an integer from 1 to 200,000,000, got 'x'/],
       [["prepare", "missing.csv"], /missing\.csv: no such file/],
       [["prepare", "x.csv", "--memory-budget", "64"], /--memory-budget sizes a sharded build: give --shards <dir>/],
+      [["prepare", "x.csv", "--shards", "s", "--memory-budget", "64"], /--memory-budget 64 MiB leaves no room for the build's buffers: this process already holds \d+ MiB .* give at least \d+/],
       [["train", "--dataset", "nope.bin"], /nope\.bin: no dataset cache here/],
       [["embed", "--kind", "word2vec"], /--kind must be one of item2vec, features, hybrid/],
       [["recommend", "--history", "a,b"], /at least N = 10 plays|no such file/],

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { LOG_COLUMNS } from "../src/data/schema.js";
 import { buildDataset, ORIGINAL_PRESET, type DatasetOptions, type MssdDataset } from "../src/data/dataset.js";
-import { buildShardedDataset, openShardedDataset, shardBudget, shardFile, MANIFEST_FILE, VOCAB_FILE, type ShardedDataset } from "../src/data/shards.js";
+import { buffersOfProcessBudget, BUILD_HEADROOM_BYTES, MIN_BUFFER_BYTES, buildShardedDataset, openShardedDataset, shardBudget, shardFile, MANIFEST_FILE, VOCAB_FILE, type ShardedDataset } from "../src/data/shards.js";
 import { writeSynthetic } from "../src/data/synth-write.js";
 import { hashSplit, hashUnit, inHashTrain } from "../src/data/split.js";
 import { MssdCacheError, MssdFormatError } from "../src/data/errors.js";
@@ -202,6 +202,13 @@ describe("memory budget", () => {
     expect(half.shardRows).toBe(Math.floor(big.shardRows / 2));
     expect(half.idBytes).toBe(big.idBytes / 2);
     expect(() => shardBudget({ memoryBytes: 1000 })).toThrow(/at least 64 KiB/);
+    // a whole-process budget: the buffers get what the runtime and the parsing headroom leave
+    const MiB = 1024 * 1024;
+    expect(buffersOfProcessBudget(512 * MiB, 70 * MiB)).toBe(512 * MiB - 70 * MiB - BUILD_HEADROOM_BYTES);
+    expect(buffersOfProcessBudget(256 * MiB, 70 * MiB)).toBe(256 * MiB - 70 * MiB - BUILD_HEADROOM_BYTES);
+    const least = 70 + BUILD_HEADROOM_BYTES / MiB + MIN_BUFFER_BYTES / MiB;
+    expect(buffersOfProcessBudget(least * MiB, 70 * MiB)).toBe(MIN_BUFFER_BYTES);
+    expect(() => buffersOfProcessBudget((least - 1) * MiB, 70 * MiB)).toThrow(new RegExp(`give at least ${least}$`));
     const tiny = 64 * 1024;
     const { sh, mem, manifest } = await buildBoth(synth.logs, synth.tfs, { completeOnly: false }, { memoryBytes: tiny });
     const rowsCap = shardBudget({ memoryBytes: tiny }).shardRows;

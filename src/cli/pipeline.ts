@@ -9,7 +9,7 @@ import { ORIGINAL_PRESET, resolveDatasetOptions, type DatasetOptions, type MssdD
 import { LOG_FLAG } from "../data/log-parser.js";
 import { FileSet, readFileNamed, writeFileAtomic } from "../io/atomic.js";
 import { readDatasetCache } from "../data/cache.js";
-import { buildShardedDataset, MANIFEST_FILE, openShardedDataset, type ShardedDataset } from "../data/shards.js";
+import { buffersOfProcessBudget, buildShardedDataset, MANIFEST_FILE, openShardedDataset, type ShardedDataset } from "../data/shards.js";
 import { splitSessions, type SessionSplit } from "../data/split.js";
 import { buildSamples } from "../data/samples.js";
 import { buildEmbeddings, type BuiltEmbeddings, type EmbeddingKind } from "../embed/build.js";
@@ -135,7 +135,7 @@ export async function prepare(o: PrepareOptions): Promise<{ dataset: MssdDataset
 export interface PrepareShardedOptions extends Omit<PrepareOptions, "cache" | "idMemoryMiB"> {
   /** The sharded dataset's directory. */
   dir: string;
-  /** Memory budget in MiB: the session-id check, the staged shard and the parse buffers (src/data/shards.ts). */
+  /** Memory budget in MiB: the build's peak resident set, the vocabularies excepted (buffersOfProcessBudget, src/data/shards.ts). */
   memoryBudgetMiB: number;
   /** Build even when the folder already holds this build. */
   rebuild?: boolean;
@@ -144,6 +144,7 @@ export interface PrepareShardedOptions extends Omit<PrepareOptions, "cache" | "i
 /** `encore prepare --shards`: the sharded, out-of-core dataset (src/data/shards.ts). */
 export async function prepareSharded(o: PrepareShardedOptions): Promise<{ dataset: ShardedDataset; cache: "hit" | "built" | "rebuilt"; reason?: string }> {
   if (o.logs.length === 0) throw new Error("no session log given (pass one or more log_*.csv[.gz] files)");
+  const memoryBytes = buffersOfProcessBudget(o.memoryBudgetMiB * 1024 * 1024, process.memoryUsage().rss);
   for (const f of [...o.logs, ...o.trackFeatures]) {
     if (!existsSync(f)) throw new Error(`${f}: no such file`);
     if (statSync(f).isDirectory()) throw new Error(`${f}: is a directory, not a file`);
@@ -151,7 +152,7 @@ export async function prepareSharded(o: PrepareShardedOptions): Promise<{ datase
   if (existsSync(o.dir) && !statSync(o.dir).isDirectory()) throw new Error(`--shards ${o.dir}: is a file, not a directory`);
   const options: DatasetOptions = { ...(o.preset === "original" ? ORIGINAL_PRESET : {}), ...o.filters, lenient: o.lenient };
   resolveDatasetOptions(options);
-  const r = await buildShardedDataset({ logs: o.logs, trackFeatures: o.trackFeatures }, o.dir, options, { memoryBytes: o.memoryBudgetMiB * 1024 * 1024, rebuild: o.rebuild });
+  const r = await buildShardedDataset({ logs: o.logs, trackFeatures: o.trackFeatures }, o.dir, options, { memoryBytes, rebuild: o.rebuild });
   return { dataset: openShardedDataset(o.dir), cache: r.cache, reason: r.reason };
 }
 

@@ -43,7 +43,10 @@
 // located error; with lenient it is counted and dropped (a duplicate found only after the
 // ids spilled is dropped by reading the logs again, as the in-memory build does).
 //
-// Memory budget B (--memory-budget): B/2 for the session-id table (BYTES_PER_ENTRY bytes a
+// Memory. `encore prepare --memory-budget T` is the whole process's: the buffers get
+// B = T − (the resident set when the build starts: the runtime and its modules) −
+// BUILD_HEADROOM_BYTES (buffersOfProcessBudget), so halving T halves the peak, the runtime's
+// share included. Buffer budget B (ShardBuildOptions.memoryBytes): B/2 for the session-id table (BYTES_PER_ENTRY bytes a
 // session, then sorted runs on disk), B/4 for one shard's staged columns (6 bytes a row,
 // 8 a session; the same bound sizes the final shards, so reading a provisional shard in
 // pass 2 costs at most as much again while the id table is gone), the rest for the parse
@@ -93,6 +96,34 @@ export interface ShardBuildOptions {
   shardSessions?: number;
   /** Build even when the directory already holds this build (measurements). Default false. */
   rebuild?: boolean;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * What a build holds beside its budgeted buffers that is not yet in the process's resident set
+ * when it starts: V8's heap as parsing churns strings (16–20 MiB measured over a 2M-session
+ * build), the 1 MiB read and 256 KiB gunzip chunks, one session, the report.
+ */
+export const BUILD_HEADROOM_BYTES = 64 * MiB;
+/** The least the buffers may get from a whole-process budget. */
+export const MIN_BUFFER_BYTES = 16 * MiB;
+
+/**
+ * The buffers' budget (ShardBuildOptions.memoryBytes) within a whole-process one
+ * (`encore prepare --memory-budget`, the peak resident set the build aims for, the
+ * vocabularies excepted): `totalBytes` less what the process already holds (`rssBytes`) and
+ * BUILD_HEADROOM_BYTES. So halving the budget halves the peak, the runtime's share included
+ * (README: Sharded datasets). Throws when less than MIN_BUFFER_BYTES would be left, naming the
+ * least budget that works.
+ */
+export function buffersOfProcessBudget(totalBytes: number, rssBytes: number): number {
+  const left = totalBytes - rssBytes - BUILD_HEADROOM_BYTES;
+  if (!(left >= MIN_BUFFER_BYTES)) {
+    const least = Math.ceil((rssBytes + BUILD_HEADROOM_BYTES + MIN_BUFFER_BYTES) / MiB);
+    throw new Error(`--memory-budget ${Math.round(totalBytes / MiB)} MiB leaves no room for the build's buffers: this process already holds ${Math.round(rssBytes / MiB)} MiB and parsing needs ${BUILD_HEADROOM_BYTES / MiB} MiB beside them; give at least ${least}`);
+  }
+  return Math.floor(left);
 }
 
 /** How a budget is spent. */
