@@ -21,6 +21,7 @@ import { trainingPlayCounts, type TrainingSessions } from "../src/eval/baselines
 import { biasFromPlays, type DdpgAgent } from "../src/agent/ddpg.js";
 import { Trainer } from "../src/agent/train.js";
 import { applyModel, decodeModel, encodeModel, type ModelIdentity } from "../src/agent/checkpoint.js";
+import { modelProblem } from "../src/agent/model-check.js";
 import { LoggedTransitions } from "../src/rl/logged.js";
 import { LoggedStream, shareOf } from "../src/rl/logged-stream.js";
 import { shardedPlayCounts, shardWindows } from "../src/cli/train-shards.js";
@@ -119,7 +120,7 @@ describe("streaming logged transitions from shards", () => {
     expect(j).toBe(m.samples.count);
     // the streamed play counts are the in-memory ones
     expect(Buffer.from(shardedPlayCounts(many, SPLIT).buffer).equals(Buffer.from(m.plays.buffer))).toBe(true);
-  });
+    }, 60_000);
 
   it("visits every shard in the seeded order, each for its share of updates, and reshuffles the next pass", async () => {
     const counts = Array.from({ length: many.shardCount }, (_, k) => shardWindows(many, SPLIT, { N, K }).load(k).count);
@@ -167,6 +168,12 @@ describe("streaming logged transitions from shards", () => {
     const inMem = new Trainer(again.agent, new LoggedTransitions(m.samples, again.agent.config.listGamma), { seed: SEED, maxSteps: 13 });
     expect(() => applyModel(decodeModel(bytes, "ckpt"), again.agent, inMem)).toThrow(/streamed from a sharded dataset/);
     expect(() => again.env.setState({ ...at, samples: at.samples + 1 })).toThrow(/the checkpoint recorded/);
+    // a damaged position is caught when the file is checked, before anything is built
+    const decoded = decodeModel(bytes, "ckpt");
+    expect(modelProblem(decoded.header, decoded.file)).toBe("");
+    const header = JSON.parse(JSON.stringify(decoded.header));
+    header.trainer.stream.drawn = -1;
+    expect(modelProblem(header, decoded.file)).toMatch(/trainer\.stream lacks/);
   }, 120_000);
 });
 
