@@ -120,7 +120,7 @@ describe("streaming logged transitions from shards", () => {
     expect(j).toBe(m.samples.count);
     // the streamed play counts are the in-memory ones
     expect(Buffer.from(shardedPlayCounts(many, SPLIT).buffer).equals(Buffer.from(m.plays.buffer))).toBe(true);
-    }, 60_000);
+  }, 60_000);
 
   it("visits every shard in the seeded order, each for its share of updates, and reshuffles the next pass", async () => {
     const counts = Array.from({ length: many.shardCount }, (_, k) => shardWindows(many, SPLIT, { N, K }).load(k).count);
