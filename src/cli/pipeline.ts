@@ -414,7 +414,8 @@ export interface TrainResult {
 
 export async function train(o: TrainCommandOptions): Promise<TrainResult> {
   const t0 = Date.now();
-  const opened = openDataset(o.dataset);
+  // anything but a sharded dataset's folder is read as a cache, with the cache's errors
+  const opened: AnyDataset = isShardedDataset(o.dataset) ? openDataset(o.dataset) : { kind: "cache", ...loadDataset(o.dataset) };
   const { logs } = opened;
   const emb = await loadEmbeddings(o.embeddings, { vocab: opened.dataset.vocab });
   const split = (emb.options.split as SplitSpec | undefined) ?? DEFAULT_SPLIT;
