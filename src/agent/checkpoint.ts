@@ -87,6 +87,7 @@ export function encodeModel(agent: DdpgAgent, identity: ModelIdentity, trainer?:
       episode: s.episode, totalSteps: s.totalSteps, totalUpdates: s.totalUpdates,
       rng: s.rng, replayRng: s.replayRng, exploreRng: s.exploreRng,
       noise, replay: { N: r.N, K: r.K, capacity: r.capacity, size: r.size, head: r.head },
+      ...(s.stream ? { stream: s.stream } : {}),
     };
     sections.push(["noise.x", Float64Array.from(x)]);
     sections.push(["replay.states", r.states], ["replay.kept", r.kept], ["replay.actions", r.actions], ["replay.rewards", r.rewards],
@@ -158,6 +159,7 @@ export function applyModel(model: DecodedModel, agent: DdpgAgent, trainer?: Trai
     trainer.setState({
       episode: t.episode, totalSteps: t.totalSteps, totalUpdates: t.totalUpdates,
       rng: t.rng, replayRng: t.replayRng, exploreRng: t.exploreRng, actorAdamT: header.adam.actor, criticAdamT: header.adam.critic,
+      ...(t.stream ? { stream: t.stream } : {}),
       noise: { ...t.noise, x: file.f64("noise.x") },
       replay: {
         ...t.replay,

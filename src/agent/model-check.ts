@@ -107,6 +107,9 @@ export function modelProblem(h: unknown, file: BinFile): string {
   if (n.dim !== dim || !isInt(n.step, 0, Number.MAX_SAFE_INTEGER)) return `trainer.noise has dim ${n.dim} and step ${n.step}; expected dim K · A = ${dim} (A = d, plus 1 with the per-track bias)`;
   const nr = rngProblem("noise.rng", n.rng);
   if (nr) return nr;
+  // a stream's position (src/rl/logged-stream.ts): counts; the window is checked against the data on resume
+  const st = t.stream;
+  if (st !== undefined && (!isObj(st) || !["pass", "position", "window", "samples", "drawn"].every((k) => isInt(st[k], 0, Number.MAX_SAFE_INTEGER)))) return "trainer.stream lacks its pass, position, window, samples and drawn counts";
   // The CLI's checkpoints record how to rebuild the trainer (meta.train, env, steps, seed); a
   // resume builds from them, so they must agree with the trainer state. The library's carry none.
   const m = isObj(h.meta) ? h.meta : {};

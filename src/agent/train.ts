@@ -10,6 +10,7 @@
 import { Rng, type RngState } from "../rng.js";
 import type { Environment } from "../rl/env.js";
 import { LoggedTransitions, type LoggedBatch } from "../rl/logged.js";
+import { LoggedStream, type LoggedStreamState } from "../rl/logged-stream.js";
 import { ReplayBuffer, type ReplayBatch, type ReplayState } from "../rl/replay.js";
 import { GaussianNoise, OUNoise, type ExplorationNoise, type NoiseKind, type NoiseState } from "../rl/noise.js";
 import type { EpisodeMetrics } from "../core/episode.js";
@@ -61,7 +62,12 @@ export interface TrainerState {
   replay: ReplayState;
   actorAdamT: number;
   criticAdamT: number;
+  /** Learning from a LoggedStream: where it stands (its window and the batches drawn from it). */
+  stream?: LoggedStreamState;
 }
+
+/** What offline training draws its batches from: the logged samples in memory, or streamed window by window. */
+export type LoggedSource = LoggedTransitions | LoggedStream;
 
 export class Trainer {
   readonly options: TrainOptions;
@@ -78,22 +84,23 @@ export class Trainer {
   private readonly exploration: Exploration;
   private readonly batch: ReplayBatch;
   /** Learning from logged sessions: the transitions and their reused batch (null online). */
-  private readonly logged: LoggedTransitions | null;
+  private readonly logged: LoggedSource | null;
   private readonly loggedBatch: LoggedBatch | null;
   private readonly list: Int32Array;
   private readonly state: States;
 
   /**
-   * `env`: an Environment to act in (DDPG online), or LoggedTransitions to learn from what
-   * listeners did (offline: each episode is maxSteps updates of DdpgAgent.updateOffline on
-   * batches drawn from the log; no acting, no exploration, no replay).
+   * `env`: an Environment to act in (DDPG online), or LoggedTransitions (or a LoggedStream,
+   * src/rl/logged-stream.ts) to learn from what listeners did (offline: each episode is maxSteps
+   * updates of DdpgAgent.updateOffline on batches drawn from the log; no acting, no
+   * exploration, no replay).
    */
-  constructor(readonly agent: DdpgAgent, readonly env: Environment | LoggedTransitions, options: Partial<TrainOptions> = {}) {
+  constructor(readonly agent: DdpgAgent, readonly env: Environment | LoggedSource, options: Partial<TrainOptions> = {}) {
     const o: TrainOptions = { ...TRAIN_DEFAULTS, ...options, noise: { ...TRAIN_DEFAULTS.noise, ...options.noise } };
     const { N, K, batch } = agent.config;
     if (o.warmup < 0) o.warmup = batch;
     if (env.N !== N || env.K !== K) throw new Error(`Trainer: the environment has N = ${env.N}, K = ${env.K}; the agent N = ${N}, K = ${K}`);
-    this.logged = env instanceof LoggedTransitions ? env : null;
+    this.logged = env instanceof LoggedTransitions || env instanceof LoggedStream ? env : null;
     this.loggedBatch = this.logged ? this.logged.createBatch(batch) : null;
     if (!(Number.isInteger(o.maxSteps) && o.maxSteps >= 1)) throw new Error(`Trainer: maxSteps must be a positive integer, got ${o.maxSteps}`);
     if (!(Number.isInteger(o.updatesPerStep) && o.updatesPerStep >= 0)) throw new Error(`Trainer: updatesPerStep must be an integer ≥ 0, got ${o.updatesPerStep}`);
@@ -173,7 +180,7 @@ export class Trainer {
    * logged list reward of its batches (what the listeners' own lists earned: a property of the
    * data, not of the agent); its losses and Q are the updates'.
    */
-  private runLoggedEpisode(log: LoggedTransitions, batch: LoggedBatch): EpisodeMetrics {
+  private runLoggedEpisode(log: LoggedSource, batch: LoggedBatch): EpisodeMetrics {
     const { agent, options: o } = this;
     let reward = 0, sumQ = 0, sumLoss = 0, sumObj = 0, actorSteps = 0;
     for (let t = 0; t < o.maxSteps; t++) {
@@ -258,10 +265,16 @@ export class Trainer {
       replay: this.replay.getState(),
       actorAdamT: this.agent.actorOpt.t,
       criticAdamT: this.agent.criticOpt.t,
+      ...(this.logged instanceof LoggedStream ? { stream: this.logged.getState() } : {}),
     };
   }
 
   setState(s: TrainerState): void {
+    const streaming = this.logged instanceof LoggedStream;
+    if (streaming !== (s.stream !== undefined)) {
+      throw new Error(streaming ? "Trainer: the checkpoint was trained from logged samples in memory (a dataset cache), not streamed from a sharded dataset" : "Trainer: the checkpoint was streamed from a sharded dataset's shards; resume it from the same sharded dataset");
+    }
+    if (s.stream) (this.logged as LoggedStream).setState(s.stream);
     this.episode = s.episode;
     this.totalSteps = s.totalSteps;
     this.totalUpdates = s.totalUpdates;

@@ -3,7 +3,7 @@
 // arguments or files; --verbose adds the stack trace.
 import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
-import { DEFAULT_SPLIT, NETWORKS, presetConfig, type TrainEnv, datasetSummary, embed, evaluateCommand, generate, prepare, prepareSharded, shardedSummary, recommend, train, type NetworkChoice } from "./pipeline.js";
+import { DEFAULT_SPLIT, NETWORKS, RECENT_SESSIONS_DEFAULT, isShardedDataset, presetConfig, type TrainEnv, datasetSummary, embed, evaluateCommand, generate, prepare, prepareSharded, shardedSummary, recommend, train, type NetworkChoice } from "./pipeline.js";
 import { DDPG_DEFAULTS, LISTWISE_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
 import { SOURCE_NAMES } from "../eval/sources.js";
 import { checkResume, type ResumeSetting } from "./resume.js";
@@ -131,7 +131,7 @@ program
 
 interface TrainFlags {
   dataset: string; embeddings: string; out: string; env: TrainEnv; episodes: number; steps: number; networks: NetworkChoice;
-  seed: number; noise: number; noiseKind?: "gaussian" | "ou"; resume?: string; checkpointEvery: number; json?: boolean;
+  seed: number; noise: number; noiseKind?: "gaussian" | "ou"; resume?: string; checkpointEvery: number; recentSessions: number; json?: boolean;
   [configFlag: string]: unknown;
 }
 
@@ -152,7 +152,7 @@ const TRAIN_CONFIG: { key: keyof DdpgConfig; option: Option }[] = [
 const trainCommand = program
   .command("train")
   .description("train the list-wise DDPG agent (episodes × steps): from the logged sessions, against the LIRD simulator or against the ground-truth listener")
-  .option("--dataset <path>", "dataset cache", `${WS}/dataset.bin`)
+  .option("--dataset <path>", "dataset cache, or a sharded dataset's folder from 'encore prepare --shards' (--env logged streams its shards, one shard's samples in memory at a time; the candidate sources see the most recent --recent-sessions training sessions)", `${WS}/dataset.bin`)
   .option("--embeddings <path>", "embeddings file from 'encore embed'", `${WS}/embeddings.bin`)
   .option("--out <path>", "model file to write (also the checkpoint)", `${WS}/model.encore`)
   .addOption(choiceOption("--env <env>", "logged (learn offline from the training sessions' logged transitions: what listeners played next and kept; an episode is --steps updates; any data), listener (online against the ground-truth listener; synthetic data only) or lird (the original's LIRD offline simulator built from the training sessions; warns when its reward barely varies)", ["logged", "listener", "lird"] as const, "logged"))
@@ -168,8 +168,9 @@ trainCommand
   .addOption(intOption("--seed <n>", "random seed", SEED, 0))
   .addOption(defaultText(new Option("--resume <path>", "continue from a checkpoint (same result as an uninterrupted run; its settings apply)"), "none: a fresh run"))
   .addOption(intOption("--checkpoint-every <n>", "write the checkpoint every n episodes (0: only at the end)", { min: 0, max: 1_000_000 }, 50))
+  .addOption(intOption("--recent-sessions <n>", "on a sharded dataset: the candidate sources (popular, item-kNN, Markov, SKNN, V-SKNN) fit on the most recent n training sessions, which the model file carries (a cache's sources fit on all its training sessions)", { min: 1, max: 2 ** 31 - 1 }, RECENT_SESSIONS_DEFAULT))
   .option("--json", "print one JSON line of metrics per episode (default: a progress bar and a summary)")
-  .addHelpText("after", "\nExamples:\n  npx encore train --episodes 300\n  npx encore train --env listener --steps 4 --episodes 1000 --actor-lr 1e-3\n  npx encore train --resume .encore/model.encore --episodes 600\n")
+  .addHelpText("after", "\nExamples:\n  npx encore train --episodes 300\n  npx encore train --env listener --steps 4 --episodes 1000 --actor-lr 1e-3\n  npx encore train --resume .encore/model.encore --episodes 600\n  npx encore train --dataset .encore/mssd --episodes 1000 --steps 20 --recent-sessions 100000\n")
   .action(async (o: TrainFlags) => {
     const config: Partial<DdpgConfig> = {};
     for (const c of TRAIN_CONFIG) {
@@ -177,13 +178,16 @@ trainCommand
       if (v !== undefined) (config as Record<string, unknown>)[c.key] = v;
     }
     if (Array.isArray(config.sources) && (config.sources as string[]).includes("none")) config.sources = [];
+    if (trainCommand.getOptionValueSource("recentSessions") === "cli" && !isShardedDataset(o.dataset)) {
+      throw new Error(`--recent-sessions bounds what the candidate sources hold on a sharded dataset; ${o.dataset} is a dataset cache, whose sources fit on all its training sessions`);
+    }
     if (o.resume) await checkResumeFlags(o, config);
     const progress = new Progress("train", o.episodes);
     const r = await train({
       dataset: o.dataset, embeddings: o.embeddings, out: o.out, env: o.env, episodes: o.episodes, steps: o.steps, networks: o.networks, seed: o.seed,
       config,
       train: { noise: { kind: o.noiseKind ?? "gaussian", sigma: o.noise, sigmaMin: o.noise, decay: 1 }, temperature: o.temperature as number, evalEvery: o.evalEvery as number },
-      resume: o.resume, checkpointEvery: o.checkpointEvery, command: commandLine(),
+      resume: o.resume, checkpointEvery: o.checkpointEvery, recentSessions: o.recentSessions, command: commandLine(),
       onWarning: (text) => process.stderr.write(`warning: ${text}\n`),
       onEpisode: (m, done, total) => {
         if (o.json) process.stdout.write(JSON.stringify(m) + "\n");
@@ -224,6 +228,7 @@ async function checkResumeFlags(o: TrainFlags, config: Partial<DdpgConfig>): Pro
     }),
     { flag: "--noise", given: given("noise"), value: o.noise, stored: stored?.noise?.sigma },
     { flag: "--noise-kind", given: given("noiseKind"), value: o.noiseKind ?? "gaussian", stored: stored?.noise?.kind },
+    { flag: "--recent-sessions", given: given("recentSessions"), value: o.recentSessions, stored: meta.recentSessions },
   ];
   const done = h.trainer?.episode ?? 0;
   const overrides = checkResume(o.resume!, done, o.episodes, settings);
