@@ -252,7 +252,7 @@ describe.skipIf(!existsSync(CLI))("encore CLI on a sharded dataset", () => {
   it("prepare --shards → embed (cache) → train --dataset <shards> → resume → recommend, and the refusals", () => {
     ok("generate", "--sessions", "500", "--tracks", "600", "--seed", "4", "--json");
     ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv");
-    const sh = JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv", "--shards", "shards", "--memory-budget", "16"));
+    const sh = JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv", "--shards", "shards", "--memory-budget", "256"));
     expect(sh.sessions).toBe(500);
     ok("embed", "--json", "--epochs", "1");
     const args = ["train", "--json", "--dataset", "shards", "--steps", "5", "--batch", "16", "--recent-sessions", "100"];
