@@ -129,6 +129,22 @@ describe("item2vec trainStream over in-memory chunks", { timeout: 60_000 }, asyn
     expect(other.E.equals(four.E)).toBe(false);
   });
 
+  it("on the worker-thread engine (one worker applies, this thread draws): several chunks give one thread's bytes", async () => {
+    const cuts = [250, 251, 800];
+    const opts = { epochs: 2, seed: 12 };
+    const one = run(() => model.trainStream(chunked(all, cuts, list, false), opts));
+    const plan2 = new MemoryPlan();
+    const model2 = new Item2Vec(plan2, V, { d: 17, negatives: 4, batchPairs: 509 });
+    const engine2 = await loadEngine(plan2, { threads: 2 });
+    try {
+      const r2 = model2.trainStream(chunked(all, cuts, list, false), opts);
+      expectSameResult(r2, one.r);
+      expect(Buffer.from(bytesOf(model2.embeddings())).equals(one.E)).toBe(true);
+    } finally {
+      engine2.close();
+    }
+  });
+
   it("checks each chunk as it is read, naming the chunk", () => {
     const bad = chunked(all, [600], list, false);
     const c1 = bad.chunk(1);

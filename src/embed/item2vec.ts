@@ -8,7 +8,8 @@
 // shrinking window to emit (center, context) pairs, and draws K negatives per pair from
 // unigram^0.75 with an alias table, all from seeded Rng streams (src/rng.ts). Pairs and
 // negatives go into preallocated i32 buffers in wasm memory; when a buffer is full the kernel
-// runs over it. The epoch loop allocates nothing.
+// runs over it. The epoch loop allocates nothing per session or pair (reading a chunk of a
+// streamed source allocates its arrays and its order: I/O, outside the pair loop).
 //
 // Why the host draws the negatives rather than the kernel: every random choice in encore comes
 // from the one seeded generator (src/rng.ts), so a stream in wasm would be a second generator to
