@@ -4,12 +4,15 @@
 // --sessions-per-file sessions each, seeds 1, 2, …, like MSSD's training_set/log_*.csv),
 // prepare them as a sharded dataset within --memory-budget (src/data/shards.ts), then fit
 // popularity, item-kNN and Markov from the shards' training sessions (the per-session hash
-// split, seed 0, 70%), streaming one shard at a time. Prints one JSON object: per stage its
-// wall seconds, CPU seconds, peak RSS (MiB, the process's maxRSS) and throughput (MB/s of
-// CSV written or read; MB/s of shard files read for the fits; also per CPU second).
+// split, seed 0, 70%), streaming one shard at a time, and train one epoch of item2vec from the
+// same (src/embed/item2vec.ts trainStream: default d = 32, window 5, K = 5, minCount 5; one
+// engine thread; its vocabulary pass and the epoch each read every shard). Prints one JSON
+// object: per stage its wall seconds, CPU seconds, peak RSS (MiB, the process's maxRSS) and
+// throughput (MB/s of CSV written or read; MB/s of shard files read for the fits and item2vec,
+// every read counted; also per CPU second); item2vec adds its pairs and pairs/s.
 //
 // --skip-generate reuses the logs already in <dir>/logs; --stages picks stages
-// (generate,prepare,popularity,item-knn,markov). Nothing here is a test: figures vary with the
+// (generate,prepare,popularity,item-knn,markov,item2vec). Nothing here is a test: figures vary with the
 // machine and its load.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
@@ -21,8 +24,13 @@ import { openShardedDataset } from "../src/data/shards.js";
 import { FileRunStore } from "../src/data/session-runs.js";
 import { ItemKnnPolicy, trainingPlayCountsStream } from "../src/eval/baselines.js";
 import { MarkovSource } from "../src/eval/session-baselines.js";
+import { engineModule } from "../src/cli/wasm.js";
+import { Engine } from "../src/engine/engine.js";
+import { MemoryPlan } from "../src/engine/plan.js";
+import { Item2Vec } from "../src/embed/item2vec.js";
+import { shardTrainingSource } from "../src/embed/shard-source.js";
 
-const STAGES = ["generate", "prepare", "popularity", "item-knn", "markov"] as const;
+const STAGES = ["generate", "prepare", "popularity", "item-knn", "markov", "item2vec"] as const;
 type Stage = (typeof STAGES)[number];
 const MB = 1e6, MiB = 1024 * 1024;
 
@@ -91,6 +99,20 @@ async function runStage(stage: Stage, o: Options): Promise<StageResult> {
         const r = await prepareSharded({ logs, trackFeatures: tfs, dir: shards, lenient: false, filters: {}, memoryBudgetMiB: o.memoryBudget, rebuild: true });
         return { bytes: bytesOf(logs), files: logs.length, ...shardedSummary(r.dataset) };
       });
+    case "item2vec":
+      return measure(stage, async () => {
+        const ds = openShardedDataset(shards);
+        const plan = new MemoryPlan();
+        const model = new Item2Vec(plan, ds.V);
+        await Engine.load(engineModule(), plan);
+        const source = shardTrainingSource(ds, split);
+        let epochSeconds = 0;
+        const r = model.trainStream(source, { epochs: 1, onEpoch: (e) => (epochSeconds = e.seconds) });
+        return {
+          bytes: source.reads.bytes, shard_reads: source.reads.shards, sessions: ds.sessionCount, training_sessions: r.sessions, tracks: ds.V,
+          excluded: r.excluded.length, d: model.d, pairs: r.pairs, pairs_per_s: r.pairs / epochSeconds, epoch_seconds: epochSeconds, loss: r.losses[0],
+        };
+      });
     default: {
       const near = join(shards, "fit");
       return measure(stage, async () => {
@@ -131,7 +153,7 @@ interface Options {
 
 const program = new Command()
   .name("npm run scale --")
-  .description("generate N synthetic sessions, prepare them sharded, fit popularity, item-kNN and Markov from the shards; peak RSS and MB/s per stage as JSON")
+  .description("generate N synthetic sessions, prepare them sharded, fit popularity, item-kNN and Markov and train one epoch of item2vec from the shards; peak RSS and MB/s (item2vec: also pairs/s) per stage as JSON")
   .option("--sessions <n>", "sessions to generate", (v) => Number(v), 1_000_000)
   .requiredOption("--dir <dir>", "working folder (logs/ and shards/ go here; needs about 3 KB of disk a session)")
   .option("--memory-budget <MiB>", "budget of prepare (--memory-budget) and of the pair-count fits (memoryBudget)", (v) => Number(v), 512)
@@ -162,7 +184,8 @@ async function main(): Promise<void> {
     if (r.status !== 0) throw new Error(`stage ${stage} failed (exit ${r.status ?? r.signal})`);
     const res = JSON.parse(r.stdout.trim().split("\n").pop()!) as StageResult;
     stages.push(res);
-    process.stderr.write(`${stage}: ${res.seconds.toFixed(1)} s, ${res.peak_rss_mib.toFixed(0)} MiB peak RSS, ${res.mb_per_s.toFixed(1)} MB/s\n`);
+    const pairs = typeof res.pairs_per_s === "number" ? `, ${(res.pairs_per_s / 1e6).toFixed(2)} M pairs/s` : "";
+    process.stderr.write(`${stage}: ${res.seconds.toFixed(1)} s, ${res.peak_rss_mib.toFixed(0)} MiB peak RSS, ${res.mb_per_s.toFixed(1)} MB/s${pairs}\n`);
   }
   process.stdout.write(JSON.stringify({ sessions: o.sessions, memory_budget_mib: o.memoryBudget, node: process.version, stages }, null, 2) + "\n");
 }

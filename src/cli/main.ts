@@ -110,17 +110,17 @@ const WS = ".encore";
 program
   .command("embed")
   .description("learn track embeddings (item2vec over the training sessions, audio features, or a hybrid)")
-  .option("--dataset <path>", "dataset cache from 'encore prepare'", `${WS}/dataset.bin`)
+  .option("--dataset <path>", "dataset cache, or a sharded dataset's folder from 'encore prepare --shards' (item2vec then streams the training part one shard at a time)", `${WS}/dataset.bin`)
   .option("--out <path>", "embeddings file to write", `${WS}/embeddings.bin`)
   .addOption(choiceOption("--kind <kind>", "item2vec (skip-gram over the training sessions), features (the tracks' audio features, projected to --dim) or hybrid (item2vec, with features mapped into its space for tracks played fewer than --min-count times)", EMBEDDING_KINDS, "hybrid" as EmbeddingKind))
   .addOption(intOption("--dim <d>", "embedding width", { min: 1, max: 256 }, 32))
   .addOption(intOption("--epochs <n>", "item2vec epochs", { min: 1, max: 1000 }, 5))
   .addOption(intOption("--min-count <n>", "tracks played fewer times in the training split take the feature (or unknown) fallback; 1 gives every track played in training its own vector", { min: 1, max: 1_000_000_000 }, 1))
-  .addOption(intOption("--split-seed <n>", "seed of the 70/30 session split (shared by train and evaluate)", SEED, DEFAULT_SPLIT.seed))
+  .addOption(intOption("--split-seed <n>", "seed of the 70/30 session split (shared by train and evaluate; on a sharded dataset the per-session hash split)", SEED, DEFAULT_SPLIT.seed))
   .addOption(intOption("--seed <n>", "random seed", SEED, 0))
   .addOption(defaultText(new Option("--csv <path>", "also export the embeddings as CSV (track_id, e0..)"), "none"))
   .option("--json", "print machine-readable output")
-  .addHelpText("after", `\nExamples:\n  npx encore embed\n  npx encore embed --kind item2vec --dim 64 --epochs 10 --csv ${WS}/embeddings.csv\n`)
+  .addHelpText("after", `\nExamples:\n  npx encore embed\n  npx encore embed --kind item2vec --dim 64 --epochs 10 --csv ${WS}/embeddings.csv\n  npx encore embed --dataset ${WS}/shards\n`)
   .action(async (o: { dataset: string; out: string; kind: EmbeddingKind; dim: number; epochs: number; minCount: number; splitSeed: number; seed: number; csv?: string; json?: boolean }) => {
     const t0 = Date.now();
     const b = await embed({ dataset: o.dataset, out: o.out, kind: o.kind, d: o.dim, epochs: o.epochs, minCount: o.minCount, seed: o.seed, split: { ...DEFAULT_SPLIT, seed: o.splitSeed }, csv: o.csv });

@@ -12,7 +12,8 @@ import { readDatasetCache } from "../data/cache.js";
 import { buffersOfProcessBudget, buildShardedDataset, MANIFEST_FILE, openShardedDataset, type ShardedDataset } from "../data/shards.js";
 import { splitSessions, type SessionSplit } from "../data/split.js";
 import { buildSamples } from "../data/samples.js";
-import { buildEmbeddings, type BuiltEmbeddings, type EmbeddingKind } from "../embed/build.js";
+import { buildEmbeddings, type BuiltEmbeddings, type EmbeddingInput, type EmbeddingKind, type StreamedEmbeddingInput } from "../embed/build.js";
+import { shardTrainingSource } from "../embed/shard-source.js";
 import { exportEmbeddingsCsv, loadEmbeddings, saveEmbeddings } from "../embed/file.js";
 import type { LoadedEmbeddings } from "../embed/format.js";
 import { DdpgAgent, biasFromPlays, LISTWISE_NETWORKS, ORIGINAL_NETWORKS, W1_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
@@ -27,7 +28,7 @@ import { shardedPlayCounts, shardWindows } from "./train-shards.js";
 import type { Environment } from "../rl/env.js";
 import { ListenerEnv, LISTENER_ENV_DEFAULTS } from "../rl/listener-env.js";
 import { evaluate, subsampleSessions, type ProtocolId } from "../eval/protocols.js";
-import { ItemKnnPolicy, PopularPolicy, RandomPolicy, trainingPlayCounts } from "../eval/baselines.js";
+import { ItemKnnPolicy, PopularPolicy, RandomPolicy, trainingPlayCounts, trainingPlayCountsStream } from "../eval/baselines.js";
 import { fitMarkov, fitSknn, fitVsknn } from "../eval/session-baselines.js";
 import { compactSessions } from "../eval/sources.js";
 import type { SourceSessions } from "../core/candidates.js";
@@ -259,28 +260,46 @@ export interface EmbedOptions {
 /** Above this share of the training plays, a fallback vector is named in a warning. */
 export const FALLBACK_WARN_SHARE = 0.2;
 
+/**
+ * `encore embed`. On the cache: the dataset in memory, its shuffle split. On a sharded dataset:
+ * the training part of the per-session hash split streamed one shard at a time (item2vec reads
+ * the shards once for its counts, twice for the hash of what it trained on, once an epoch; one
+ * more read counts the training plays for the fallback shares), with the vocabulary and
+ * per-track arrays in memory; the file records `split: { seed, trainFraction, kind: "hash" }`.
+ */
 export async function embed(o: EmbedOptions): Promise<BuiltEmbeddings & { fallbackPlays: { features: number; unknown: number }; warnings: string[] }> {
-  const { dataset } = loadDataset(o.dataset);
-  const split = splitOf(dataset, o.split);
-  const built = await buildEmbeddings(dataset, {
-    kind: o.kind, d: o.d, seed: o.seed, trainSessions: split.train, wasm: engineModule(),
+  const opened = openDataset(o.dataset);
+  let input: EmbeddingInput | StreamedEmbeddingInput, trainSessions: Int32Array | undefined, trainCounts: () => Int32Array;
+  let split: Record<string, unknown> = { ...o.split };
+  if (opened.kind === "shards") {
+    const ds = opened.dataset;
+    input = { source: shardTrainingSource(ds, o.split), featureRow: ds.featureRow, features: ds.features, vocab: ds.vocab };
+    trainCounts = () => trainingPlayCountsStream(ds.chunks({ split: { part: "train", ...o.split } }), ds.V);
+    split = { ...split, kind: "hash" };
+  } else {
+    const ds = opened.dataset;
+    trainSessions = splitOf(ds, o.split).train;
+    input = ds;
+    trainCounts = () => trainingPlayCounts(trainingSessionsOf(ds, trainSessions!));
+  }
+  const vocab = opened.dataset.vocab;
+  const built = await buildEmbeddings(input, {
+    kind: o.kind, d: o.d, seed: o.seed, trainSessions, wasm: engineModule(),
     item2vec: { epochs: o.epochs, minCount: o.minCount },
   });
-  const options = { ...built.options, split: o.split };
+  const options = { ...built.options, split };
   mkdirSync(dirname(o.out), { recursive: true });
-  await saveEmbeddings(o.out, { ...built, options }, dataset.vocab);
-  if (o.csv) await exportEmbeddingsCsv(o.csv, built.E, built.d, dataset.vocab);
+  await saveEmbeddings(o.out, { ...built, options }, vocab);
+  if (o.csv) await exportEmbeddingsCsv(o.csv, built.E, built.d, vocab);
   // which vectors the training plays land on: the learned one, or a fallback (features mapped
   // into the item2vec space, or the one shared unknown vector)
+  const counts = trainCounts();
   let plays = 0, features = 0, unknown = 0;
-  for (let i = 0; i < split.train.length; i++) {
-    const s = split.train[i];
-    for (let r = dataset.sessionOffsets[s]; r < dataset.sessionOffsets[s + 1]; r++) {
-      const p = built.path[dataset.tracks[r]];
-      plays++;
-      if (p === 1) features++;
-      else if (p === 2) unknown++;
-    }
+  for (let t = 0; t < counts.length; t++) {
+    const p = built.path[t], c = counts[t];
+    plays += c;
+    if (p === 1) features += c;
+    else if (p === 2) unknown += c;
   }
   const fallbackPlays = { features: plays ? features / plays : 0, unknown: plays ? unknown / plays : 0 };
   const warnings: string[] = [];

@@ -15,6 +15,13 @@
 //                     part: its row is [ê_cf, 0] (still unit; its similarity is co-occurrence
 //                     only). Hybrid rows are always unit (the `normalize` option does not apply).
 //
+// The sessions: an in-memory input (EmbeddingInput: a dataset's CSR, `trainSessions` picking the
+// training split) or a streamed one (StreamedEmbeddingInput: a SessionSource, e.g. the training
+// part of a sharded dataset read one shard at a time, src/embed/shard-source.ts). Both train the
+// same item2vec (a source is read once for the counts and once an epoch) and record the same
+// `trainSessions` and `trainSessionsHash`; on a source the hash costs two more reads (the offsets
+// come before the tracks in the hashed bytes). The feature paths need only the per-track arrays.
+//
 // The engine: item2vec needs its matrices in a wasm memory laid out before the engine loads, so
 // give either `wasm` (bytes, a compiled Module, a Response or URL: a plan and engine are built
 // here for this call) or `trainer` (an Item2Vec whose plan is already loaded, V and width
@@ -25,7 +32,7 @@
 import { Engine, type WasmSource } from "../engine/engine.js";
 import { MemoryPlan } from "../engine/plan.js";
 import type { TrackVocab } from "../data/vocab.js";
-import { Item2Vec, type Item2VecOptions, type Item2VecResult, type Item2VecShape, type Sessions } from "./item2vec.js";
+import { Item2Vec, type Item2VecOptions, type Item2VecResult, type Item2VecShape, type Sessions, type SessionSource } from "./item2vec.js";
 import { featureEmbeddings, normalizeRow, standardizeFeatures, type ProjectionMethod } from "./features.js";
 import { applyFallback, type FallbackCounts, type FallbackOptions } from "./fallback.js";
 import { Fnv1a64, vocabHash } from "./hash.js";
@@ -44,13 +51,22 @@ export interface EmbeddingInput {
   vocab?: TrackVocab;
 }
 
+/** Training sessions streamed in chunks instead of held (see the file header); V = featureRow.length. */
+export interface StreamedEmbeddingInput {
+  /** The training sessions, chunk by chunk (each chunk's `sessions` picks them). */
+  source: SessionSource;
+  featureRow: Int32Array;
+  features: Float32Array;
+  vocab?: TrackVocab;
+}
+
 export interface BuildEmbeddingsOptions {
   kind: EmbeddingKind;
   /** Output width. Default 32. */
   d?: number;
   /** Seeds item2vec (unless item2vec.seed is given) and the random projection. Default 0. */
   seed?: number;
-  /** Session indices to train item2vec on (e.g. the training split). Default: every session. */
+  /** Session indices to train item2vec on (e.g. the training split). Default: every session. In-memory input only. */
   trainSessions?: ArrayLike<number>;
   /** The wasm engine to build a plan and engine from (item2vec, hybrid). */
   wasm?: WasmSource;
@@ -111,8 +127,41 @@ function now(): number {
   return typeof performance !== "undefined" ? performance.now() : Date.now();
 }
 
+/**
+ * FNV-1a 64 of the CSR a source trains on, the same bytes as the hash of selectSessions'
+ * result on an in-memory input: the compacted offsets (i32, from 0), then the tracks (i32).
+ * Two reads of the source: the offsets come first.
+ */
+export function sourceSessionsHash(source: SessionSource): string {
+  const h = new Fnv1a64();
+  const scratch = new Int32Array(4096), bytes = new Uint8Array(scratch.buffer);
+  let n = 0;
+  const put = (x: number): void => {
+    scratch[n++] = x;
+    if (n === scratch.length) {
+      h.update(bytes);
+      n = 0;
+    }
+  };
+  put(0);
+  let rows = 0;
+  for (const pass of ["offsets", "tracks"] as const) {
+    for (let k = 0; k < source.chunkCount; k++) {
+      const { sessionOffsets: off, tracks, sessions: list } = source.chunk(k);
+      const S = list === undefined ? off.length - 1 : list.length;
+      for (let i = 0; i < S; i++) {
+        const s = list === undefined ? i : list[i];
+        if (pass === "offsets") put((rows += off[s + 1] - off[s]));
+        else for (let j = off[s]; j < off[s + 1]; j++) put(tracks[j]);
+      }
+    }
+  }
+  h.update(bytes, 0, 4 * n);
+  return h.digest();
+}
+
 /** Builds the embeddings (see the file header). */
-export async function buildEmbeddings(input: EmbeddingInput, options: BuildEmbeddingsOptions): Promise<BuiltEmbeddings> {
+export async function buildEmbeddings(input: EmbeddingInput | StreamedEmbeddingInput, options: BuildEmbeddingsOptions): Promise<BuiltEmbeddings> {
   const t0 = now();
   const kind = options.kind;
   if (!EMBEDDING_KINDS.includes(kind)) throw new Error(`embeddings: kind must be one of ${EMBEDDING_KINDS.join(", ")}, got ${JSON.stringify(kind)}`);
@@ -120,6 +169,8 @@ export async function buildEmbeddings(input: EmbeddingInput, options: BuildEmbed
   if (!Number.isInteger(d) || d < 1) throw new Error(`embeddings: d must be a positive integer, got ${d}`);
   const V = input.featureRow.length;
   if (V < 1) throw new Error("embeddings: the dataset has no tracks");
+  const streamed = "source" in input;
+  if (streamed && options.trainSessions !== undefined) throw new Error("embeddings: trainSessions picks sessions of an in-memory input; a streamed input's source picks its own");
   if (input.vocab && input.vocab.size !== V) throw new Error(`embeddings: the vocabulary has ${input.vocab.size} tracks but featureRow has ${V}`);
   const projection = options.features?.projection ?? "pca", clip = options.features?.clip ?? 5;
   const notes: string[] = [];
@@ -152,9 +203,9 @@ export async function buildEmbeddings(input: EmbeddingInput, options: BuildEmbed
       resolved.features = { projection, clip };
     }
     const dCf = d - dFeat;
-    const sessions = selectSessions(input, options.trainSessions);
+    const sessions = streamed ? null : selectSessions(input, options.trainSessions);
     const i2vOpts = { ...options.item2vec, seed: options.item2vec?.seed ?? seed };
-    const { E: cf, result } = await trainItem2VecHere(options, V, dCf, sessions, i2vOpts);
+    const { E: cf, result } = await trainItem2VecHere(options, V, dCf, sessions ?? (input as StreamedEmbeddingInput).source, i2vOpts);
     const learned = new Uint8Array(V).fill(1);
     for (const t of result.excluded) learned[t] = 0;
     let hasFeatures = false;
@@ -168,10 +219,12 @@ export async function buildEmbeddings(input: EmbeddingInput, options: BuildEmbed
     resolved.item2vec = i2vJson;
     if (kind === "item2vec") resolved.features = { clip };
     resolved.fallback = { ridge: options.fallback?.ridge ?? 0.1, minFit: options.fallback?.minFit ?? 2 };
-    resolved.trainSessions = sessions.offsets.length - 1;
-    resolved.trainSessionsHash = new Fnv1a64().update(new Uint8Array(sessions.offsets.buffer, sessions.offsets.byteOffset, sessions.offsets.byteLength))
-      .update(new Uint8Array(sessions.tracks.buffer, sessions.tracks.byteOffset, sessions.tracks.byteLength)).digest();
-    report.item2vec = { d: dCf, losses: result.losses, pairs: result.pairs, seconds: result.seconds, excluded: result.excluded.length, trainSessions: sessions.offsets.length - 1 };
+    resolved.trainSessions = result.sessions;
+    resolved.trainSessionsHash = sessions
+      ? new Fnv1a64().update(new Uint8Array(sessions.offsets.buffer, sessions.offsets.byteOffset, sessions.offsets.byteLength))
+        .update(new Uint8Array(sessions.tracks.buffer, sessions.tracks.byteOffset, sessions.tracks.byteLength)).digest()
+      : sourceSessionsHash((input as StreamedEmbeddingInput).source);
+    report.item2vec = { d: dCf, losses: result.losses, pairs: result.pairs, seconds: result.seconds, excluded: result.excluded.length, trainSessions: result.sessions };
     report.ridge = fb.ridge ? { n: fb.ridge.n, lambda: fb.ridge.lambda, r2: fb.ridge.r2 } : null;
     if (kind === "item2vec") {
       if (normalize) for (let t = 0; t < V; t++) normalizeRow(cf, t * d, d);
@@ -207,7 +260,7 @@ function featureReport(P: number, tracks: number, constant: string[], proj: { me
   };
 }
 
-async function trainItem2VecHere(options: BuildEmbeddingsOptions, V: number, d: number, sessions: Sessions,
+async function trainItem2VecHere(options: BuildEmbeddingsOptions, V: number, d: number, sessions: Sessions | SessionSource,
                                  o: Item2VecOptions & Pick<Item2VecShape, "negatives" | "batchPairs">): Promise<{ E: Float32Array; result: Item2VecResult }> {
   let trainer = options.trainer;
   if (trainer) {
@@ -219,6 +272,6 @@ async function trainItem2VecHere(options: BuildEmbeddingsOptions, V: number, d: 
     trainer = new Item2Vec(plan, V, { d, negatives: o.negatives, batchPairs: o.batchPairs });
     await Engine.load(options.wasm, plan);
   }
-  const result = trainer.train(sessions, o);
+  const result = "chunk" in sessions ? trainer.trainStream(sessions, o) : trainer.train(sessions, o);
   return { E: trainer.embeddings().slice(), result };
 }

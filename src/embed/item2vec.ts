@@ -8,13 +8,23 @@
 // shrinking window to emit (center, context) pairs, and draws K negatives per pair from
 // unigram^0.75 with an alias table, all from seeded Rng streams (src/rng.ts). Pairs and
 // negatives go into preallocated i32 buffers in wasm memory; when a buffer is full the kernel
-// runs over it. The epoch loop allocates nothing.
+// runs over it. The epoch loop allocates nothing per session or pair (reading a chunk of a
+// streamed source allocates its arrays and its order: I/O, outside the pair loop).
 //
 // Why the host draws the negatives rather than the kernel: every random choice in encore comes
 // from the one seeded generator (src/rng.ts), so a stream in wasm would be a second generator to
 // keep in step; and the kernel stays pure arithmetic, which lets its test feed it any negatives
 // (duplicates, negatives equal to the context) and compare against the reference exactly. The
 // price is ~2 u32 draws per negative in JS; the benchmark reports the kernel and the whole epoch.
+//
+// Streaming (trainStream, SessionSource): the sessions may arrive in chunks, e.g. the shards
+// of a sharded dataset (src/data/shards.ts), one in memory at a time. One pass over the chunks
+// gives the counts, and from them everything the vocabulary fixes (the minCount cut, the
+// subsampling thresholds, the unigram table, the total token count of the learning-rate
+// schedule); then every epoch reads the chunks again, in a seeded order (see SessionSource for
+// how that order relates to the in-memory shuffle). train() on an in-memory set is the
+// one-chunk case of the same code: same draws, same bytes. Pairs and the pair buffers carry
+// over chunk boundaries, so a batch may hold pairs of two chunks.
 //
 // Determinism: pairs in a fixed order; the same sessions, V, shape, options and seed give
 // identical bytes. The learning rate is constant within a batch of `batchPairs` pairs, so
@@ -37,11 +47,56 @@ import { Engine, type WasmSource } from "../engine/engine.js";
 import { MemoryPlan, type Region } from "../engine/plan.js";
 import { Rng } from "../rng.js";
 import { pow } from "../dmath.js";
+import { fmix32 } from "../data/bytes.js";
 
 /** Sessions in CSR form: session s plays tracks[offsets[s] .. offsets[s+1]), dense indices in [0, V). */
 export interface Sessions {
   offsets: Int32Array;
   tracks: Int32Array;
+}
+
+/**
+ * A chunk of sessions (a shard of a sharded dataset, or all of an in-memory set): a CSR over
+ * global track indices in [0, V), and which of its sessions to train on. A ShardChunk of
+ * src/data/shards.ts is one as it is.
+ */
+export interface SessionChunk {
+  /** Session s plays tracks[sessionOffsets[s] .. sessionOffsets[s+1]). */
+  sessionOffsets: Int32Array;
+  tracks: Int32Array;
+  /** Chunk-local indices of the sessions to train on, in the order they count as listed; default every session. */
+  sessions?: ArrayLike<number>;
+}
+
+/**
+ * Sessions in chunks, read one at a time, as often as the trainer asks: once for the
+ * vocabulary, then once an epoch. The trainer holds one chunk at a time (plus per-track arrays).
+ *
+ * The order of an epoch. The in-memory trainer shuffles all its sessions every epoch (each
+ * epoch shuffles the previous epoch's order, from the one seeded generator). The streaming
+ * equivalent shuffles at two levels: the chunks, in a fresh seeded order every epoch, then
+ * within each chunk its training sessions, by a generator of the chunk's own (seeded from the
+ * seed and the chunk's index). Epoch e's order of a chunk is what e successive shuffles of the
+ * identity by that generator give, exactly as if the chunk's order were kept from epoch to
+ * epoch; a `resident` source (its chunks stay in memory) keeps it, any other rebuilds it when
+ * the chunk is read, replaying the e shuffles (e·n draws for n sessions at epoch e: next to the
+ * epoch's pairs and negatives, hundreds of draws a session, a small cost). So one chunk is the
+ * in-memory trainer, draw for draw, and bit for bit; with several, sessions of one chunk are
+ * visited together, which is what a shard-level shuffle gives up against a global one (the
+ * tests hold the quality to the in-memory trainer's).
+ */
+export interface SessionSource {
+  readonly chunkCount: number;
+  /** Chunk k in 0..chunkCount−1, the same content every time it is asked for. */
+  chunk(k: number): SessionChunk;
+  /** The chunks stay in memory: each chunk's order and generator are kept from epoch to epoch, not replayed (same result). */
+  readonly resident?: boolean;
+}
+
+/** An in-memory session set as a one-chunk resident source (what train() trains on). */
+export function residentSessions(sessions: Sessions): SessionSource {
+  const chunk: SessionChunk = { sessionOffsets: sessions.offsets, tracks: sessions.tracks };
+  return { chunkCount: 1, resident: true, chunk: () => chunk };
 }
 
 /** What the memory plan depends on: fixed when the trainer is created. */
@@ -108,6 +163,8 @@ export interface Item2VecResult {
   losses: number[];
   /** Pairs trained over all epochs. */
   pairs: number;
+  /** Training sessions (over all chunks). */
+  sessions: number;
   seconds: number;
 }
 
@@ -197,6 +254,30 @@ export function checkSessions(sessions: Sessions, V: number): void {
   }
 }
 
+/** Check a chunk of a SessionSource against V; throws naming the chunk, field and index. */
+export function checkChunk(chunk: SessionChunk, V: number, k: number): void {
+  const { sessionOffsets: offsets, tracks, sessions: list } = chunk;
+  const where = `item2vec: chunk ${k}`;
+  if (!(offsets instanceof Int32Array) || !(tracks instanceof Int32Array)) throw new Error(`${where}: sessionOffsets and tracks must be Int32Arrays`);
+  if (offsets.length < 1) throw new Error(`${where}: sessionOffsets is empty (need S + 1 entries)`);
+  if (offsets[0] < 0) throw new Error(`${where}: sessionOffsets[0] = ${offsets[0]} is negative`);
+  for (let s = 1; s < offsets.length; s++) {
+    if (offsets[s] < offsets[s - 1]) throw new Error(`${where}: sessionOffsets[${s}] = ${offsets[s]} is below sessionOffsets[${s - 1}] = ${offsets[s - 1]}`);
+  }
+  const S = offsets.length - 1;
+  if (offsets[S] > tracks.length) throw new Error(`${where}: sessionOffsets[${S}] = ${offsets[S]} but tracks has ${tracks.length} entries`);
+  for (let j = offsets[0]; j < offsets[S]; j++) {
+    const t = tracks[j];
+    if (!(t >= 0 && t < V)) throw new Error(`${where}: tracks[${j}] = ${t} is outside [0, ${V})`);
+  }
+  if (list !== undefined) {
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
+      if (!(Number.isInteger(s) && s >= 0 && s < S)) throw new Error(`${where}: sessions[${i}] = ${s} is not a session index in [0, ${S})`);
+    }
+  }
+}
+
 function positiveInt(what: string, x: number, max = Infinity): number {
   if (!Number.isInteger(x) || x < 1 || x > max) throw new Error(`item2vec: ${what} must be an integer in 1..${max}, got ${x}`);
   return x;
@@ -278,10 +359,26 @@ export class Item2Vec {
   /**
    * Initialise (v ~ U(±0.5/d), u = 0, like word2vec; excluded rows 0) and train. Calling it
    * again starts over. Returns the counts, the excluded tracks and the per-epoch losses.
+   * The one-chunk case of trainStream: the same code, the same result.
    */
   train(sessions: Sessions, options: Item2VecOptions = {}): Item2VecResult {
+    checkSessions(sessions, this.V);
+    return this.run(residentSessions(sessions), options, false);
+  }
+
+  /**
+   * train() over sessions that arrive in chunks (the shards of a sharded dataset, each read
+   * when asked for): one pass for the vocabulary, then each epoch visits the chunks in a seeded
+   * random order and each chunk's sessions in a seeded random order (see trainStream's notes
+   * at SessionSource). Only the chunk being visited need be in memory. Every chunk is checked
+   * as it is read (offsets, track indices, session list), its index named in the error.
+   */
+  trainStream(source: SessionSource, options: Item2VecOptions = {}): Item2VecResult {
+    return this.run(source, options, true);
+  }
+
+  private run(source: SessionSource, options: Item2VecOptions, check: boolean): Item2VecResult {
     const V = this.V, d = this.d, K = this.negatives, P = this.batchPairs;
-    checkSessions(sessions, V);
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Item2VecOptions;
     const o = { ...ITEM2VEC_DEFAULTS, ...given };
     const window = positiveInt("window", o.window);
@@ -290,12 +387,31 @@ export class Item2Vec {
     if (!Number.isInteger(minCount) || minCount < 0) throw new Error(`item2vec: minCount must be an integer ≥ 0, got ${minCount}`);
     if (!(o.lr0 > 0) || !Number.isFinite(o.lr0)) throw new Error(`item2vec: lr0 must be a positive number, got ${o.lr0}`);
     if (!(o.subsample >= 0) || !Number.isFinite(o.subsample)) throw new Error(`item2vec: subsample must be a number ≥ 0, got ${o.subsample}`);
-    const { offsets, tracks } = sessions;
-    const S = offsets.length - 1;
+    const nChunks = source.chunkCount;
+    if (!Number.isInteger(nChunks) || nChunks < 0) throw new Error(`item2vec: chunkCount must be an integer ≥ 0, got ${nChunks}`);
+    const readChunk = (k: number): SessionChunk => {
+      const c = source.chunk(k);
+      if (check) checkChunk(c, V, k);
+      return c;
+    };
 
-    // Vocabulary: counts, the minCount cut, subsampling keep thresholds, the negative sampler.
+    // The vocabulary pass (the only one before training): plays per track over the training
+    // sessions (as trainingPlayCountsStream counts them), their number, the longest.
     const counts = new Int32Array(V);
-    for (let j = 0; j < tracks.length; j++) counts[tracks[j]]++;
+    let S = 0, maxLen = 0;
+    for (let k = 0; k < nChunks; k++) {
+      const { sessionOffsets: off, tracks: tr, sessions: list } = readChunk(k);
+      const n = list === undefined ? off.length - 1 : list.length;
+      for (let i = 0; i < n; i++) {
+        const s = list === undefined ? i : list[i];
+        const a = off[s], b = off[s + 1];
+        if (b - a > maxLen) maxLen = b - a;
+        for (let j = a; j < b; j++) counts[tr[j]]++;
+      }
+      S += n;
+    }
+
+    // Vocabulary: the minCount cut, subsampling keep thresholds, the negative sampler, all from the counts.
     const keptCounts = new Float64Array(V);
     let nExcluded = 0, tokens = 0;
     for (let t = 0; t < V; t++) {
@@ -318,9 +434,13 @@ export class Item2Vec {
       keep[t] = p >= 1 ? TWO32 : p * TWO32;
     }
 
-    // Independent seeded streams, so e.g. changing K leaves the initialisation unchanged.
+    // Independent seeded streams, so e.g. changing K leaves the initialisation unchanged. The
+    // second is the session order's: chunk k's sessions are shuffled by a generator seeded with
+    // orderSeed ^ fmix32(k), so chunk 0's is the generator a single chunk always had (fmix32(0)
+    // is 0); the fifth orders the chunks (a one-chunk order draws nothing).
     const root = new Rng(o.seed);
-    const initRng = root.fork(), orderRng = root.fork(), windowRng = root.fork(), negRng = root.fork();
+    const initRng = root.fork(), orderSeed = root.u32(), windowRng = root.fork(), negRng = root.fork(), chunkRng = root.fork();
+    const sessionRng = (k: number): Rng => new Rng((orderSeed ^ fmix32(k)) >>> 0);
 
     const vin = this.embeddings(), uout = this.outputVectors();
     // v ~ U(±0.5/d) from one u32 per value (32 bits are plenty for an initialisation, and V·d
@@ -333,11 +453,12 @@ export class Item2Vec {
     }
     uout.fill(0);
 
-    let maxLen = 0;
-    for (let s = 0; s < S; s++) maxLen = Math.max(maxLen, offsets[s + 1] - offsets[s]);
     const buf = new Int32Array(Math.max(1, maxLen));
-    const order = new Int32Array(S);
-    for (let s = 0; s < S; s++) order[s] = s;
+    const chunkOrder = new Int32Array(nChunks);
+    for (let k = 0; k < nChunks; k++) chunkOrder[k] = k;
+    // A resident source keeps each chunk's order and generator from epoch to epoch; any other
+    // source rebuilds them when it reads the chunk (see SessionSource).
+    const resident: ({ order: Int32Array; rng: Rng } | undefined)[] | null = source.resident ? new Array(nChunks) : null;
     const engine = this.plan.engine;
     // The pipeline (see the header) on the worker-thread engine, unless a subclass replaced the kernel.
     const pool = engine.threads > 1 && this.stepBatch === Item2Vec.prototype.stepBatch ? engine.pool : null;
@@ -396,27 +517,50 @@ export class Item2Vec {
       const te = now();
       lossSum = 0;
       epochPairs = 0;
-      if (o.shuffle) orderRng.shuffle(order);
-      for (let si = 0; si < S; si++) {
-        const s = order[si];
-        let len = 0;
-        for (let j = offsets[s], end = offsets[s + 1]; j < end; j++) {
-          const t = tracks[j];
-          if (keep[t] === 0) continue; // below minCount: not in the vocabulary
-          read++;
-          if (windowRng.u32() >= keep[t]) continue; // subsampled away
-          buf[len++] = t;
+      if (o.shuffle) chunkRng.shuffle(chunkOrder);
+      for (let ci = 0; ci < nChunks; ci++) {
+        const ck = chunkOrder[ci];
+        // Reading a chunk allocates (its arrays, and here its order): I/O, outside the pair loop.
+        const { sessionOffsets: offsets, tracks, sessions: list } = readChunk(ck);
+        const Sk = list === undefined ? offsets.length - 1 : list.length;
+        let order: Int32Array;
+        const kept = resident?.[ck];
+        if (resident && kept) {
+          if (kept.order.length !== Sk) throw new Error(`item2vec: chunk ${ck} had ${kept.order.length} training sessions, now ${Sk} (a resident source must not change)`);
+          order = kept.order;
+          if (o.shuffle) kept.rng.shuffle(order);
+        } else {
+          order = new Int32Array(Sk);
+          for (let s = 0; s < Sk; s++) order[s] = s;
+          const rng = sessionRng(ck);
+          if (resident) {
+            resident[ck] = { order, rng };
+            if (o.shuffle) rng.shuffle(order);
+          } else if (o.shuffle) {
+            for (let e = 0; e < epoch; e++) rng.shuffle(order); // the order a resident chunk reaches by this epoch
+          }
         }
-        for (let i = 0; i < len; i++) {
-          const w = shrink ? window - ((windowRng.u32() * windowScale) | 0) : window;
-          const lo = i - w < 0 ? 0 : i - w, hi = i + w >= len ? len - 1 : i + w;
-          const c = buf[i];
-          for (let j = lo; j <= hi; j++) {
-            if (j === i) continue;
-            cen[n] = c;
-            ctx[n] = buf[j];
-            for (let k = 0, q = n * K; k < K; k++) neg[q + k] = sampler!.draw(negRng);
-            if (++n === P) flush();
+        for (let si = 0; si < Sk; si++) {
+          const s = list === undefined ? order[si] : list[order[si]];
+          let len = 0;
+          for (let j = offsets[s], end = offsets[s + 1]; j < end; j++) {
+            const t = tracks[j];
+            if (keep[t] === 0) continue; // below minCount: not in the vocabulary
+            read++;
+            if (windowRng.u32() >= keep[t]) continue; // subsampled away
+            buf[len++] = t;
+          }
+          for (let i = 0; i < len; i++) {
+            const w = shrink ? window - ((windowRng.u32() * windowScale) | 0) : window;
+            const lo = i - w < 0 ? 0 : i - w, hi = i + w >= len ? len - 1 : i + w;
+            const c = buf[i];
+            for (let j = lo; j <= hi; j++) {
+              if (j === i) continue;
+              cen[n] = c;
+              ctx[n] = buf[j];
+              for (let k = 0, q = n * K; k < K; k++) neg[q + k] = sampler!.draw(negRng);
+              if (++n === P) flush();
+            }
           }
         }
       }
@@ -428,7 +572,7 @@ export class Item2Vec {
       pairs += epochPairs;
       o.onEpoch?.({ epoch, epochs, loss, pairs: epochPairs, seconds, pairsPerSecond: epochPairs / Math.max(seconds, 1e-9), lr });
     }
-    return { counts, excluded, losses, pairs, seconds: (now() - t0) / 1000 };
+    return { counts, excluded, losses, pairs, sessions: S, seconds: (now() - t0) / 1000 };
   }
 }
 
