@@ -245,7 +245,7 @@ program
   .addOption(defaultText(choiceListOption("--protocols <list>", "comma-separated, any of: original (the original project's offline protocol), next-tracks (the tracks played next in held-out sessions), online (episodes against the ground-truth listener; synthetic data only)", PROTOCOLS), "all three on synthetic data, original,next-tracks on MSSD"))
   .addOption(intListOption("--seeds <list>", "comma-separated seeds pooled into every figure", SEED, 64, [0, 1, 2]))
   .addOption(intOption("--max-sessions <n>", "evaluate at most n test sessions per seed (0: all); on a sharded dataset about n, chosen by a hash of each session's index", { min: 0, max: 1_000_000_000 }, 2000))
-  .addOption(intOption("--recent-sessions <n>", "on a sharded dataset: the most recent training sessions SKNN and V-SKNN hold in memory", { min: 0, max: 1_000_000_000 }, RECENT_SESSIONS_DEFAULT))
+  .addOption(intOption("--recent-sessions <n>", "on a sharded dataset: the most recent training sessions SKNN and V-SKNN hold in memory", { min: 1, max: 1_000_000_000 }, RECENT_SESSIONS_DEFAULT))
   .addOption(intOption("--episodes <n>", "online episodes per seed and policy", { min: 1, max: 1_000_000 }, 200))
   .addOption(intOption("--bootstrap <n>", "bootstrap resamples for the 95% intervals", { min: 100, max: 100_000 }, 1000))
   .option("--json", "print the report as JSON (default: the summary and tables, with a progress bar)")

@@ -8,12 +8,13 @@
 // the chunks once, "original" once per round (its states of round r are drawn after every
 // state of round r − 1, as the original's loop over rounds does).
 //
-// Held in memory besides the chunk being read, per policy and seed, for each test session
-// evaluated: next-tracks 8 sums of 16 bytes (128 bytes) plus its distinct recommended tracks
-// for catalog coverage (4 bytes each, at most K per position, and 4 bytes a session);
-// original 6 numbers (48 bytes), plus 32 bytes a session for the logged reference. A test
-// session of m rows under P policies and S seeds thus costs about
-// P·S·(180 + 4·K·max(0, m − N − K + 1)) bytes; --max-sessions bounds the sessions.
+// Held in memory besides the chunk being read, for each test session evaluated: per policy,
+// next-tracks' 8 sums of 16 bytes (128 bytes); per policy and seed, original's 6 numbers
+// (48 bytes), and for catalog coverage the session's offset (4 bytes) and its distinct
+// recommended tracks (4 bytes each, at most K a position); once, 36 bytes (the logged
+// reference and the eligible list). Up to twice that while the arrays grow. A session of m
+// rows under P policies and S seeds thus costs at most about
+// 36 + P·(128 + S·(52 + 4·K·max(0, m − N − K + 1))) bytes; --max-sessions bounds the sessions.
 //
 // This file imports nothing from Node.
 import type { ProtocolResult } from "./types.js";

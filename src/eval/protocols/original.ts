@@ -89,6 +89,8 @@ export class OriginalRun {
   private loggedLists = 0;
   private loggedWith = 0;
   private round = 0;
+  /** Whether any add() came (a run over no chunk at all has no session). */
+  private added = false;
   /** Clusters numbered so far in the current round, and the count round 0 ended with. */
   private base = 0;
   private C = -1;
@@ -119,6 +121,7 @@ export class OriginalRun {
       this.base = 0;
     }
     checkSessions(data, test, "test");
+    this.added = true;
     const off = data.sessionOffsets, tracks = data.tracks, flags = data.flags;
     const C = test.length, base = this.base;
     // Sessions long enough for a state of N rows.
@@ -231,7 +234,7 @@ export class OriginalRun {
   result(): ProtocolResult {
     const { seeds, N, K, bootstrap, agent } = this.c;
     const V = this.V, space = this.space, rounds = this.rounds;
-    if (this.round !== rounds - 1) throw new Error(`original protocol: ${this.round + 1} of ${rounds} rounds run`);
+    if (this.added && this.round !== rounds - 1) throw new Error(`original protocol: ${this.round + 1} of ${rounds} rounds run`);
     if (this.C >= 0 && this.base !== this.C) throw new Error(`original protocol: round ${this.round} saw ${this.base} test sessions, round 0 ${this.C}`);
     const C = this.base, eligible = this.eligible.view();
     this.progress.end();
