@@ -64,9 +64,9 @@ type Key = "hit" | "keptHit" | "prec" | "ndcg" | "keptNdcg" | "skip" | "div" | "
  * and each (seed, policy) keeps one random stream across chunks (a policy's draws per state
  * do not depend on how states are batched).
  *
- * Held between chunks, per policy and seed: the session sums of the 8 pooled metrics
- * (16 bytes each, per policy: 128 bytes a session over all seeds) and, for catalog coverage,
- * the distinct tracks recommended in each session (4 bytes a track, plus 4 a session).
+ * Held between chunks: per policy, the session sums of the 8 pooled metrics (16 bytes each:
+ * 128 bytes a session, whatever the seeds); per policy and seed, for catalog coverage, the
+ * distinct tracks recommended in each session (4 bytes a track, plus 4 a session).
  */
 export class NextTracksRun {
   private readonly c: ReturnType<typeof common>;
