@@ -242,29 +242,33 @@ function commandLine(): string {
 program
   .command("evaluate")
   .description("evaluate the model beside the baselines on held-out sessions; write report.json and report.html")
-  .option("--dataset <path>", "dataset cache", `${WS}/dataset.bin`)
+  .option("--dataset <path>", "dataset cache, or a sharded dataset's folder from 'encore prepare --shards'", `${WS}/dataset.bin`)
   .option("--embeddings <path>", "embeddings file", `${WS}/embeddings.bin`)
   .option("--model <path>", "model file from 'encore train'", `${WS}/model.encore`)
   .option("--out <dir>", "report folder", `${WS}/report`)
   .addOption(defaultText(choiceListOption("--protocols <list>", "comma-separated, any of: original (the original project's offline protocol), next-tracks (the tracks played next in held-out sessions), online (episodes against the ground-truth listener; synthetic data only)", PROTOCOLS), "all three on synthetic data, original,next-tracks on MSSD"))
   .addOption(intListOption("--seeds <list>", "comma-separated seeds pooled into every figure", SEED, 64, [0, 1, 2]))
-  .addOption(intOption("--max-sessions <n>", "evaluate at most n test sessions per seed (0: all)", { min: 0, max: 1_000_000_000 }, 2000))
+  .addOption(intOption("--max-sessions <n>", "evaluate at most n test sessions per seed (0: all); on a sharded dataset about n, chosen by a hash of each session's index", { min: 0, max: 1_000_000_000 }, 2000))
+  .addOption(intOption("--recent-sessions <n>", "on a sharded dataset: the most recent training sessions SKNN and V-SKNN hold in memory", { min: 1, max: 1_000_000_000 }, RECENT_SESSIONS_DEFAULT))
   .addOption(intOption("--episodes <n>", "online episodes per seed and policy", { min: 1, max: 1_000_000 }, 200))
   .addOption(intOption("--bootstrap <n>", "bootstrap resamples for the 95% intervals", { min: 100, max: 100_000 }, 1000))
   .option("--json", "print the report as JSON (default: the summary and tables, with a progress bar)")
   .addHelpText("after", "\nExamples:\n  npx encore evaluate\n  npx encore evaluate --protocols original,next-tracks --seeds 0,1,2,3,4\n")
-  .action(async (o: { dataset: string; embeddings: string; model: string; out: string; protocols?: ProtocolId[]; seeds: number[]; maxSessions: number; episodes: number; bootstrap: number; json?: boolean }) => {
+  .action(async (o: { dataset: string; embeddings: string; model: string; out: string; protocols?: ProtocolId[]; seeds: number[]; maxSessions: number; recentSessions: number; episodes: number; bootstrap: number; json?: boolean }) => {
     const protocols = o.protocols ?? (await defaultProtocols(o.dataset));
     const bars = new ProtocolBars();
-    const { report, files } = await evaluateCommand({ ...o, protocols, command: commandLine(), onProgress: (p, done, total) => bars.update(p, done, total) });
+    const { report, files } = await evaluateCommand({
+      ...o, protocols, command: commandLine(), onProgress: (p, done, total) => bars.update(p, done, total),
+      onWarning: (text) => process.stderr.write(`warning: ${text}\n`),
+    });
     bars.done();
     if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     else process.stdout.write(formatReport(report) + `\nwrote ${files.html} and ${files.json}\n`);
   });
 
 async function defaultProtocols(dataset: string): Promise<ProtocolId[]> {
-  const { loadDataset, findSynthManifest } = await import("./pipeline.js");
-  const { logs } = loadDataset(dataset);
+  const { openDataset, findSynthManifest } = await import("./pipeline.js");
+  const { logs } = openDataset(dataset);
   return logs.length === 1 && findSynthManifest(logs[0]) ? ["original", "next-tracks", "online"] : ["original", "next-tracks"];
 }
 

@@ -555,9 +555,20 @@ export interface EvaluateCommandOptions {
   command: string;
   /** Progress of each protocol: `done` of `total` policy runs (for a progress bar). */
   onProgress?: (protocol: ProtocolId, done: number, total: number) => void;
+  /** On a sharded dataset: the most recent training sessions SKNN and V-SKNN hold (default RECENT_SESSIONS_DEFAULT). */
+  recentSessions?: number;
+  /** Something the user should know (e.g. embeddings built on another split). */
+  onWarning?: (text: string) => void;
 }
 
 export async function evaluateCommand(o: EvaluateCommandOptions): Promise<{ report: EvaluationReport; files: { json: string; html: string } }> {
+  if (existsSync(o.dataset) && statSync(o.dataset).isDirectory()) {
+    // a sharded dataset's folder (openDataset says what is wrong with any other folder): the test
+    // part streamed shard by shard, the baselines fitted streaming (src/cli/shards-evaluate.ts)
+    const { dataset, logs } = openDataset(o.dataset) as Extract<AnyDataset, { kind: "shards" }>;
+    const { evaluateSharded } = await import("./shards-evaluate.js");
+    return evaluateSharded(o, dataset, logs);
+  }
   const { dataset, logs, emb, split } = await loadAll(o.dataset, o.embeddings);
   const sp = splitOf(dataset, split);
   const tr = trainingSessionsOf(dataset, sp.train);

@@ -13,7 +13,7 @@ import { Rng } from "../../rng.js";
 import type { Policy } from "../../core/policy.js";
 import { stateRows, type States } from "../../core/state.js";
 import { AGENT_POLICY, type Direction, type Estimate, type MetricResult } from "../types.js";
-import type { BootstrapOptions } from "../bootstrap.js";
+import { UnitPool, type BootstrapOptions } from "../bootstrap.js";
 import { DiversitySpace } from "../metrics.js";
 
 /** The session data the offline protocols read (an MssdDataset, or hand-built parts). */
@@ -163,7 +163,7 @@ export function checkSessions(data: EvalSessions, sessions: ArrayLike<number>, w
   }
 }
 
-export function audioSpace(data: EvalSessions): DiversitySpace | null {
+export function audioSpace(data: Pick<EvalSessions, "featureRow" | "features">): DiversitySpace | null {
   if (!data.featureRow || !data.features) return null;
   return DiversitySpace.audio(data.featureRow, data.features);
 }
@@ -188,4 +188,120 @@ export function clusterUnits(unitCluster: Int32Array, C: number): { start: Int32
   const at = start.slice(0, C), units = new Int32Array(unitCluster.length);
   for (let i = 0; i < unitCluster.length; i++) units[at[unitCluster[i]]++] = i;
   return { start, units };
+}
+
+/**
+ * A UnitPool (../bootstrap.ts) whose cluster count is not known up front: the offline
+ * protocols collect their units chunk by chunk (shards of a dataset too large to hold,
+ * ../stream.ts), numbering clusters as the test sessions come, and turn the sums into a
+ * UnitPool once every chunk is in. The same add() calls in the same order give the same
+ * sums, bit for bit, as a UnitPool sized up front: 16 bytes a cluster.
+ */
+export class GrowingPool {
+  num = new Float64Array(64);
+  den = new Float64Array(64);
+  units = 0;
+
+  add(cluster: number, num: number, den: number): void {
+    if (!(Number.isInteger(cluster) && cluster >= 0)) throw new Error(`UnitPool: bad cluster ${cluster}`);
+    if (!(den >= 0) || !Number.isFinite(num)) throw new Error(`UnitPool: unit of cluster ${cluster} has num ${num}, den ${den}`);
+    if (den === 0) return;
+    if (cluster >= this.num.length) {
+      let n = this.num.length;
+      while (n <= cluster) n *= 2;
+      this.num = grow(this.num, n);
+      this.den = grow(this.den, n);
+    }
+    this.num[cluster] += num;
+    this.den[cluster] += den;
+    this.units++;
+  }
+
+  /** A per-unit value (mean of values): add(cluster, value, 1); NaN values are ignored. */
+  addValue(cluster: number, value: number): void {
+    if (Number.isNaN(value)) return;
+    this.add(cluster, value, 1);
+  }
+
+  /** The pool over clusters 0..C−1 (every cluster added to must be below C). */
+  toPool(C: number): UnitPool {
+    const p = new UnitPool(C), n = Math.min(C, this.num.length);
+    for (let c = C; c < this.num.length; c++) if (this.den[c] > 0) throw new Error(`UnitPool: cluster ${c} has units, the pool only ${C} clusters`);
+    p.num.set(this.num.subarray(0, n));
+    p.den.set(this.den.subarray(0, n));
+    p.units = this.units;
+    return p;
+  }
+}
+
+function grow<T extends Float64Array | Int32Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+/** A growable Int32 list (cluster offsets, recommended tracks), amortised doubling. */
+export class IntList {
+  data = new Int32Array(64);
+  length = 0;
+
+  push(x: number): void {
+    if (this.length === this.data.length) this.data = grow(this.data, 2 * this.data.length);
+    this.data[this.length++] = x;
+  }
+
+  view(): Int32Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+/**
+ * Progress of a protocol whose work comes in parts (rounds, shards): each add() call covers
+ * a span [from, to) of the whole run's work, and within it the (seed, policy) runs in turn.
+ * Reports `done` of seeds × policies runs, never going back, ending exactly at the total.
+ */
+export class SpanProgress {
+  private total = 0;
+  private last = 0;
+
+  constructor(private readonly fn: ProgressFn | undefined, private readonly seeds: number) {}
+
+  /** The policies of a seed are known: sets the total on the first call. */
+  plan(policies: number): void {
+    if (this.total === 0) this.total = Math.max(1, this.seeds * policies);
+  }
+
+  /** The whole run is `fraction` (0..1) done. */
+  at(fraction: number): void {
+    if (!this.fn || this.total === 0) return;
+    const d = Math.min(this.total, Math.max(this.last, fraction * this.total));
+    this.last = d;
+    this.fn(d, this.total);
+  }
+
+  /** Every run is finished. */
+  end(): void {
+    if (!this.fn || this.total === 0) return;
+    this.last = this.total;
+    this.fn(this.total, this.total);
+  }
+}
+
+/** The part of a whole run one add() call covers, as fractions of it (default all of it). */
+export interface WorkSpan {
+  from: number;
+  to: number;
+}
+
+/** The catalog-wide inputs of the offline protocols: catalog size and the audio features (no sessions). */
+export type EvalCatalog = Pick<EvalSessions, "trackCount" | "featureRow" | "features">;
+
+/** A policy source called once per seed over a whole run, however many parts it comes in. */
+export function cachedPolicies(src: PolicySource): (seed: number) => readonly Policy[] {
+  const cache = new Map<number, readonly Policy[]>();
+  return (seed) => {
+    let p = cache.get(seed);
+    if (!p) cache.set(seed, (p = policiesFor(src, seed)));
+    return p;
+  };
 }
