@@ -34,7 +34,8 @@ import { compactSessions } from "../eval/sources.js";
 import type { SourceSessions } from "../core/candidates.js";
 import type { TrainingSessions } from "../eval/baselines.js";
 import { configOfTraining, trainingReferencesFrom } from "../report/summary.js";
-import { ORIGINAL_FIGURES, type EpisodeMetrics, type EvaluationReport } from "../eval/types.js";
+import { ORIGINAL_FIGURES, type EpisodeMetrics, type EvaluationReport, type ProtocolResult } from "../eval/types.js";
+import type { Policy } from "../core/policy.js";
 import { Rng } from "../rng.js";
 import type { HistoryItem } from "../core/history.js";
 import { engineModule } from "./wasm.js";
@@ -584,6 +585,32 @@ export async function evaluateCommand(o: EvaluateCommandOptions): Promise<{ repo
   const protocols: ProtocolId[] = [...o.protocols];
   const synthetic = logs.length === 1 && findSynthManifest(logs[0]) !== null;
   if (protocols.includes("online") && !synthetic) throw new Error("the online protocol needs synthetic data from 'encore generate' (the ground-truth listener); drop 'online' on real MSSD data");
+  const common = { seeds: o.seeds, N, K, bootstrap: { B: o.bootstrap }, onProgress: o.onProgress };
+  const offline = protocols.filter((p) => p !== "online");
+  const policies = [ddpg, random, popular, knn, ...sessionBaselines];
+  const results = offline.length === 0 ? [] : evaluate({
+    ...common, protocols: offline, data: dataset, split: { train: sp.train, test }, policies,
+    nextTracks: { embeddings: { E: emb.E, d: emb.d } },
+  });
+  if (protocols.includes("online")) results.push(...evaluateOnline(o, dataset, logs, header, common, policies));
+  return writeEvaluation(o, header, results, {
+    title: `encore evaluation: ${synthetic ? "synthetic MSSD" : "MSSD"} (${basename(o.dataset)})`,
+    dataset: { ...datasetSummary(dataset), data: synthetic ? "synthetic (encore generate)" : "MSSD", train_sessions: sp.train.length, test_sessions: sp.test.length, evaluated_test_sessions: test.length, embeddings: embeddingsLabel(emb) },
+  });
+}
+
+/** How a report names the embeddings it was evaluated with. */
+export function embeddingsLabel(emb: LoadedEmbeddings): string {
+  return `${emb.kind} d=${emb.d} (${emb.counts.item2vec} item2vec, ${emb.counts.features} from features, ${emb.counts.unknown} unknown)`;
+}
+
+/**
+ * The online protocol (either dataset form): these policies and the oracle against
+ * ONLINE_LOCKSTEP ground-truth listeners per seed, episodes as long as the model's training
+ * environment's when it learnt against the listener.
+ */
+export function evaluateOnline(o: EvaluateCommandOptions, dataset: ListenerCatalogSource, logs: string[], header: DecodedModel["header"],
+                               common: { seeds: number[]; N: number; K: number; bootstrap: { B: number }; onProgress?: EvaluateCommandOptions["onProgress"] }, policies: Policy[]): ProtocolResult[] {
   const steps = typeof header.meta?.steps === "number" && header.meta.env === "listener" ? header.meta.steps : LISTENER_ENV_DEFAULTS.steps;
   const envs = new Map<number, ListenerEnv[]>();
   const envFor = (seed: number): ListenerEnv[] => {
@@ -591,28 +618,24 @@ export async function evaluateCommand(o: EvaluateCommandOptions): Promise<{ repo
     if (!env) envs.set(seed, (env = listenerEnvsFor(dataset, logs, steps, Math.min(o.episodes, ONLINE_LOCKSTEP))));
     return env;
   };
-  const common = { seeds: o.seeds, N, K, bootstrap: { B: o.bootstrap }, onProgress: o.onProgress };
-  const offline = protocols.filter((p) => p !== "online");
-  const results = offline.length === 0 ? [] : evaluate({
-    ...common, protocols: offline, data: dataset, split: { train: sp.train, test },
-    policies: [ddpg, random, popular, knn, ...sessionBaselines],
-    nextTracks: { embeddings: { E: emb.E, d: emb.d } },
+  // the oracle reads the environments' current listeners, so it joins only the online protocol
+  return evaluate({
+    ...common, protocols: ["online"], env: (seed) => envFor(seed),
+    policies: (seed) => [...policies, ListenerEnv.oracleOf(envFor(seed))],
+    online: { episodes: o.episodes, envLabel: "ground-truth listener (synthetic)" },
   });
-  if (protocols.includes("online")) {
-    // the oracle reads the environments' current listeners, so it joins only the online protocol
-    results.push(...evaluate({
-      ...common, protocols: ["online"], env: (seed) => envFor(seed),
-      policies: (seed) => [ddpg, random, popular, knn, ...sessionBaselines, ListenerEnv.oracleOf(envFor(seed))],
-      online: { episodes: o.episodes, envLabel: "ground-truth listener (synthetic)" },
-    }));
-  }
+}
+
+/** The evaluation report of these results (either dataset form), written as JSON and HTML at o.out. */
+export async function writeEvaluation(o: EvaluateCommandOptions, header: DecodedModel["header"], results: ProtocolResult[],
+                                      form: { title: string; dataset: EvaluationReport["dataset"]; config?: Record<string, unknown> }): Promise<{ report: EvaluationReport; files: { json: string; html: string } }> {
   const report: EvaluationReport = {
-    title: `encore evaluation: ${synthetic ? "synthetic MSSD" : "MSSD"} (${basename(o.dataset)})`,
+    title: form.title,
     created: new Date().toISOString(),
     command: o.command,
-    dataset: { ...datasetSummary(dataset), data: synthetic ? "synthetic (encore generate)" : "MSSD", train_sessions: sp.train.length, test_sessions: sp.test.length, evaluated_test_sessions: test.length, embeddings: `${emb.kind} d=${emb.d} (${emb.counts.item2vec} item2vec, ${emb.counts.features} from features, ${emb.counts.unknown} unknown)` },
+    dataset: form.dataset,
     // configuration only: the per-episode records go to `training` (report.json), not into the config
-    config: { ddpg: header.config, training: configOfTraining(header.meta), seeds: o.seeds, bootstrap: o.bootstrap },
+    config: { ddpg: header.config, training: configOfTraining(header.meta), seeds: o.seeds, bootstrap: o.bootstrap, ...form.config },
     training: ((header.meta?.training as EpisodeMetrics[] | undefined) ?? []),
     // the online protocol ran the training environment (listener, same steps): its figures are the reward curve's reference lines
     trainingReferences: header.meta?.env === "listener" ? trainingReferencesFrom(results) : undefined,

@@ -22,12 +22,9 @@ import { ItemKnnPolicy, PopularPolicy, RandomPolicy, popularityOrder, trainingPl
 import { MarkovSource, SessionKnnSource, SKNN_DEFAULTS, VSKNN_DEFAULTS } from "../eval/session-baselines.js";
 import { SourcePolicy } from "../core/candidates.js";
 import { FileRunStore } from "../data/session-runs.js";
-import { evaluate } from "../eval/protocols.js";
 import { evaluateStream, inHashSubsample, type StreamProtocolId, type TestChunk } from "../eval/stream.js";
-import { ListenerEnv, LISTENER_ENV_DEFAULTS } from "../rl/listener-env.js";
-import { configOfTraining, trainingReferencesFrom } from "../report/summary.js";
-import { ORIGINAL_FIGURES, type EpisodeMetrics, type EvaluationReport, type ProtocolResult } from "../eval/types.js";
-import { DEFAULT_SPLIT, findSynthManifest, listenerEnvsFor, loadModel, ONLINE_LOCKSTEP, RECENT_SESSIONS_DEFAULT, shardedSummary, type EvaluateCommandOptions, type SplitSpec } from "./pipeline.js";
+import type { EvaluationReport, ProtocolResult } from "../eval/types.js";
+import { DEFAULT_SPLIT, embeddingsLabel, evaluateOnline, findSynthManifest, loadModel, RECENT_SESSIONS_DEFAULT, shardedSummary, writeEvaluation, type EvaluateCommandOptions, type SplitSpec } from "./pipeline.js";
 
 /** What the sharded evaluation read, besides the report: for the CLI and tests. */
 export interface ShardedEvaluation {
@@ -116,39 +113,17 @@ export async function evaluateSharded(o: EvaluateCommandOptions, ds: ShardedData
     chunks: testChunks, playCount: plays, nextTracks: { embeddings: { E: emb.E, d: emb.d } }, onProgress: o.onProgress,
   });
   if (passes === 0) for (const _ of testChunks()) void _; // counts the test part for the report
-  if (protocols.includes("online")) {
-    const steps = typeof header.meta?.steps === "number" && header.meta.env === "listener" ? header.meta.steps : LISTENER_ENV_DEFAULTS.steps;
-    const envs = new Map<number, ListenerEnv[]>();
-    const envFor = (seed: number): ListenerEnv[] => {
-      let env = envs.get(seed);
-      if (!env) envs.set(seed, (env = listenerEnvsFor(ds, logs, steps, Math.min(o.episodes, ONLINE_LOCKSTEP))));
-      return env;
-    };
-    results.push(...evaluate({
-      ...common, protocols: ["online"], env: (seed) => envFor(seed), onProgress: o.onProgress,
-      policies: (seed) => [...policies, ListenerEnv.oracleOf(envFor(seed))],
-      online: { episodes: o.episodes, envLabel: "ground-truth listener (synthetic)" },
-    }));
-  }
-  const report: EvaluationReport = {
+  if (protocols.includes("online")) results.push(...evaluateOnline(o, ds, logs, header, { ...common, onProgress: o.onProgress }, policies));
+  return writeEvaluation(o, header, results, {
     title: `encore evaluation: ${synthetic ? "synthetic MSSD" : "MSSD"} (${basename(o.dataset)}, sharded)`,
-    created: new Date().toISOString(),
-    command: o.command,
     dataset: {
       ...shardedSummary(ds), data: synthetic ? "synthetic (encore generate)" : "MSSD",
       form: `sharded (${ds.shardCount} shard${ds.shardCount === 1 ? "" : "s"}, read one at a time)`,
       split: `hash per session (seed ${split.seed}, train fraction ${split.trainFraction})`,
       train_sessions: trainSessions, test_sessions: testSessions, evaluated_test_sessions: evaluated,
       recent_training_sessions: recent.sessionLength.length,
-      embeddings: `${emb.kind} d=${emb.d} (${emb.counts.item2vec} item2vec, ${emb.counts.features} from features, ${emb.counts.unknown} unknown)`,
+      embeddings: embeddingsLabel(emb),
     },
-    config: { ddpg: header.config, training: configOfTraining(header.meta), seeds: o.seeds, bootstrap: o.bootstrap, max_sessions: o.maxSessions, recent_sessions: recentMax },
-    training: ((header.meta?.training as EpisodeMetrics[] | undefined) ?? []),
-    trainingReferences: header.meta?.env === "listener" ? trainingReferencesFrom(results) : undefined,
-    protocols: results,
-    reference: ORIGINAL_FIGURES,
-  };
-  const { writeReport } = await import("../report/write.js"); // ECharts loads only when a report is written
-  const files = await writeReport(o.out, report);
-  return { report, files };
+    config: { max_sessions: o.maxSessions, recent_sessions: recentMax },
+  });
 }

@@ -150,18 +150,18 @@ export function bootstrapStatistic(C: number, stat: (weights: Int32Array) => num
  * seeds are pooled), while the resampling is over the clusters that hold them.
  */
 export class UnitPool {
-  readonly num: Float64Array;
-  readonly den: Float64Array;
+  num: Float64Array;
+  den: Float64Array;
   units = 0;
 
-  constructor(readonly clusters: number) {
+  constructor(public clusters: number) {
     if (!(Number.isInteger(clusters) && clusters >= 0)) throw new Error(`UnitPool: bad cluster count ${clusters}`);
     this.num = new Float64Array(clusters);
     this.den = new Float64Array(clusters);
   }
 
   add(cluster: number, num: number, den: number): void {
-    if (!(cluster >= 0 && cluster < this.clusters)) throw new Error(`UnitPool: cluster ${cluster} outside 0..${this.clusters - 1}`);
+    if (!(cluster >= 0 && cluster < this.clusters)) this.outside(cluster);
     if (!(den >= 0) || !Number.isFinite(num)) throw new Error(`UnitPool: unit of cluster ${cluster} has num ${num}, den ${den}`);
     if (den === 0) return;
     this.num[cluster] += num;
@@ -179,6 +179,54 @@ export class UnitPool {
     const e = bootstrapRatio(this.num, this.den, opts);
     e.n = this.units;
     return e;
+  }
+
+  /** A cluster past the pool's: an error (a GrowingPool makes room instead). */
+  protected outside(cluster: number): void {
+    throw new Error(`UnitPool: cluster ${cluster} outside 0..${this.clusters - 1}`);
+  }
+}
+
+/**
+ * A UnitPool whose cluster count is not known up front: the offline protocols collect their
+ * units chunk by chunk (shards of a dataset too large to hold, ./stream.ts), numbering clusters
+ * as the test sessions come, and settle the count once every chunk is in (toPool). The same
+ * add() calls in the same order give the same sums, bit for bit, as a UnitPool sized up front:
+ * 16 bytes a cluster, capacity doubling.
+ */
+export class GrowingPool extends UnitPool {
+  constructor() {
+    super(0);
+    this.num = new Float64Array(64);
+    this.den = new Float64Array(64);
+  }
+
+  protected override outside(cluster: number): void {
+    if (!(Number.isInteger(cluster) && cluster >= 0)) throw new Error(`UnitPool: bad cluster ${cluster}`);
+    if (cluster >= this.num.length) {
+      let n = this.num.length;
+      while (n <= cluster) n *= 2;
+      const num = new Float64Array(n), den = new Float64Array(n);
+      num.set(this.num);
+      den.set(this.den);
+      this.num = num;
+      this.den = den;
+    }
+    this.clusters = cluster + 1;
+  }
+
+  override estimate(): Estimate {
+    throw new Error("GrowingPool: settle the cluster count first (toPool)");
+  }
+
+  /** The pool over clusters 0..C−1 (every cluster added to must be below C). */
+  toPool(C: number): UnitPool {
+    for (let c = C; c < this.clusters; c++) if (this.den[c] > 0) throw new Error(`UnitPool: cluster ${c} has units, the pool only ${C} clusters`);
+    const p = new UnitPool(C), n = Math.min(C, this.clusters);
+    p.num.set(this.num.subarray(0, n));
+    p.den.set(this.den.subarray(0, n));
+    p.units = this.units;
+    return p;
   }
 }
 

@@ -22,7 +22,7 @@
 import { Rng } from "../rng.js";
 import { fmix32 } from "../data/bytes.js";
 import type { Samples } from "../data/samples.js";
-import { LoggedTransitions, type LoggedBatch } from "./logged.js";
+import { loggedBatch, LoggedTransitions, type LoggedBatch } from "./logged.js";
 
 /** What the stream cycles over: `count` windows, window k's samples built on demand. */
 export interface SampleWindows {
@@ -92,12 +92,7 @@ export class LoggedStream {
   }
 
   createBatch(B: number): LoggedBatch {
-    const { N, K } = this;
-    return {
-      B, states: new Int32Array(B * N), kept: new Uint8Array(B * N), actions: new Int32Array(B * K),
-      reward: new Float32Array(B), rewards: new Float32Array(B * K),
-      nexts: new Int32Array(B * N), nextKept: new Uint8Array(B * N), dones: new Uint8Array(B).fill(1),
-    };
+    return loggedBatch(B, this.N, this.K);
   }
 
   /** Fill `batch` with batch.B transitions drawn uniformly with replacement from the current window, moving on once its share is drawn. */

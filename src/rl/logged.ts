@@ -27,6 +27,15 @@ export interface LoggedBatch {
   dones: Uint8Array;
 }
 
+/** A batch of B logged transitions of N plays and K listed tracks, filled by sampleInto (every transition ends its episode). */
+export function loggedBatch(B: number, N: number, K: number): LoggedBatch {
+  return {
+    B, states: new Int32Array(B * N), kept: new Uint8Array(B * N), actions: new Int32Array(B * K),
+    reward: new Float32Array(B), rewards: new Float32Array(B * K),
+    nexts: new Int32Array(B * N), nextKept: new Uint8Array(B * N), dones: new Uint8Array(B).fill(1),
+  };
+}
+
 export class LoggedTransitions {
   readonly N: number;
   readonly K: number;
@@ -41,12 +50,7 @@ export class LoggedTransitions {
   }
 
   createBatch(B: number): LoggedBatch {
-    const { N, K } = this;
-    return {
-      B, states: new Int32Array(B * N), kept: new Uint8Array(B * N), actions: new Int32Array(B * K),
-      reward: new Float32Array(B), rewards: new Float32Array(B * K),
-      nexts: new Int32Array(B * N), nextKept: new Uint8Array(B * N), dones: new Uint8Array(B).fill(1),
-    };
+    return loggedBatch(B, this.N, this.K);
   }
 
   /** Fill `batch` with batch.B transitions drawn uniformly with replacement. */

@@ -13,7 +13,7 @@ import { Rng } from "../../rng.js";
 import type { Policy } from "../../core/policy.js";
 import { stateRows, type States } from "../../core/state.js";
 import { AGENT_POLICY, type Direction, type Estimate, type MetricResult } from "../types.js";
-import { UnitPool, type BootstrapOptions } from "../bootstrap.js";
+import type { BootstrapOptions } from "../bootstrap.js";
 import { DiversitySpace } from "../metrics.js";
 
 /** The session data the offline protocols read (an MssdDataset, or hand-built parts). */
@@ -188,50 +188,6 @@ export function clusterUnits(unitCluster: Int32Array, C: number): { start: Int32
   const at = start.slice(0, C), units = new Int32Array(unitCluster.length);
   for (let i = 0; i < unitCluster.length; i++) units[at[unitCluster[i]]++] = i;
   return { start, units };
-}
-
-/**
- * A UnitPool (../bootstrap.ts) whose cluster count is not known up front: the offline
- * protocols collect their units chunk by chunk (shards of a dataset too large to hold,
- * ../stream.ts), numbering clusters as the test sessions come, and turn the sums into a
- * UnitPool once every chunk is in. The same add() calls in the same order give the same
- * sums, bit for bit, as a UnitPool sized up front: 16 bytes a cluster.
- */
-export class GrowingPool {
-  num = new Float64Array(64);
-  den = new Float64Array(64);
-  units = 0;
-
-  add(cluster: number, num: number, den: number): void {
-    if (!(Number.isInteger(cluster) && cluster >= 0)) throw new Error(`UnitPool: bad cluster ${cluster}`);
-    if (!(den >= 0) || !Number.isFinite(num)) throw new Error(`UnitPool: unit of cluster ${cluster} has num ${num}, den ${den}`);
-    if (den === 0) return;
-    if (cluster >= this.num.length) {
-      let n = this.num.length;
-      while (n <= cluster) n *= 2;
-      this.num = grow(this.num, n);
-      this.den = grow(this.den, n);
-    }
-    this.num[cluster] += num;
-    this.den[cluster] += den;
-    this.units++;
-  }
-
-  /** A per-unit value (mean of values): add(cluster, value, 1); NaN values are ignored. */
-  addValue(cluster: number, value: number): void {
-    if (Number.isNaN(value)) return;
-    this.add(cluster, value, 1);
-  }
-
-  /** The pool over clusters 0..C−1 (every cluster added to must be below C). */
-  toPool(C: number): UnitPool {
-    const p = new UnitPool(C), n = Math.min(C, this.num.length);
-    for (let c = C; c < this.num.length; c++) if (this.den[c] > 0) throw new Error(`UnitPool: cluster ${c} has units, the pool only ${C} clusters`);
-    p.num.set(this.num.subarray(0, n));
-    p.den.set(this.den.subarray(0, n));
-    p.units = this.units;
-    return p;
-  }
 }
 
 function grow<T extends Float64Array | Int32Array>(a: T, n: number): T {

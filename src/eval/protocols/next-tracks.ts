@@ -16,11 +16,11 @@
 // This file imports nothing from Node.
 import { buildSamples } from "../../data/samples.js";
 import type { Estimate, ProtocolResult } from "../types.js";
-import { bootstrapStatistic, UnitPool } from "../bootstrap.js";
+import { bootstrapStatistic, GrowingPool, UnitPool } from "../bootstrap.js";
 import { DiversitySpace, hitAtK, keptHitAtK, keptNdcgAtK, ndcgAtK, novelty, precisionAtK } from "../metrics.js";
 import type { Policy } from "../../core/policy.js";
 import type { Rng } from "../../rng.js";
-import { audioSpace, cachedPolicies, checkSessions, clusterUnits, common, GrowingPool, IntList, metric, pct, policyRng, recommendAll, SpanProgress, type EvalCatalog, type EvalSessions, type EvalSplit, type PolicySource, type ProtocolOptions, type WorkSpan } from "./common.js";
+import { audioSpace, cachedPolicies, checkSessions, clusterUnits, common, IntList, metric, pct, policyRng, recommendAll, SpanProgress, type EvalCatalog, type EvalSessions, type EvalSplit, type PolicySource, type ProtocolOptions, type WorkSpan } from "./common.js";
 import { pairedDifferences } from "./paired.js";
 
 export interface NextTracksOptions extends ProtocolOptions {

@@ -24,10 +24,10 @@ import { Rng } from "../../rng.js";
 import { LOG_FLAG } from "../../data/log-parser.js";
 import { allocStates } from "../../core/state.js";
 import type { Estimate, ProtocolResult } from "../types.js";
-import { UnitPool } from "../bootstrap.js";
+import { GrowingPool, UnitPool } from "../bootstrap.js";
 import type { DiversitySpace } from "../metrics.js";
 import type { Policy } from "../../core/policy.js";
-import { audioSpace, cachedPolicies, checkSessions, common, GrowingPool, IntList, metric, pct, policyRng, recommendAll, SpanProgress, type EvalCatalog, type EvalSessions, type EvalSplit, type PolicySource, type ProtocolOptions, type WorkSpan } from "./common.js";
+import { audioSpace, cachedPolicies, checkSessions, common, IntList, metric, pct, policyRng, recommendAll, SpanProgress, type EvalCatalog, type EvalSessions, type EvalSplit, type PolicySource, type ProtocolOptions, type WorkSpan } from "./common.js";
 import { pairedDifferences } from "./paired.js";
 
 export interface OriginalOptions extends ProtocolOptions {
