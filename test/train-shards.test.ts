@@ -180,6 +180,12 @@ describe("streaming logged transitions from shards", () => {
 describe("train --dataset <shards>", () => {
   const base = { embeddings: "", out: "", env: "logged" as const, episodes: 4, steps: 6, networks: "listwise" as const, seed: SEED, config: { batch: B, gamma: 0 }, train: {}, checkpointEvery: 0, command: "test" };
 
+  it("a library call that leaves γ out (the agent's default 0.99) is refused with the clear message, before training", async () => {
+    const out = join(dir, "no-gamma.encore");
+    await expect(train({ ...base, config: { batch: B }, dataset: manyDir, embeddings: embPath, out })).rejects.toThrow(/--env logged .* needs --gamma 0, .*\(got --gamma 0\.99, --rerank 10,/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it("the same seed gives a byte-identical model file; the model records the hash split, the dataset and the recent sessions", async () => {
     const run = (out: string, seed = SEED) => train({ ...base, dataset: manyDir, embeddings: embPath, out: join(dir, out), seed, recentSessions: 150 });
     const warnings: string[] = [];

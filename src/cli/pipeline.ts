@@ -16,7 +16,7 @@ import { buildEmbeddings, type BuiltEmbeddings, type EmbeddingInput, type Embedd
 import { shardTrainingSource } from "../embed/shard-source.js";
 import { exportEmbeddingsCsv, loadEmbeddings, saveEmbeddings } from "../embed/file.js";
 import type { LoadedEmbeddings } from "../embed/format.js";
-import { DdpgAgent, biasFromPlays, LISTWISE_NETWORKS, ORIGINAL_NETWORKS, W1_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
+import { DdpgAgent, biasFromPlays, DDPG_DEFAULTS, LISTWISE_NETWORKS, ORIGINAL_NETWORKS, W1_NETWORKS, type DdpgConfig } from "../agent/ddpg.js";
 import { Trainer, type TrainOptions } from "../agent/train.js";
 import { applyModel, checkModel, decodeModel, encodeModel, type DecodedModel } from "../agent/checkpoint.js";
 import { DdpgPolicy } from "../agent/policy.js";
@@ -460,8 +460,10 @@ export async function train(o: TrainCommandOptions): Promise<TrainResult> {
     trainOptions = m.train as Partial<TrainOptions>;
     if (typeof m.recentSessions === "number") recentSessions = m.recentSessions;
   }
-  if (envKind === "logged" && ((config.gamma ?? 0) !== 0 || config.rerank === 0 || config.critic?.kind !== "item")) {
-    throw new Error(`--env logged learns each logged list's own reward with the listwise networks' item critic and re-ranking: it needs --gamma 0, --rerank > 0 and --networks listwise (got --gamma ${config.gamma ?? 0}, --rerank ${config.rerank ?? 0}, --networks ${o.networks})`);
+  // unset settings are the agent's defaults (γ 0.99): a library caller who leaves γ out gets this message too
+  const gammaSet = config.gamma ?? DDPG_DEFAULTS.gamma, rerankSet = config.rerank ?? DDPG_DEFAULTS.rerank;
+  if (envKind === "logged" && (gammaSet !== 0 || rerankSet === 0 || config.critic?.kind !== "item")) {
+    throw new Error(`--env logged learns each logged list's own reward with the listwise networks' item critic and re-ranking: it needs --gamma 0, --rerank > 0 and --networks listwise (got --gamma ${gammaSet}, --rerank ${rerankSet}, --networks ${o.networks})`);
   }
   if (opened.kind === "shards" && envKind === "lird") {
     throw new Error(`--env lird builds its simulator from every training session in memory: on a sharded dataset (${o.dataset}) use --env logged, which streams the shards`);
