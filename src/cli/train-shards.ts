@@ -5,9 +5,9 @@
 // fit on the most recent training sessions (ShardedDataset.recent), which the model file
 // carries. In memory: the vocabulary and per-track arrays, one shard and its samples, and the
 // recent sessions.
-import { inHashTrain, type SplitOptions } from "../data/split.js";
+import type { SplitOptions } from "../data/split.js";
 import { buildSamples, type Samples } from "../data/samples.js";
-import type { ShardedDataset } from "../data/shards.js";
+import { sessionsInPart, type ShardedDataset } from "../data/shards.js";
 import type { SampleWindows } from "../rl/logged-stream.js";
 import { trainingPlayCountsStream } from "../eval/baselines.js";
 
@@ -21,10 +21,8 @@ export function shardWindows(ds: ShardedDataset, split: SplitOptions, o: { N: nu
   return {
     count: ds.shardCount,
     load(k: number): Samples {
-      const c = ds.shard(k), S = c.sessionLength.length, train = new Int32Array(S);
-      let n = 0;
-      for (let s = 0; s < S; s++) if (inHashTrain(c.firstSession + s, split)) train[n++] = s;
-      return buildSamples(c, train.subarray(0, n), o); // the shard's rows are let go when this returns
+      const c = ds.shard(k);
+      return buildSamples(c, sessionsInPart(c, "train", split), o); // the shard's rows are let go when this returns
     },
   };
 }

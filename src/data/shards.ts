@@ -505,7 +505,7 @@ export class ShardedDataset {
       const c = this.shard(k);
       if (sel.split) {
         const { part, ...spec } = sel.split;
-        c.sessions = partOf(c, part, spec);
+        c.sessions = sessionsInPart(c, part, spec);
       }
       yield c;
     }
@@ -514,37 +514,44 @@ export class ShardedDataset {
   /**
    * The last `max` sessions of one part of the per-session split, in dataset order, as one
    * in-memory CSR with its own session indices (0..n−1; `sessions` unset), and the dataset index
-   * of each. Shards are read from the last one back until `max` sessions are found, so the cost
-   * is what is returned plus one shard. MSSD's logs run by date, so these are the most recent
+   * of each. Shards are read from the last one back until `max` sessions are found, each one's
+   * share copied out as it is read, so the cost is twice what is returned plus one shard. MSSD's logs run by date, so these are the most recent
    * sessions of the part: what a session-based model fitted in memory (SKNN, V-SKNN, a model
    * file's candidate sources) reads at full-MSSD scale.
    */
   recent(part: "train" | "test", split: SplitOptions, max: number): { sessions: ShardChunk; indices: Float64Array } {
     if (!(Number.isSafeInteger(max) && max >= 0)) throw new RangeError(`ShardedDataset.recent: max must be a non-negative integer, got ${max}`);
-    const picked: { c: ShardChunk; list: Int32Array }[] = [];
+    // each shard's share copied out as it is read, so no more than one shard is held
+    const parts: { lens: Int32Array; sizes: Int32Array; tracks: Int32Array; flags: Uint16Array; indices: Float64Array }[] = [];
     let n = 0, rows = 0;
     for (let k = this.shardCount - 1; k >= 0 && n < max; k--) {
-      const c = this.shard(k), list = partOf(c, part, split);
+      const c = this.shard(k), list = sessionsInPart(c, part, split);
       const take = Math.min(list.length, max - n); // the shard's last `take` sessions of the part
       const sub = list.subarray(list.length - take);
-      for (let i = 0; i < sub.length; i++) rows += c.sessionOffsets[sub[i] + 1] - c.sessionOffsets[sub[i]];
-      picked.push({ c, list: sub });
+      const sizes = Int32Array.from(sub, (s) => c.sessionOffsets[s + 1] - c.sessionOffsets[s]);
+      let r = 0;
+      for (let i = 0; i < take; i++) r += sizes[i];
+      const tracks = new Int32Array(r), flags = new Uint16Array(r);
+      for (let i = 0, o = 0; i < take; i++) {
+        const a = c.sessionOffsets[sub[i]], b = c.sessionOffsets[sub[i] + 1];
+        tracks.set(c.tracks.subarray(a, b), o);
+        flags.set(c.flags.subarray(a, b), o);
+        o += b - a;
+      }
+      parts.push({ lens: Int32Array.from(sub, (s) => c.sessionLength[s]), sizes, tracks, flags, indices: Float64Array.from(sub, (s) => c.firstSession + s) });
       n += take;
+      rows += r;
     }
-    picked.reverse();
+    parts.reverse();
     const sessionOffsets = new Int32Array(n + 1), sessionLength = new Int32Array(n), tracks = new Int32Array(rows), flags = new Uint16Array(rows);
     const indices = new Float64Array(n);
     let s0 = 0, r0 = 0;
-    for (const { c, list } of picked) {
-      for (let i = 0; i < list.length; i++, s0++) {
-        const a = c.sessionOffsets[list[i]], b = c.sessionOffsets[list[i] + 1];
-        tracks.set(c.tracks.subarray(a, b), r0);
-        flags.set(c.flags.subarray(a, b), r0);
-        r0 += b - a;
-        sessionOffsets[s0 + 1] = r0;
-        sessionLength[s0] = c.sessionLength[list[i]];
-        indices[s0] = c.firstSession + list[i];
-      }
+    for (const p of parts) {
+      sessionLength.set(p.lens, s0);
+      indices.set(p.indices, s0);
+      tracks.set(p.tracks, r0);
+      flags.set(p.flags, r0);
+      for (let i = 0; i < p.sizes.length; i++, s0++) sessionOffsets[s0 + 1] = (r0 += p.sizes[i]);
     }
     return { sessions: { V: this.V, index: -1, firstSession: -1, sessionOffsets, sessionLength, tracks, flags }, indices };
   }
@@ -577,7 +584,7 @@ export class ShardedDataset {
 }
 
 /** The chunk-local indices of a shard's sessions in one part of the per-session split, ascending. */
-function partOf(c: ShardChunk, part: "train" | "test", split: SplitOptions): Int32Array {
+export function sessionsInPart(c: ShardChunk, part: "train" | "test", split: SplitOptions): Int32Array {
   const want = part === "train", S = c.sessionLength.length, list = new Int32Array(S);
   let n = 0;
   for (let s = 0; s < S; s++) if (inHashTrain(c.firstSession + s, split) === want) list[n++] = s;
