@@ -9,6 +9,7 @@ export * from "./optim";
 export * from "./topk";
 export * from "./topk_i8";
 export * from "./memread";
+export * from "./peak";
 export * from "./gru";
 export * from "./sgns";
 export * from "./gather";

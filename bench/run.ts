@@ -6,6 +6,7 @@
 // by "|" (--filter 'W1|gemm_' runs the cases matching either).
 import { clearKeyedTimings, formatTable, runCase, type BenchCase, type BenchResult, type RunOptions } from "./harness.js";
 import { closeEngines } from "./common.js";
+import * as peak from "./peak.bench.js";
 import * as gemm from "./gemm.bench.js";
 import * as elementwise from "./elementwise.bench.js";
 import * as optim from "./optim.bench.js";
@@ -22,6 +23,7 @@ import * as streamFits from "./stream-fits.bench.js";
 
 type Suite = { name: string; cases: () => Promise<BenchCase[]> };
 const SUITES: Suite[] = [
+  { name: "peak", cases: peak.cases },
   { name: "gemm", cases: gemm.cases },
   { name: "elementwise", cases: elementwise.cases },
   { name: "optim", cases: optim.cases },

@@ -124,6 +124,10 @@ export interface EngineExports {
   /** XOR of the n bytes at p (n a multiple of 64), read once as four streams: the memory floor of a scan. */
   read_u8(p: number, n: number): number;
 
+  // assembly/peak.ts
+  /** n rounds of acc ← madd(acc, a, b) on 12 chains of 4 lanes starting at c + j: the multiply-add ceiling. Returns Σ_j acc_j. */
+  peak_madd_f32(n: number, a: number, b: number, c: number): number;
+
   // assembly/sgns.ts
   sgns_workspace_bytes(D: number): number;
   sgns_step_f32(P: number, centers: number, contexts: number, negs: number, K: number,
