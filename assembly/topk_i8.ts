@@ -296,6 +296,53 @@ export function topk_part_i8(E: usize, cat: usize, N: i32, D: i32, W: usize, Q: 
 }
 
 /**
+ * The arithmetic floor of the int8 scan: for every group of the copy's codes (catalog_i8_bytes(N,
+ * D) bytes at codes) and every query, the integer dot products the scan computes (tile(), i16
+ * path, the same loop and tiles of ≤ 4 queries), and nothing else: no scale, bound, threshold or
+ * selection. Returns their sum over rows and queries, wrapping in i32 (so no product can be
+ * dropped). What the benchmark times beside the scan: no int8 top-k can beat it.
+ *   qcodes (Q, D) i8 query codes, row-major;  ws: (⌈D/4⌉·Q + 4)·16 bytes, 16-byte aligned.
+ */
+export function topk_i8_dots(codes: usize, N: i32, D: i32, qcodes: usize, Q: i32, ws: usize): i32 {
+  need(N >= 0 && D >= 1 && Q >= 0, "topk_i8_dots: invalid shapes (need N, Q >= 0, D >= 1)");
+  const nb = dp4(D) >> 2;
+  assert(inside(codes, <usize>catalog_i8_bytes(N, D)), "topk_i8_dots: codes out of bounds");
+  assert(inside(qcodes, <usize>Q * <usize>D), "topk_i8_dots: qcodes out of bounds");
+  assert(inside(ws, (<usize>nb * <usize>Q + 4) << 4) && (ws & 15) == 0, "topk_i8_dots: workspace out of bounds or not 16-byte aligned");
+  // the query blocks as the scan lays them out (prepareQueries, i16 form)
+  for (let q = 0; q < Q; q++) {
+    for (let d = 0; d < (nb << 2); d++) {
+      const c: i16 = d < D ? <i16>load<i8>(qcodes + <usize>q * <usize>D + <usize>d) : 0;
+      const blk = ws + ((<usize>(d >> 2) * <usize>Q + <usize>q) << 4);
+      store<i16>(blk + <usize>((d & 3) << 1), c);
+      store<i16>(blk + <usize>(((d & 3) + 4) << 1), c);
+    }
+  }
+  const sums = ws + (<usize>nb * <usize>Q << 4), bs = <usize>Q << 4, gb = <usize>nb << 4;
+  let acc = i32x4.splat(0);
+  let x = codes;
+  for (let g = 0, groups = (N + 3) >> 2; g < groups; g++, x += gb) {
+    let q = 0;
+    for (; q + 4 <= Q; q += 4) {
+      tile(x, nb, ws + (<usize>q << 4), bs, 4, sums, false);
+      acc = i32x4.add(acc, i32x4.add(i32x4.add(v128.load(sums), v128.load(sums, 16)), i32x4.add(v128.load(sums, 32), v128.load(sums, 48))));
+    }
+    const left = Q - q;
+    if (left == 3) {
+      tile(x, nb, ws + (<usize>q << 4), bs, 3, sums, false);
+      acc = i32x4.add(acc, i32x4.add(i32x4.add(v128.load(sums), v128.load(sums, 16)), v128.load(sums, 32)));
+    } else if (left == 2) {
+      tile(x, nb, ws + (<usize>q << 4), bs, 2, sums, false);
+      acc = i32x4.add(acc, i32x4.add(v128.load(sums), v128.load(sums, 16)));
+    } else if (left == 1) {
+      tile(x, nb, ws + (<usize>q << 4), bs, 1, sums, false);
+      acc = i32x4.add(acc, v128.load(sums));
+    }
+  }
+  return i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+}
+
+/**
  * Whether this engine computes i32x4.relaxed_dot_i8x16_i7x16_add_s as its deterministic reading
  * (the exact i32 dot products of i8 × 7-bit values plus the accumulator), probed on values the
  * caller passes in (a = -127, b = 126, c = 1000: never constants the compiler could fold). 0 in the

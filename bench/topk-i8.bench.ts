@@ -7,7 +7,9 @@
 // four streams like the scans): the memory floor. `share_of_floor` = floor ÷ scan time, for the
 // f32 scan against reading the f32 catalog and for the int8 scan against reading the int8 codes
 // (1 = reading the bytes once and nothing else). `vs_1m` (3.7M row) = its median ÷ the 1M int8
-// median timed in the same run.
+// median timed in the same run. The `i8 dots` rows time the int8 scan's integer dot products alone
+// (topk_i8_dots: the same loop and tiles, no bound, threshold or selection) against the same f32
+// scan: their speedup is the ceiling of any int8 top-k with this arithmetic on this machine.
 // The relaxed build scans with i16 dot products like SIMD128; its relaxed dot is opt-in
 // (CatalogI8.preferRelaxedDot: Node 20's baseline compiler computes it wrongly). Started as
 // `node --no-liftoff build/js/bench/run.js --filter topk-i8`, where the probe passes, the relaxed
@@ -32,6 +34,10 @@ interface Side {
   copy37: CatalogI8 | null;
   /** The 1M copy scanned with the relaxed dot, where the engine computes it exactly (see below). */
   copyDot: CatalogI8 | null;
+  /** Query codes (maxQ, D) i8 and the workspace of topk_i8_dots. */
+  qcodes: number;
+  dotsWs: number;
+  memory: WebAssembly.Memory;
 }
 
 /** Median ms of `reps` calls (after one warm-up). */
@@ -61,6 +67,8 @@ export async function cases(): Promise<BenchCase[]> {
     const copy37 = big ? new CatalogI8(plan, { maxN: N37, maxD: D }, "bench.i8.3m7") : null;
     const copyDot = simd === "relaxed" ? new CatalogI8(plan, { maxN: N1, maxD: D }, "bench.i8.dot") : null;
     const cat = plan.f32("bench.i8.catalog", "data", N * D);
+    const qcodes = plan.i32("bench.i8.qcodes", "io", (maxQ * D) / 4);
+    const dotsWs = plan.f32("bench.i8.dotsWs", "scratch", ((D / 4) * maxQ + 4) * 4);
     const engine = await loadEngine(plan, { simd });
     topk.bind(engine);
     copy1.bind(engine);
@@ -73,12 +81,30 @@ export async function cases(): Promise<BenchCase[]> {
     copy37?.build(cat.ptr, N37, D);
     if (copyDot?.relaxedDot) { copyDot.preferRelaxedDot = true; copyDot.build(cat.ptr, N1, D); }
     topk.queries.set(W);
-    sides.set(simd, { x: engine.x, topk, cat: cat.ptr, copy1, copy37, copyDot: copyDot?.relaxedDot ? copyDot : null });
+    const qc = new Int8Array(engine.memory.buffer, qcodes.ptr, maxQ * D), qrng = new Rng(11);
+    for (let i = 0; i < qc.length; i++) qc[i] = qrng.int(255) - 127;
+    sides.set(simd, { x: engine.x, topk, cat: cat.ptr, copy1, copy37, copyDot: copyDot?.relaxedDot ? copyDot : null, qcodes: qcodes.ptr, dotsWs: dotsWs.ptr, memory: engine.memory });
   }
 
   const f32 = (s: Side, N: number, Q: number) => () => s.topk.run(s.cat, N, D, Q, Q / K, k, 0, true);
   const i8 = (s: Side, N: number, Q: number, dot = false) => () => s.topk.runI8(dot ? s.copyDot! : N === N1 ? s.copy1 : s.copy37!, s.cat, N, D, Q, Q / K, k, 0, true);
   const read = (s: Side, bytes: number) => () => { s.x.read_u8(s.cat, bytes); };
+  const dots = (s: Side, copy: CatalogI8, N: number, Q: number) => () => { s.x.topk_i8_dots(copy.codeRegion.ptr, N, D, s.qcodes, Q, s.dotsWs); };
+  // topk_i8_dots over the copy's first 4,096 rows against the same sum in plain JS (same groups)
+  const checkDots = (s: Side, copy: CatalogI8, Q: number): void => {
+    const n = 4096, codes = new Int8Array(s.memory.buffer, copy.codeRegion.ptr, n * D), q = new Int8Array(s.memory.buffer, s.qcodes, Q * D);
+    let want = 0;
+    for (let r = 0; r < n; r++) for (let j = 0; j < Q; j++) for (let d = 0; d < D; d++) want += codes[(r >> 2) * 4 * D + (d >> 2) * 16 + (r & 3) * 4 + (d & 3)] * q[j * D + d];
+    const got = s.x.topk_i8_dots(copy.codeRegion.ptr, n, D, s.qcodes, Q, s.dotsWs);
+    if (got !== (want | 0)) throw new Error(`topk_i8_dots gave ${got}, plain JS ${want | 0}`);
+  };
+  const dotsCase = (simd: SimdBuild, s: Side, copy: CatalogI8, N: number, Q: number): BenchCase => ({
+    name: `i8 dots ${N}x${D} q=${Q} (the int8 scan's arithmetic floor)`, simd, threads: 1,
+    subject: { label: `wasm ${simd}, integer dot products only`, fn: dots(s, copy, N, Q) },
+    baseline: { label: `wasm ${simd}, f32 scan`, fn: f32(s, N, Q) },
+    flops: 2 * N * D * Q, bytes: N * D,
+    validate: () => checkDots(s, copy, Q),
+  });
   const codeRead = (s: Side, copy: CatalogI8, bytes: number) => () => { s.x.read_u8(copy.codeRegion.ptr, bytes); };
   const same = (s: Side, N: number, Q: number, dot = false): void => {
     f32(s, N, Q)();
@@ -122,6 +148,7 @@ export async function cases(): Promise<BenchCase[]> {
         },
       });
     }
+    for (const Q of simd === best ? [K, K * 64] : [K]) out.push(dotsCase(simd, s, s.copy1, N1, Q));
     for (const Q of s.copyDot ? [K, K * 64] : []) {
       out.push({
         name: `topk-i8 ${N1}x${D} q=${Q} k=${k} relaxed-dot`, simd, threads: 1,
@@ -160,6 +187,7 @@ export async function cases(): Promise<BenchCase[]> {
           };
         },
       });
+      out.push(dotsCase(simd, s, c37, N37, K));
     }
   }
   return out;

@@ -21,7 +21,7 @@ const CAP = { maxQ: 16, maxG: 8, maxK: 40, maxD: 70, maxX: 8, int8: true };
 const MAX_N = 20_000;
 const MAX_SPECIAL = 64;
 
-interface Side { engine: Engine; topk: TopK; copy: CatalogI8; catalog: Region; bias: Region }
+interface Side { engine: Engine; topk: TopK; copy: CatalogI8; catalog: Region; bias: Region; qcodes: Region; dotsWs: Region }
 
 async function side(threads: number): Promise<Side> {
   const plan = new MemoryPlan();
@@ -29,11 +29,13 @@ async function side(threads: number): Promise<Side> {
   const copy = new CatalogI8(plan, { maxN: MAX_N, maxD: CAP.maxD, maxSpecial: MAX_SPECIAL }, "t.i8");
   const catalog = plan.f32("t.catalog", "data", MAX_N * CAP.maxD);
   const bias = plan.f32("t.bias", "data", MAX_N);
+  const qcodes = plan.i32("t.qcodes", "io", (CAP.maxQ * CAP.maxD) / 4 + 1);
+  const dotsWs = plan.f32("t.dotsWs", "scratch", (Math.ceil(CAP.maxD / 4) * CAP.maxQ + 4) * 4);
   const engine = await loadEngine(plan, { threads });
   topk.bind(engine);
   copy.bind(engine);
   if (threads > 1) topk.parallelMinRows = 1;
-  return { engine, topk, copy, catalog, bias };
+  return { engine, topk, copy, catalog, bias, qcodes, dotsWs };
 }
 
 interface Case {
@@ -325,6 +327,32 @@ describe("int8 top-k gives the f32 top-k, bit for bit", { timeout: 120_000 }, ()
     for (let d = 0; d < D; d++) codes[(best >> 2) * 4 * Dp + (d >> 2) * 16 + (best & 3) * 4 + (d & 3)] = W[d] > 0 ? -127 : 127;
     const bad = runI8(one, c, false);
     expect(Array.from(bad.idx)).not.toContain(best);
+  });
+});
+
+describe("topk_i8_dots (the int8 scan's arithmetic floor, timed by the benchmark)", { timeout: 120_000 }, () => {
+  it("sums every integer dot product of codes and query codes, wrapping in i32, over odd N, D and Q", () => {
+    const rng = new Rng(41);
+    for (const N of [1, 3, 5, 17, 1003]) {
+      for (const D of [1, 3, 4, 17, 33, 70]) {
+        const E = normal(rng, N * D);
+        one.catalog.f32().set(E);
+        one.copy.build(one.catalog.ptr, N, D);
+        const Dp = (D + 3) & ~3;
+        const codes = new Int8Array(one.engine.memory.buffer, one.copy.codeRegion.ptr, Math.ceil(N / 4) * 4 * Dp);
+        for (const Q of [1, 2, 3, 4, 5, 7, 9, 16]) {
+          const q = new Int8Array(one.engine.memory.buffer, one.qcodes.ptr, Q * D);
+          for (let i = 0; i < Q * D; i++) q[i] = rng.int(255) - 127;
+          let want = 0; // exact in f64 (|each product| ≤ 127², at most 1003·16·70 of them), then wrapped
+          for (let r = 0; r < N; r++) {
+            for (let j = 0; j < Q; j++) {
+              for (let d = 0; d < D; d++) want += codes[(r >> 2) * 4 * Dp + (d >> 2) * 16 + (r & 3) * 4 + (d & 3)] * q[j * D + d];
+            }
+          }
+          expect(one.engine.x.topk_i8_dots(one.copy.codeRegion.ptr, N, D, one.qcodes.ptr, Q, one.dotsWs.ptr), `N ${N} D ${D} Q ${Q}`).toBe(want | 0);
+        }
+      }
+    }
   });
 });
 

@@ -115,6 +115,8 @@ export interface EngineExports {
   topk_i8(E: number, cat: number, N: number, D: number, W: number, Q: number, G: number, k: number,
           excl: number, X: number, distinct: number, out_idx: number, out_score: number, ws: number,
           bias: number, qbias: number): void;
+  /** The int8 scan's integer dot products alone (its arithmetic floor): their i32 wrapping sum over rows and queries. ws: (⌈D/4⌉·Q + 4)·16 bytes. */
+  topk_i8_dots(codes: number, N: number, D: number, qcodes: number, Q: number, ws: number): number;
   /** topk_i8 over rows [r0, r1) (r0 a multiple of 4) into a part's candidates, merged by topk_merge_f32. */
   topk_part_i8(E: number, cat: number, N: number, D: number, W: number, Q: number, G: number, k: number,
                excl: number, X: number, distinct: number, r0: number, r1: number,
