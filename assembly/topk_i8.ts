@@ -570,27 +570,47 @@ function prepareQueries(meta: usize, D: i32, W: usize, Q: i32, dot: bool): bool 
     let q = 0;
     for (; q + 4 <= Q; q += 4) {
       tile(x, nb, I8.qv + (<usize>q << 4), bs, 4, sums, dot);
-      check4(q, rel, v128.load(sums), corr, b4, valid, dot);
-      check4(q + 1, rel, v128.load(sums, 16), corr, b4, valid, dot);
-      check4(q + 2, rel, v128.load(sums, 32), corr, b4, valid, dot);
-      check4(q + 3, rel, v128.load(sums, 48), corr, b4, valid, dot);
+      checkTile(q, 4, rel, corr, b4, valid, dot);
     }
     const left = Q - q;
     if (left == 3) {
       tile(x, nb, I8.qv + (<usize>q << 4), bs, 3, sums, dot);
-      check4(q, rel, v128.load(sums), corr, b4, valid, dot);
-      check4(q + 1, rel, v128.load(sums, 16), corr, b4, valid, dot);
-      check4(q + 2, rel, v128.load(sums, 32), corr, b4, valid, dot);
+      checkTile(q, 3, rel, corr, b4, valid, dot);
     } else if (left == 2) {
       tile(x, nb, I8.qv + (<usize>q << 4), bs, 2, sums, dot);
-      check4(q, rel, v128.load(sums), corr, b4, valid, dot);
-      check4(q + 1, rel, v128.load(sums, 16), corr, b4, valid, dot);
+      checkTile(q, 2, rel, corr, b4, valid, dot);
     } else if (left == 1) {
       tile(x, nb, I8.qv + (<usize>q << 4), bs, 1, sums, dot);
       check4(q, rel, v128.load(sums), corr, b4, valid, dot);
     }
     x += gb;
   }
+}
+
+// The group's check for the tile of T ≤ 4 queries from q (sums at I8.sums): when every row's U is
+// below its query's threshold θ for every query of the tile — the common case — one test skips
+// them all; otherwise each query's own check (check4), which computes the same U.
+@inline function checkTile(q: i32, T: i32, rel: i32, corr: v128, b4: v128, valid: i32, dot: bool): void {
+  const sums = I8.sums;
+  let below = f32x4.lt(upper(q, v128.load(sums), corr, b4, dot), v128.load32_splat(Sel.thr + (<usize>q << 2)));
+  if (T > 1) below = v128.and(below, f32x4.lt(upper(q + 1, v128.load(sums, 16), corr, b4, dot), v128.load32_splat(Sel.thr + (<usize>(q + 1) << 2))));
+  if (T > 2) below = v128.and(below, f32x4.lt(upper(q + 2, v128.load(sums, 32), corr, b4, dot), v128.load32_splat(Sel.thr + (<usize>(q + 2) << 2))));
+  if (T > 3) below = v128.and(below, f32x4.lt(upper(q + 3, v128.load(sums, 48), corr, b4, dot), v128.load32_splat(Sel.thr + (<usize>(q + 3) << 2))));
+  if (i32x4.all_true(below)) return;
+  check4(q, rel, v128.load(sums), corr, b4, valid, dot);
+  if (T > 1) check4(q + 1, rel, v128.load(sums, 16), corr, b4, valid, dot);
+  if (T > 2) check4(q + 2, rel, v128.load(sums, 32), corr, b4, valid, dot);
+  if (T > 3) check4(q + 3, rel, v128.load(sums, 48), corr, b4, valid, dot);
+}
+
+// U of the 4 rows for query q: fl(fl(fl(I)·t) + Δ) [+ p], I the integer dot products (acc, less
+// the relaxed dot's correction).
+@inline function upper(q: i32, acc: v128, corr: v128, b4: v128, dot: bool): v128 {
+  const I = dot ? i32x4.sub(acc, corr) : acc;
+  const y = f32x4.mul(f32x4.convert_i32x4_s(I), v128.load32_splat(I8.qt + (<usize>q << 2)));
+  const u = f32x4.add(y, v128.load32_splat(I8.qd + (<usize>q << 2)));
+  if (I8.bias) return f32x4.add(u, f32x4.mul(v128.load32_splat(Scan.qb + (<usize>q << 2)), b4)); // as topk_f32 forms qb·b
+  return u;
 }
 
 // Stage 2 for query q and one group: y = fl(I)·t, U = (y + Δ) [+ p]; the rare path only when some
