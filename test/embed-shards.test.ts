@@ -5,11 +5,9 @@
 // embeddings' next-track hit rate is the in-memory trainer's within a stated tolerance; the
 // CLI end to end.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { buildDataset, type MssdDataset } from "../src/data/dataset.js";
 import { buildShardedDataset, openShardedDataset, type ShardedDataset } from "../src/data/shards.js";
 import { writeSynthetic } from "../src/data/synth-write.js";
@@ -23,6 +21,7 @@ import { embed, type EmbedOptions } from "../src/cli/pipeline.js";
 import { Rng } from "../src/rng.js";
 import { engineModule, loadEngine } from "./util/engine.js";
 import { Fnv1a64 } from "../src/embed/hash.js";
+import { CLI, cliRunner } from "./util/cli.js";
 
 const SPLIT = { seed: 0, trainFraction: 0.7 };
 const D = 32;
@@ -318,20 +317,11 @@ describe("item2vec from a sharded dataset", { timeout: 300_000 }, () => {
 });
 
 // The CLI as a user runs it (the compiled build, as test/cli.test.ts does).
-const CLI = fileURLToPath(new URL("../build/js/src/cli/main.js", import.meta.url));
 describe.skipIf(!existsSync(CLI))("encore embed --dataset <shards>", { timeout: 300_000 }, () => {
   it("streams the training part, records the hash split, exports CSV; a folder without manifest.bin is a clear error", async () => {
     const cwd = join(dir, "cli");
     mkdirSync(cwd, { recursive: true });
-    const run = (...args: string[]) => {
-      const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8", timeout: 120_000 });
-      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-    };
-    const ok = (...args: string[]): string => {
-      const r = run(...args);
-      if (r.code !== 0) throw new Error(`encore ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-      return r.stdout;
-    };
+    const { run, ok } = cliRunner(() => cwd);
     ok("generate", "--sessions", "600", "--tracks", "800", "--seed", "3", "--json");
     const p = JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv", "--shards", "shards", "--memory-budget", "256"));
     const e = JSON.parse(ok("embed", "--json", "--dataset", "shards", "--epochs", "2", "--split-seed", "3", "--out", "emb.bin", "--csv", "emb.csv"));

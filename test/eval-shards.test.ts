@@ -9,7 +9,6 @@
 //   (d) the CLI end to end on shards, and its refusals.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildShardedDataset, openShardedDataset } from "../src/data/shards.js";
@@ -23,8 +22,8 @@ import { fitMarkov, fitSknn, fitVsknn } from "../src/eval/session-baselines.js";
 import { evaluate } from "../src/eval/protocols.js";
 import { inHashSubsample } from "../src/eval/stream.js";
 import type { ProtocolResult } from "../src/eval/types.js";
+import { CLI, cliRunner } from "./util/cli.js";
 
-const CLI = join(import.meta.dirname, "..", "build/js/src/cli/main.js");
 
 /** Exact number strings: two results are equal only when every figure is the same double (NaN too). */
 function exact(x: unknown): string {
@@ -163,26 +162,17 @@ describe("evaluate from a sharded dataset", () => {
   }, 180_000);
 });
 
-function run(cwd: string, ...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8" });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
 describe.skipIf(!existsSync(CLI))("encore evaluate --dataset <shards folder>", () => {
   it("(d) prepare --shards → evaluate writes the report; the online protocol runs on synthetic shards and is refused on others", () => {
     const cwd = join(dir, "cli");
     mkdirSync(cwd, { recursive: true });
-    const ok = (...args: string[]): string => {
-      const r = run(cwd, ...args);
-      if (r.code !== 0) throw new Error(`encore ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-      return r.stdout;
-    };
+    const { run, ok } = cliRunner(() => cwd, 300_000);
     ok("generate", "--sessions", "500", "--tracks", "300", "--seed", "4", "--json");
     ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv");
     const sh = JSON.parse(ok("prepare", "--json", ".encore/data/log_synth.csv", "--tf", ".encore/data/tf_synth.csv", "--shards", "shards", "--memory-budget", "256"));
     ok("embed", "--json", "--epochs", "1");
     ok("train", "--json", "--steps", "3", "--episodes", "2", "--batch", "16");
-    const r = run(cwd, "evaluate", "--json", "--dataset", "shards", "--seeds", "0", "--episodes", "8", "--bootstrap", "100", "--recent-sessions", "100", "--out", "rep");
+    const r = run("evaluate", "--json", "--dataset", "shards", "--seeds", "0", "--episodes", "8", "--bootstrap", "100", "--recent-sessions", "100", "--out", "rep");
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     // synthetic shards of one generated log: all three protocols by default
@@ -201,7 +191,7 @@ describe.skipIf(!existsSync(CLI))("encore evaluate --dataset <shards folder>", (
     mkdirSync(join(cwd, "real"), { recursive: true });
     copyFileSync(join(cwd, ".encore/data/log_synth.csv"), join(cwd, "real/log_x.csv"));
     ok("prepare", "--json", "real/log_x.csv", "--tf", ".encore/data/tf_synth.csv", "--shards", "real-shards");
-    const refused = run(cwd, "evaluate", "--dataset", "real-shards", "--protocols", "online", "--seeds", "0", "--out", "rep-refused");
+    const refused = run("evaluate", "--dataset", "real-shards", "--protocols", "online", "--seeds", "0", "--out", "rep-refused");
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/the online protocol needs synthetic data from 'encore generate'.*drop 'online' on real MSSD data \(real-shards was built from .*log_x\.csv\)/);
     expect(existsSync(join(cwd, "rep-refused"))).toBe(false);
@@ -211,7 +201,7 @@ describe.skipIf(!existsSync(CLI))("encore evaluate --dataset <shards folder>", (
     expect(offline.title).toMatch(/^encore evaluation: MSSD/);
     // a folder that is not a sharded dataset
     mkdirSync(join(cwd, "empty"));
-    const bad = run(cwd, "evaluate", "--dataset", "empty", "--seeds", "0");
+    const bad = run("evaluate", "--dataset", "empty", "--seeds", "0");
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/empty: a folder without manifest\.bin/);
   }, 240_000);

@@ -7,11 +7,9 @@
 // exactly (in the Trainer and through `train --resume`). A model trained from shards loads
 // and recommends; the CLI runs end to end and refuses what it cannot do on shards.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { writeSynthetic } from "../src/data/synth-write.js";
 import { buildDataset, type MssdDataset } from "../src/data/dataset.js";
 import { buildShardedDataset, openShardedDataset, type ShardedDataset } from "../src/data/shards.js";
@@ -27,10 +25,10 @@ import { LoggedStream, shareOf } from "../src/rl/logged-stream.js";
 import { shardedPlayCounts, shardWindows } from "../src/cli/train-shards.js";
 import { agentFor, embed, prepare, presetConfig, recommend, train, trainingSessionsOf } from "../src/cli/pipeline.js";
 import { Rng } from "../src/rng.js";
+import { CLI, cliRunner } from "./util/cli.js";
 
 const d = 8, N = 10, K = 3, B = 16, SEED = 7;
 const SPLIT = { seed: 3, trainFraction: 0.7 };
-const CLI = fileURLToPath(new URL("../build/js/src/cli/main.js", import.meta.url));
 
 let dir = "";
 let logs: string[] = [], tfs: string[] = [];
@@ -241,15 +239,7 @@ describe("train --dataset <shards>", () => {
 
 describe.skipIf(!existsSync(CLI))("encore CLI on a sharded dataset", () => {
   let cwd = "";
-  const run = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8", timeout: 180_000 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
-  const ok = (...args: string[]): string => {
-    const r = run(...args);
-    if (r.code !== 0) throw new Error(`encore ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const { run, ok } = cliRunner(() => cwd, 180_000);
   beforeAll(() => {
     cwd = mkdtempSync(join(tmpdir(), "encore-train-shards-cli-"));
   });

@@ -101,19 +101,35 @@ export function policyRng(seed: number, name: string): Rng {
 }
 
 /**
- * Counts policy runs for a ProgressFn: `total` is seeds × the policies of the first seed (a
- * factory gives each seed the same list); `at(fraction)` reports the current run's progress.
+ * Each (seed, policy)'s own random stream (policyRng), kept across the calls of a protocol run
+ * that comes in parts (chunks, rounds), so a policy's draws do not depend on how its states are cut.
  */
-export class RunCounter {
-  private done = 0;
-  private total = 0;
+export class PolicyStreams {
+  private readonly streams = new Map<string, Rng>();
 
-  constructor(private readonly fn: ProgressFn | undefined, private readonly seeds: number) {}
+  get(seed: number, name: string): Rng {
+    const key = `${seed}\u0000${name}`;
+    let rng = this.streams.get(key);
+    if (!rng) this.streams.set(key, (rng = policyRng(seed, name)));
+    return rng;
+  }
+}
+
+/** Progress in (seed, policy) runs: `total` is seeds × the policies of the first seed (a factory gives each seed the same list). */
+abstract class SeedRuns {
+  protected total = 0;
+
+  constructor(protected readonly fn: ProgressFn | undefined, private readonly seeds: number) {}
 
   /** The policies of a seed are known: sets the total on the first call. */
   plan(policies: number): void {
     if (this.total === 0) this.total = Math.max(1, this.seeds * policies);
   }
+}
+
+/** Counts policy runs for a ProgressFn; `at(fraction)` reports the current run's progress. */
+export class RunCounter extends SeedRuns {
+  private done = 0;
 
   /** The current run is `fraction` (0..1) done. */
   at(fraction: number): void {
@@ -216,16 +232,8 @@ export class IntList {
  * a span [from, to) of the whole run's work, and within it the (seed, policy) runs in turn.
  * Reports `done` of seeds × policies runs, never going back, ending exactly at the total.
  */
-export class SpanProgress {
-  private total = 0;
+export class SpanProgress extends SeedRuns {
   private last = 0;
-
-  constructor(private readonly fn: ProgressFn | undefined, private readonly seeds: number) {}
-
-  /** The policies of a seed are known: sets the total on the first call. */
-  plan(policies: number): void {
-    if (this.total === 0) this.total = Math.max(1, this.seeds * policies);
-  }
 
   /** The whole run is `fraction` (0..1) done. */
   at(fraction: number): void {

@@ -19,8 +19,7 @@ import type { Estimate, ProtocolResult } from "../types.js";
 import { bootstrapStatistic, GrowingPool, UnitPool } from "../bootstrap.js";
 import { DiversitySpace, hitAtK, keptHitAtK, keptNdcgAtK, ndcgAtK, novelty, precisionAtK } from "../metrics.js";
 import type { Policy } from "../../core/policy.js";
-import type { Rng } from "../../rng.js";
-import { audioSpace, cachedPolicies, checkSessions, clusterUnits, common, IntList, metric, pct, policyRng, recommendAll, SpanProgress, type EvalCatalog, type EvalSessions, type EvalSplit, type PolicySource, type ProtocolOptions, type WorkSpan } from "./common.js";
+import { audioSpace, cachedPolicies, checkSessions, clusterUnits, common, IntList, metric, pct, PolicyStreams, recommendAll, SpanProgress, type EvalCatalog, type EvalSessions, type EvalSplit, type PolicySource, type ProtocolOptions, type WorkSpan } from "./common.js";
 import { pairedDifferences } from "./paired.js";
 
 export interface NextTracksOptions extends ProtocolOptions {
@@ -83,7 +82,7 @@ export class NextTracksRun {
   private readonly recs = new Map<string, Map<number, { start: IntList; tracks: IntList }>>();
   /** Per policy, per seed: lists whose tracks all have diversity vectors. */
   private readonly withVec = new Map<string, Map<number, number>>();
-  private readonly rng = new Map<string, Rng>();
+  private readonly streams = new PolicyStreams();
   private mark: Int32Array;
   private stamp = 0;
   /** Test sessions (clusters) so far, those with a position, positions, positions without a kept next track. */
@@ -148,9 +147,7 @@ export class NextTracksRun {
       const list = this.policies(seed);
       this.progress.plan(list.length);
       for (const policy of list) {
-        const key = `${seed}\u0000${policy.name}`;
-        let rng = this.rng.get(key);
-        if (!rng) this.rng.set(key, (rng = policyRng(seed, policy.name)));
+        const rng = this.streams.get(seed, policy.name);
         recommendAll(policy, { tracks: smp.states, kept: smp.stateKept }, U, N, K, out, rng, batch, V, (done) => at(done / Math.max(1, U)));
         if (!this.pools.has(policy.name)) {
           this.names.push(policy.name);

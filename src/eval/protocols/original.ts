@@ -27,7 +27,7 @@ import type { Estimate, ProtocolResult } from "../types.js";
 import { GrowingPool, UnitPool } from "../bootstrap.js";
 import type { DiversitySpace } from "../metrics.js";
 import type { Policy } from "../../core/policy.js";
-import { audioSpace, cachedPolicies, checkSessions, common, IntList, metric, pct, policyRng, recommendAll, SpanProgress, type EvalCatalog, type EvalSessions, type EvalSplit, type PolicySource, type ProtocolOptions, type WorkSpan } from "./common.js";
+import { audioSpace, cachedPolicies, checkSessions, common, IntList, metric, pct, PolicyStreams, recommendAll, SpanProgress, type EvalCatalog, type EvalSessions, type EvalSplit, type PolicySource, type ProtocolOptions, type WorkSpan } from "./common.js";
 import { pairedDifferences } from "./paired.js";
 
 export interface OriginalOptions extends ProtocolOptions {
@@ -81,7 +81,7 @@ export class OriginalRun {
   /** Per policy, per seed index: its sums per cluster. */
   private readonly sums = new Map<string, Map<number, Sums>>();
   private readonly stateRng = new Map<number, Rng>();
-  private readonly rng = new Map<string, Rng>();
+  private readonly streams = new PolicyStreams();
   /** Eligible clusters (sessions of at least N rows) in order, over every chunk of round 0. */
   private readonly eligible = new IntList();
   private readonly loggedSkip = new GrowingPool();
@@ -157,9 +157,7 @@ export class OriginalRun {
       const list = this.policies(seed);
       this.progress.plan(list.length);
       for (const policy of list) {
-        const key = `${seed}\u0000${policy.name}`;
-        let prng = this.rng.get(key);
-        if (!prng) this.rng.set(key, (prng = policyRng(seed, policy.name)));
+        const prng = this.streams.get(seed, policy.name);
         recommendAll(policy, st, U, N, K, out, prng, batch, V, (done) => at(done / Math.max(1, U)));
         if (!this.sums.has(policy.name)) {
           this.names.push(policy.name);
